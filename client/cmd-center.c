@@ -1,0 +1,194 @@
+/* sipas center import and list: the tree of service centers (province,
+ * district, commune). Import is an upsert by code, in one transaction, so a
+ * file can be imported again after corrections. */
+#include <getopt.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+#include "sipas.h"
+#include "xmalloc.h"
+
+#define CSV_MAX_FIELDS 8
+
+static const char usage[] =
+    "usage: sipas center import FILE.csv [--db CONNINFO]\n"
+    "       sipas center list [--format table|csv] [--db CONNINFO]\n"
+    "\n"
+    "The CSV file has a header row and the columns code,name_vi,level,parent;\n"
+    "level is province, district or commune; parent is the code of a center\n"
+    "already in the database or earlier in the file (empty for the province).\n";
+
+/* Reads one RFC 4180 record. Returns the number of fields, 0 at the end of
+ * the file, -1 when a line has too many fields. Fields point into *buf. */
+static int
+csv_read(FILE *f, char **buf, size_t *cap, char **fields)
+{
+	size_t len = 0, starts[CSV_MAX_FIELDS];
+	int ch, n = 0;
+	bool quoted = false, any = false;
+
+	starts[n++] = 0;
+	while ((ch = fgetc(f)) != EOF) {
+		any = true;
+		if (len + 2 >= *cap) {
+			*cap = *cap ? *cap * 2 : 256;
+			*buf = xreallocarray(*buf, *cap, 1);
+		}
+		if (quoted) {
+			if (ch == '"') {
+				int next = fgetc(f);
+				if (next == '"') {
+					(*buf)[len++] = '"';
+					continue;
+				}
+				quoted = false;
+				if (next == EOF)
+					break;
+				ch = next;
+			} else {
+				(*buf)[len++] = (char)ch;
+				continue;
+			}
+		}
+		if (ch == '"') {
+			quoted = true;
+		} else if (ch == ',') {
+			if (n == CSV_MAX_FIELDS)
+				return -1;
+			(*buf)[len++] = '\0';
+			starts[n++] = len;
+		} else if (ch == '\n') {
+			break;
+		} else if (ch != '\r') {
+			(*buf)[len++] = (char)ch;
+		}
+	}
+	if (!any)
+		return 0;
+	if (*cap == 0)
+		*buf = xmalloc(*cap = 16);
+	(*buf)[len] = '\0';
+	for (int i = 0; i < n; i++)
+		fields[i] = *buf + starts[i];
+	return n;
+}
+
+static int
+center_import(int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 } };
+	char *buf = NULL, *fields[CSV_MAX_FIELDS];
+	size_t cap = 0;
+	unsigned line = 0, count = 0;
+	PGconn *conn;
+	FILE *f;
+	int ch, n;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+		cli_common_option(ch, optarg, usage);
+	if (optind + 1 != argc)
+		cli_usage_error(usage, "center import: one CSV file is required");
+	if ((f = fopen(argv[optind], "r")) == NULL)
+		cli_die("%s: %s", argv[optind], strerror(errno));
+	conn = cli_connect();
+	PQclear(cli_exec(conn, "BEGIN", "BEGIN", 0, NULL));
+	while ((n = csv_read(f, &buf, &cap, fields)) != 0) {
+		line++;
+		if (n != 4)
+			cli_die("%s:%u: expected 4 columns (code,name_vi,level,parent), "
+			    "found %d; nothing was imported", argv[optind], line, n);
+		if (line == 1) {
+			if (strcmp(fields[0], "code") != 0 || strcmp(fields[3], "parent") != 0)
+				cli_die("%s:1: expected the header code,name_vi,level,parent",
+				    argv[optind]);
+			continue;
+		}
+		const char *params[4] = { fields[0], fields[1], fields[2], fields[3] };
+		PGresult *res = PQexecParams(conn,
+		    "INSERT INTO centers (code, name_vi, level, parent_id) "
+		    "VALUES ($1, $2, $3, (SELECT id FROM centers WHERE code = nullif($4, ''))) "
+		    "ON CONFLICT (code) DO UPDATE SET name_vi = EXCLUDED.name_vi, "
+		    "level = EXCLUDED.level, parent_id = EXCLUDED.parent_id "
+		    "RETURNING parent_id IS NOT NULL OR $4 = ''",
+		    4, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			char *msg = PQresultErrorMessage(res);
+			msg[strcspn(msg, "\n")] = '\0';
+			cli_die("%s:%u: center '%s': %s; nothing was imported",
+			    argv[optind], line, fields[0], msg);
+		}
+		if (PQgetvalue(res, 0, 0)[0] != 't')
+			cli_die("%s:%u: center '%s': unknown parent '%s'; nothing "
+			    "was imported", argv[optind], line, fields[0], fields[3]);
+		PQclear(res);
+		count++;
+	}
+	if (n < 0)
+		cli_die("%s:%u: too many columns; nothing was imported",
+		    argv[optind], line + 1);
+	PQclear(cli_exec(conn, "COMMIT", "COMMIT", 0, NULL));
+	printf("imported %u center(s) from %s\n", count, argv[optind]);
+	fclose(f);
+	free(buf);
+	PQfinish(conn);
+	return 0;
+}
+
+static int
+center_list(int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
+		{ "format", required_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
+	static const char *const cols[] = { "code", "level", "parent", "name_vi" };
+	enum output_format fmt = OUTPUT_TABLE;
+	struct table *t;
+	PGresult *res;
+	PGconn *conn;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (ch == 'f') {
+			if (!output_format_parse(optarg, &fmt) || fmt == OUTPUT_JSON)
+				cli_usage_error(usage, "--format: '%s' is not table or csv", optarg);
+		} else {
+			cli_common_option(ch, optarg, usage);
+		}
+	}
+	if (optind != argc)
+		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	conn = cli_connect();
+	/* Depth-first, so that each center follows its parent. */
+	res = cli_exec(conn, "listing centers",
+	    "WITH RECURSIVE tree AS ("
+	    " SELECT id, code, level, name_vi, ''::text AS parent, ARRAY[code] AS path"
+	    " FROM centers WHERE parent_id IS NULL"
+	    " UNION ALL"
+	    " SELECT c.id, c.code, c.level, c.name_vi, t.code, t.path || c.code"
+	    " FROM centers c JOIN tree t ON c.parent_id = t.id)"
+	    " SELECT code, level, parent, name_vi FROM tree ORDER BY path", 0, NULL);
+	t = table_new(4, cols);
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *row[4] = { PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+			PQgetvalue(res, i, 2), PQgetvalue(res, i, 3) };
+		table_add(t, row);
+	}
+	table_print(t, fmt, stdout);
+	table_free(t);
+	PQclear(res);
+	PQfinish(conn);
+	return 0;
+}
+
+int
+cmd_center(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "import") == 0)
+		return center_import(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "list") == 0)
+		return center_list(argc - 1, argv + 1);
+	cli_usage_error(usage, "center: expected 'import' or 'list'");
+}

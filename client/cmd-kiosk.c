@@ -1,0 +1,192 @@
+/* sipas kiosk add, revoke and list: the registry sipasd checks every
+ * request against. A kiosk is its certificate's SHA-256 fingerprint. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cert.h"
+#include "output.h"
+#include "sipas.h"
+
+static const char usage[] =
+    "usage: sipas kiosk add CODE --center CENTER --cert FILE.pem [--questionnaire CODE]\n"
+    "       sipas kiosk revoke CODE\n"
+    "       sipas kiosk list [--format table|csv]\n"
+    "\n"
+    "add enrols a kiosk of a center by its client certificate; revoke makes\n"
+    "sipasd refuse it within 10 seconds. Every command takes --db CONNINFO.\n";
+
+static int
+kiosk_add(int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
+		{ "center", required_argument, NULL, 'c' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "questionnaire", required_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 } };
+	const char *center = NULL, *certfile = NULL, *questionnaire = "";
+	unsigned char fp[CERT_FINGERPRINT_LEN];
+	char hex[2 * CERT_FINGERPRINT_LEN + 3], err[512];
+	const char *params[4];
+	PGresult *res;
+	PGconn *conn;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': center = optarg; break;
+		case 'C': certfile = optarg; break;
+		case 'q': questionnaire = optarg; break;
+		default: cli_common_option(ch, optarg, usage);
+		}
+	}
+	if (optind + 1 != argc)
+		cli_usage_error(usage, "kiosk add: one kiosk CODE is required");
+	if (center == NULL || certfile == NULL)
+		cli_usage_error(usage, "kiosk add: --center and --cert are required");
+	if (!cert_fingerprint_file(certfile, fp, err, sizeof err))
+		cli_die("%s", err);
+	hex[0] = '\\';
+	hex[1] = 'x';
+	hex_encode(fp, sizeof fp, hex + 2);
+
+	conn = cli_connect();
+	params[0] = center;
+	res = cli_exec(conn, "looking up the center",
+	    "SELECT 1 FROM centers WHERE code = $1", 1, params);
+	if (PQntuples(res) == 0)
+		cli_die("unknown center '%s'; see 'sipas center list'", center);
+	PQclear(res);
+	if (questionnaire[0] != '\0') {
+		params[0] = questionnaire;
+		res = cli_exec(conn, "looking up the questionnaire",
+		    "SELECT 1 FROM questionnaires WHERE code = $1 AND active", 1, params);
+		if (PQntuples(res) == 0)
+			cli_die("unknown or inactive questionnaire '%s'", questionnaire);
+		PQclear(res);
+	}
+	params[0] = hex;
+	res = cli_exec(conn, "looking up the certificate",
+	    "SELECT code FROM kiosks WHERE cert_sha256 = $1::bytea", 1, params);
+	if (PQntuples(res) > 0)
+		cli_die("this certificate is already enrolled as kiosk '%s'",
+		    PQgetvalue(res, 0, 0));
+	PQclear(res);
+	params[0] = argv[optind];
+	params[1] = center;
+	params[2] = hex;
+	params[3] = questionnaire;
+	res = PQexecParams(conn,
+	    "INSERT INTO kiosks (code, center_id, cert_sha256, questionnaire_id) "
+	    "SELECT $1, c.id, $3::bytea, "
+	    "(SELECT id FROM questionnaires WHERE code = nullif($4, '')) "
+	    "FROM centers c WHERE c.code = $2", 4, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		if (state != NULL && strcmp(state, "23505") == 0)
+			cli_die("a kiosk '%s' exists already", argv[optind]);
+		if (state != NULL && strcmp(state, "23514") == 0)
+			cli_die("'%s' is not a valid kiosk code (1 to 64 of "
+			    "A-Z a-z 0-9 . _ -)", argv[optind]);
+		cli_die("adding kiosk %s: %s", argv[optind], PQresultErrorMessage(res));
+	}
+	PQclear(res);
+	printf("kiosk %s enrolled at %s, certificate sha256 %s\n", argv[optind],
+	    center, hex + 2);
+	PQfinish(conn);
+	return 0;
+}
+
+static int
+kiosk_revoke(int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 } };
+	const char *params[1];
+	PGresult *res;
+	PGconn *conn;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+		cli_common_option(ch, optarg, usage);
+	if (optind + 1 != argc)
+		cli_usage_error(usage, "kiosk revoke: one kiosk CODE is required");
+	params[0] = argv[optind];
+	conn = cli_connect();
+	res = cli_exec(conn, "revoking the kiosk",
+	    "UPDATE kiosks SET status = 'revoked', revoked_at = now() "
+	    "WHERE code = $1 AND status = 'active' RETURNING 1", 1, params);
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		res = cli_exec(conn, "looking up the kiosk",
+		    "SELECT status FROM kiosks WHERE code = $1", 1, params);
+		if (PQntuples(res) == 0)
+			cli_die("unknown kiosk '%s'; see 'sipas kiosk list'", argv[optind]);
+		printf("kiosk %s was already revoked\n", argv[optind]);
+	} else {
+		printf("kiosk %s revoked; sipasd refuses it within 10 seconds\n",
+		    argv[optind]);
+	}
+	PQclear(res);
+	PQfinish(conn);
+	return 0;
+}
+
+static int
+kiosk_list(int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
+		{ "format", required_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
+	static const char *const cols[] = { "code", "center", "status",
+		"enrolled_at", "revoked_at", "questionnaire", "cert_sha256" };
+	enum output_format fmt = OUTPUT_TABLE;
+	struct table *t;
+	PGresult *res;
+	PGconn *conn;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (ch == 'f') {
+			if (!output_format_parse(optarg, &fmt) || fmt == OUTPUT_JSON)
+				cli_usage_error(usage, "--format: '%s' is not table or csv", optarg);
+		} else {
+			cli_common_option(ch, optarg, usage);
+		}
+	}
+	if (optind != argc)
+		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	conn = cli_connect();
+	res = cli_exec(conn, "listing kiosks",
+	    "SELECT k.code, c.code, k.status, "
+	    " to_char(k.enrolled_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD HH24:MI'), "
+	    " coalesce(to_char(k.revoked_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD HH24:MI'), ''), "
+	    " coalesce(q.code, ''), encode(k.cert_sha256, 'hex') "
+	    "FROM kiosks k JOIN centers c ON c.id = k.center_id "
+	    "LEFT JOIN questionnaires q ON q.id = k.questionnaire_id ORDER BY k.code",
+	    0, NULL);
+	t = table_new(7, cols);
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *row[7];
+		for (int c = 0; c < 7; c++)
+			row[c] = PQgetvalue(res, i, c);
+		table_add(t, row);
+	}
+	table_print(t, fmt, stdout);
+	table_free(t);
+	PQclear(res);
+	PQfinish(conn);
+	return 0;
+}
+
+int
+cmd_kiosk(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "add") == 0)
+		return kiosk_add(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "revoke") == 0)
+		return kiosk_revoke(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "list") == 0)
+		return kiosk_list(argc - 1, argv + 1);
+	cli_usage_error(usage, "kiosk: expected 'add', 'revoke' or 'list'");
+}

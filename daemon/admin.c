@@ -1,0 +1,36 @@
+/* The operators' endpoints on the admin listener. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include "db.h"
+#include "sipasd.h"
+
+static void
+reply_health(struct request *req, const char *error)
+{
+	json_t *doc = error == NULL ?
+	    json_pack("{s:s}", "status", "ok") :
+	    json_pack("{s:s, s:s}", "status", "unavailable", "reason", error);
+	char *text = json_dumps(doc, JSON_COMPACT);
+
+	http_reply(req, error == NULL ? 200 : 503, text, NULL);
+	free(text);
+	json_decref(doc);
+}
+
+static void
+on_ping(PGresult *res, const char *error, void *arg)
+{
+	reply_health(arg, res == NULL ? error : NULL);
+}
+
+/* Healthy means a query made the round trip just now, not merely that a
+ * connection object exists. */
+void
+admin_healthz(struct request *req)
+{
+	if (!db_query("SELECT 1", 0, NULL, NULL, NULL, on_ping, req))
+		reply_health(req, db_error());
+}

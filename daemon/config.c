@@ -1,0 +1,66 @@
+/* The key table of sipasd.conf. Every key here is documented in
+ * sipasd.conf(5) and etc/sipasd.conf; a test checks that they agree. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "xmalloc.h"
+
+#define KEY(name, type, def, min, max) \
+	{ #name, type, offsetof(struct config, name), def, min, max }
+
+const struct conf_key config_keys[] = {
+	KEY(listen, CONF_ADDRESS, "0.0.0.0:8443", 0, 0),
+	KEY(admin_listen, CONF_ADDRESS, "127.0.0.1:9090", 0, 0),
+	KEY(tls_cert, CONF_STRING, NULL, 0, 0),
+	KEY(tls_key, CONF_STRING, NULL, 0, 0),
+	KEY(client_ca, CONF_STRING, NULL, 0, 0),
+	KEY(crl, CONF_STRING, NULL, 0, 0),
+	KEY(db, CONF_STRING, "dbname=sipas", 0, 0),
+	KEY(spool_dir, CONF_STRING, "/var/lib/sipasd/spool", 0, 0),
+	KEY(log_level, CONF_LOGLEVEL, "info", 0, 0),
+	KEY(max_connections, CONF_INT, "10000", 1, 1000000),
+	KEY(max_body_size, CONF_SIZE, "64k", 1024, 16 * 1024 * 1024),
+	KEY(max_batch_body_size, CONF_SIZE, "1m", 1024, 256 * 1024 * 1024),
+	KEY(max_batch_items, CONF_INT, "500", 1, 100000),
+	KEY(max_header_size, CONF_SIZE, "8k", 1024, 1024 * 1024),
+	KEY(request_timeout, CONF_SECONDS, "10s", 1, 3600),
+	KEY(idle_timeout, CONF_SECONDS, "60s", 1, 86400),
+	KEY(max_age_days, CONF_INT, "90", 1, 3650),
+	KEY(kiosk_cache_ttl, CONF_SECONDS, "5s", 0, 10),
+	{ NULL, 0, 0, NULL, 0, 0 },
+};
+
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	struct config *cfg = xcalloc(1, sizeof *cfg);
+	const char *missing = NULL;
+
+	if (!conf_load(path, config_keys, cfg, err, errlen)) {
+		config_free(cfg);
+		return NULL;
+	}
+	if (cfg->tls_cert == NULL)
+		missing = "tls_cert";
+	else if (cfg->tls_key == NULL)
+		missing = "tls_key";
+	else if (cfg->client_ca == NULL)
+		missing = "client_ca";
+	if (missing != NULL) {
+		snprintf(err, errlen, "%s: %s is required", path, missing);
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	conf_free(config_keys, cfg);
+	free(cfg);
+}

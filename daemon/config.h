@@ -1,0 +1,39 @@
+/* sipasd's configuration: the values, and the key table they are read with. */
+#ifndef SIPASD_CONFIG_H
+#define SIPASD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conffile.h"
+#include "log.h"
+
+struct config {
+	char *listen;
+	char *admin_listen;
+	char *tls_cert;
+	char *tls_key;
+	char *client_ca;
+	char *crl;
+	char *db;
+	char *spool_dir;
+	enum log_level log_level;
+	long long max_connections;
+	long long max_body_size;
+	long long max_batch_body_size;
+	long long max_batch_items;
+	long long max_header_size;
+	long long request_timeout;
+	long long idle_timeout;
+	long long max_age_days;
+	long long kiosk_cache_ttl;
+};
+
+extern const struct conf_key config_keys[];
+
+/* Reads and checks the file; on failure err says what and where. */
+struct config *config_load(const char *path, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+void config_free(struct config *cfg);
+
+#endif

@@ -1,0 +1,28 @@
+/* libpq inside the event loop: one non-blocking connection in pipeline mode,
+ * a FIFO of queries in flight, each answered after its own Sync, that is
+ * after its implicit transaction has committed. */
+#ifndef SIPASD_DB_H
+#define SIPASD_DB_H
+
+#include <stdbool.h>
+
+#include <event2/event.h>
+#include <libpq-fe.h>
+
+/* res is NULL on failure, with error saying why; res is freed after the
+ * callback returns. Called exactly once for every accepted query. */
+typedef void db_cb(PGresult *res, const char *error, void *arg);
+
+void db_start(struct event_base *base, const char *conninfo);
+void db_stop(void);
+bool db_ready(void);
+/* Why the database is not ready, for /healthz and log lines. */
+const char *db_error(void);
+/* Sends a query; false (and no callback) when the database is not ready.
+ * formats may be NULL for all-text parameters. */
+bool db_query(const char *sql, int nparams, const char *const *values,
+    const int *lengths, const int *formats, db_cb *cb, void *arg)
+    __attribute__((warn_unused_result));
+unsigned db_inflight(void);
+
+#endif

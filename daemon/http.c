@@ -1,0 +1,753 @@
+/* HTTP/1.1 on both listeners: accepting, the TLS handshake, parsing with
+ * nodejs/http-parser, routing, limits and timeouts, and the life cycle of a
+ * request from its first byte to its reply. A connection serves one request
+ * at a time; pipelined requests wait in the input buffer. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/bufferevent_ssl.h>
+#include <jansson.h>
+#include <openssl/err.h>
+
+#include "log.h"
+#include "sipasd.h"
+#include "tls.h"
+#include "xmalloc.h"
+
+static const struct route_def {
+	const char *path;
+	bool admin;
+	enum route route;
+	enum http_method method;
+	const char *allow_header;
+} routes[] = {
+	{ "/v1/questionnaire", false, ROUTE_QUESTIONNAIRE, HTTP_GET, "Allow: GET\r\n" },
+	{ "/v1/responses", false, ROUTE_RESPONSES, HTTP_POST, "Allow: POST\r\n" },
+	{ "/v1/responses/batch", false, ROUTE_BATCH, HTTP_POST, "Allow: POST\r\n" },
+	{ "/healthz", true, ROUTE_HEALTHZ, HTTP_GET, "Allow: GET\r\n" },
+};
+
+static void conn_parse(struct conn *c);
+static void route(struct request *req);
+static void conn_free(struct conn *c);
+
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	}
+	return "Unknown";
+}
+
+static void
+arm_timer(struct conn *c, long long seconds)
+{
+	struct timeval tv = { (time_t)seconds, 0 };
+
+	evtimer_add(c->timer, &tv);
+}
+
+static void
+request_free(struct request *req)
+{
+	if (req == NULL)
+		return;
+	evbuffer_free(req->body);
+	response_clear(&req->resp);
+	for (size_t i = 0; i < req->nitems; i++)
+		response_clear(&req->items[i].resp);
+	free(req->items);
+	free(req);
+}
+
+static double
+elapsed_ms(const struct request *req)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - req->started.tv_sec) * 1e3 +
+	    (double)(now.tv_nsec - req->started.tv_nsec) / 1e6;
+}
+
+/* Reading resumes: the next pipelined request, or waiting for one. */
+static void
+conn_resume(struct conn *c)
+{
+	c->state = CONN_READING;
+	arm_timer(c, server.cfg->idle_timeout);
+	bufferevent_enable(c->bev, EV_READ);
+	if (!c->in_parse)
+		conn_parse(c);
+}
+
+static void
+conn_write_status(struct conn *c, int status, const char *body,
+    const char *extra, bool close)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "%s%s\r\n", status, status_text(status), strlen(body),
+	    close ? "Connection: close\r\n" : "", extra ? extra : "");
+	evbuffer_add(out, body, strlen(body));
+}
+
+/* Replies and closes: for errors found before the body was read, or in a
+ * request we cannot make sense of, the rest of the input is unreliable. */
+static void
+conn_fail(struct conn *c, int status, const char *error)
+{
+	char body[128];
+
+	snprintf(body, sizeof body, "{\"error\":\"%s\"}", error);
+	if (c->req != NULL) {
+		log_info("request %llu %s kiosk=%s %s %d %s",
+		    (unsigned long long)c->req->id, c->peer,
+		    c->req->kiosk.code[0] ? c->req->kiosk.code : "-", c->req->path,
+		    status, error);
+		request_free(c->req);
+		c->req = NULL;
+	} else {
+		log_info("%s: %d %s", c->peer, status, error);
+	}
+	conn_write_status(c, status, body, NULL, true);
+	c->state = CONN_CLOSING;
+	bufferevent_disable(c->bev, EV_READ);
+	arm_timer(c, server.cfg->request_timeout);
+}
+
+void
+http_reply(struct request *req, int status, const char *body, const char *extra)
+{
+	struct conn *c = req->conn;
+	bool keep;
+
+	if (c == NULL) {	/* the kiosk hung up; it will retry with the same id */
+		log_info("request %llu: %d not delivered, connection gone",
+		    (unsigned long long)req->id, status);
+		request_free(req);
+		return;
+	}
+	keep = http_should_keep_alive(&c->parser) && !server.stopping;
+	if (status >= 300 || log_enabled(LOG_LEVEL_DEBUG))
+		log_info("request %llu %s kiosk=%s %s %s %d %.1fms",
+		    (unsigned long long)req->id, c->peer,
+		    req->kiosk.code[0] ? req->kiosk.code : "-",
+		    http_method_str(req->method), req->path, status,
+		    elapsed_ms(req));
+	conn_write_status(c, status, body, extra, !keep);
+	c->req = NULL;
+	request_free(req);
+	if (keep) {
+		conn_resume(c);
+	} else {
+		c->state = CONN_CLOSING;
+		arm_timer(c, server.cfg->request_timeout);
+	}
+}
+
+void
+http_reply_error(struct request *req, int status, const char *error)
+{
+	char body[128];
+
+	snprintf(body, sizeof body, "{\"error\":\"%s\"}", error);
+	http_reply(req, status, body, status == 503 ? "Retry-After: 5\r\n" : NULL);
+}
+
+/* --- parser callbacks: record, never reply or free here. --- */
+
+static int
+on_message_begin(http_parser *p)
+{
+	struct conn *c = p->data;
+	struct request *req = xcalloc(1, sizeof *req);
+
+	req->conn = c;
+	req->id = ++server.next_request_id;
+	req->body = evbuffer_new();
+	req->resp.overall = RESPONSE_NA;
+	clock_gettime(CLOCK_MONOTONIC, &req->started);
+	c->req = req;
+	arm_timer(c, server.cfg->request_timeout);
+	return 0;
+}
+
+static int
+on_url(http_parser *p, const char *at, size_t len)
+{
+	struct request *req = ((struct conn *)p->data)->req;
+
+	if (req->pathlen + len >= sizeof req->path) {
+		req->path_too_long = true;
+		return 0;
+	}
+	memcpy(req->path + req->pathlen, at, len);
+	req->pathlen += len;
+	req->path[req->pathlen] = '\0';
+	return 0;
+}
+
+static void
+append(char *buf, size_t cap, size_t *len, const char *at, size_t n)
+{
+	if (*len + n >= cap) {
+		*len = cap;	/* too long to be a value we accept; marks it */
+		return;
+	}
+	memcpy(buf + *len, at, n);
+	*len += n;
+	buf[*len] = '\0';
+}
+
+static int
+on_header_field(http_parser *p, const char *at, size_t len)
+{
+	struct request *req = ((struct conn *)p->data)->req;
+
+	if (req->in_value) {
+		req->in_value = false;
+		req->hnamelen = 0;
+		req->hname[0] = '\0';
+	}
+	append(req->hname, sizeof req->hname, &req->hnamelen, at, len);
+	return 0;
+}
+
+static int
+on_header_value(http_parser *p, const char *at, size_t len)
+{
+	struct request *req = ((struct conn *)p->data)->req;
+
+	req->in_value = true;
+	if (req->hnamelen >= sizeof req->hname)
+		return 0;
+	if (strcasecmp(req->hname, "content-type") == 0)
+		append(req->content_type, sizeof req->content_type, &req->ctlen,
+		    at, len);
+	else if (strcasecmp(req->hname, "expect") == 0)
+		append(req->expect, sizeof req->expect, &req->expectlen, at, len);
+	return 0;
+}
+
+static int
+on_headers_complete(http_parser *p)
+{
+	struct request *req = ((struct conn *)p->data)->req;
+
+	req->headers_done = true;
+	req->method = p->method;
+	http_parser_pause(p, 1);
+	return 0;
+}
+
+static int
+on_body(http_parser *p, const char *at, size_t len)
+{
+	struct request *req = ((struct conn *)p->data)->req;
+
+	if (evbuffer_get_length(req->body) + len > req->body_limit) {
+		req->too_large = true;
+		http_parser_pause(p, 1);
+		return 0;
+	}
+	evbuffer_add(req->body, at, len);
+	return 0;
+}
+
+static int
+on_message_complete(http_parser *p)
+{
+	http_parser_pause(p, 1);
+	return 0;
+}
+
+static const http_parser_settings parser_settings = {
+	.on_message_begin = on_message_begin,
+	.on_url = on_url,
+	.on_header_field = on_header_field,
+	.on_header_value = on_header_value,
+	.on_headers_complete = on_headers_complete,
+	.on_body = on_body,
+	.on_message_complete = on_message_complete,
+};
+
+/* --- request stages, run with the parser paused --- */
+
+/* application/json, optionally with charset=utf-8 and nothing else. */
+static bool
+content_type_ok(const char *ct)
+{
+	const char *p;
+
+	if (strncasecmp(ct, "application/json", 16) != 0)
+		return false;
+	p = ct + 16;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return true;
+	if (*p++ != ';')
+		return false;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (strncasecmp(p, "charset=", 8) != 0)
+		return false;
+	p += 8;
+	if (strncasecmp(p, "utf-8", 5) == 0)
+		p += 5;
+	else if (strncasecmp(p, "\"utf-8\"", 7) == 0)
+		p += 7;
+	else
+		return false;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return *p == '\0';
+}
+
+static bool
+has_body(const http_parser *p)
+{
+	return (p->flags & F_CHUNKED) ||
+	    ((p->flags & F_CONTENTLENGTH) && p->content_length > 0);
+}
+
+/* An error reply before the body was read: the connection stays usable only
+ * when there is no body to skip. */
+static void
+reject_early(struct request *req, int status, const char *error,
+    const char *extra)
+{
+	struct conn *c = req->conn;
+
+	if (has_body(&c->parser)) {
+		conn_fail(c, status, error);
+		return;
+	}
+	/* Answered when the parser reaches the end of the message. */
+	req->reject_status = status;
+	req->reject_error = error;
+	req->reject_extra = extra;
+	conn_resume(c);
+}
+
+static void
+accept_body(struct request *req)
+{
+	struct conn *c = req->conn;
+	http_parser *p = &c->parser;
+
+	if (req->method == HTTP_POST) {
+		if (req->ctlen == 0 || req->ctlen >= sizeof req->content_type ||
+		    !content_type_ok(req->content_type)) {
+			reject_early(req, 415, "unsupported_media_type", NULL);
+			return;
+		}
+		req->body_limit = (size_t)(req->route == ROUTE_BATCH ?
+		    server.cfg->max_batch_body_size : server.cfg->max_body_size);
+	}
+	if ((p->flags & F_CONTENTLENGTH) && p->content_length > req->body_limit) {
+		conn_fail(c, 413, "too_large");
+		return;
+	}
+	if (has_body(p) && req->expectlen > 0 &&
+	    strcasecmp(req->expect, "100-continue") == 0)
+		evbuffer_add_printf(bufferevent_get_output(c->bev),
+		    "HTTP/1.1 100 Continue\r\n\r\n");
+	http_parser_pause(p, 0);
+	conn_resume(c);
+}
+
+static void
+on_kiosk(enum kiosk_status st, const struct kiosk_ref *ref, void *arg)
+{
+	struct request *req = arg;
+
+	if (req->conn == NULL) {
+		request_free(req);
+		return;
+	}
+	switch (st) {
+	case KIOSK_ACTIVE:
+		req->kiosk = *ref;
+		route(req);
+		return;
+	case KIOSK_REVOKED:
+		req->kiosk = *ref;
+		reject_early(req, 403, "kiosk_revoked", NULL);
+		return;
+	case KIOSK_UNKNOWN:
+		reject_early(req, 403, "unknown_kiosk", NULL);
+		return;
+	case KIOSK_UNAVAILABLE:
+		reject_early(req, 503, "unavailable", "Retry-After: 5\r\n");
+		return;
+	}
+}
+
+/* 404 and 405 come after the kiosk check: an unregistered or revoked
+ * kiosk gets 403 on every request, whatever it asks for. */
+static void
+route(struct request *req)
+{
+	struct conn *c = req->conn;
+	const struct route_def *r = NULL;
+	size_t pathlen;
+
+	if (req->path_too_long) {
+		reject_early(req, 404, "not_found", NULL);
+		return;
+	}
+	pathlen = strcspn(req->path, "?");
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		if (routes[i].admin == c->admin &&
+		    strlen(routes[i].path) == pathlen &&
+		    strncmp(routes[i].path, req->path, pathlen) == 0)
+			r = &routes[i];
+	}
+	if (r == NULL) {
+		reject_early(req, 404, "not_found", NULL);
+		return;
+	}
+	req->route = r->route;
+	if (req->method != (int)r->method) {
+		reject_early(req, 405, "method_not_allowed", r->allow_header);
+		return;
+	}
+	accept_body(req);
+}
+
+static void
+request_headers_done(struct request *req)
+{
+	struct conn *c = req->conn;
+
+	c->state = CONN_BUSY;
+	bufferevent_disable(c->bev, EV_READ);
+	if (c->admin)
+		route(req);
+	else
+		kiosk_resolve(c->fingerprint, on_kiosk, req);
+}
+
+static void
+request_complete(struct request *req)
+{
+	struct conn *c = req->conn;
+
+	c->state = CONN_BUSY;
+	bufferevent_disable(c->bev, EV_READ);
+	evtimer_del(c->timer);
+	if (req->reject_status != 0) {
+		char body[128];
+		snprintf(body, sizeof body, "{\"error\":\"%s\"}", req->reject_error);
+		http_reply(req, req->reject_status, body, req->reject_extra);
+		return;
+	}
+	switch (req->route) {
+	case ROUTE_QUESTIONNAIRE:
+		ingest_questionnaire(req);
+		break;
+	case ROUTE_RESPONSES:
+		ingest_response(req);
+		break;
+	case ROUTE_BATCH:
+		ingest_batch(req);
+		break;
+	case ROUTE_HEALTHZ:
+		admin_healthz(req);
+		break;
+	case ROUTE_NONE:
+		http_reply_error(req, 404, "not_found");
+		break;
+	}
+}
+
+/* Feeds buffered input to the parser until it pauses at a stage that needs
+ * work, runs that stage, and goes on while the connection stays readable. */
+static void
+conn_parse(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer_iovec v;
+	enum http_errno err;
+	bool in_headers;
+	size_t n;
+
+	c->in_parse = true;
+	while (c->state == CONN_READING && evbuffer_get_length(in) > 0) {
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		in_headers = c->req == NULL || !c->req->headers_done;
+		n = http_parser_execute(&c->parser, &parser_settings,
+		    v.iov_base, v.iov_len);
+		evbuffer_drain(in, n);
+		err = HTTP_PARSER_ERRNO(&c->parser);
+		if (in_headers && c->req != NULL)
+			c->req->header_bytes += n;
+		if (err != HPE_OK && err != HPE_PAUSED) {
+			log_info("%s: bad HTTP: %s", c->peer, http_errno_description(err));
+			conn_fail(c, 400, "bad_request");
+			break;
+		}
+		if (c->req != NULL && c->req->header_bytes >
+		    (size_t)server.cfg->max_header_size) {
+			conn_fail(c, 431, "headers_too_large");
+			break;
+		}
+		if (err != HPE_PAUSED)
+			continue;
+		/* Paused by a callback: run the stage, which resumes when done. */
+		http_parser_pause(&c->parser, 0);
+		if (c->req->too_large) {
+			conn_fail(c, 413, "too_large");
+			break;
+		}
+		if (!c->req->headers_seen) {
+			c->req->headers_seen = true;
+			request_headers_done(c->req);
+		} else {
+			request_complete(c->req);
+		}
+	}
+	c->in_parse = false;
+}
+
+/* --- connection events --- */
+
+static void
+on_read(struct bufferevent *bev, void *arg)
+{
+	conn_parse(arg);
+}
+
+static void
+on_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state == CONN_CLOSING)
+		conn_free(c);
+}
+
+static void
+on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	X509 *cert;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		SSL *ssl = bufferevent_openssl_get_ssl(bev);
+		cert = SSL_get0_peer_certificate(ssl);
+		if (cert == NULL || !cert_fingerprint(cert, c->fingerprint)) {
+			log_info("%s: no usable client certificate", c->peer);
+			conn_free(c);
+			return;
+		}
+		log_debug("%s: TLS %s %s", c->peer, SSL_get_version(ssl),
+		    SSL_get_cipher_name(ssl));
+		c->state = CONN_READING;
+		arm_timer(c, server.cfg->request_timeout);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		unsigned long e;
+		char buf[256];
+		while ((e = bufferevent_get_openssl_error(bev)) != 0) {
+			ERR_error_string_n(e, buf, sizeof buf);
+			log_info("%s: TLS: %s", c->peer, buf);
+		}
+		if (errno != 0 && c->state != CONN_HANDSHAKE)
+			log_debug("%s: %s", c->peer, strerror(errno));
+	}
+	conn_free(c);
+}
+
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state == CONN_READING && c->req != NULL) {
+		conn_fail(c, 408, "timeout");
+		return;
+	}
+	log_debug("%s: %s timed out", c->peer,
+	    c->state == CONN_HANDSHAKE ? "handshake" :
+	    c->state == CONN_READING ? "idle connection" : "close");
+	conn_free(c);
+}
+
+static void
+conn_free(struct conn *c)
+{
+	SSL *ssl;
+
+	if (c->req != NULL) {
+		if (c->state == CONN_BUSY)
+			c->req->conn = NULL;	/* its callback frees it */
+		else
+			request_free(c->req);
+	}
+	if (!c->admin && c->state != CONN_HANDSHAKE &&
+	    (ssl = bufferevent_openssl_get_ssl(c->bev)) != NULL) {
+		ERR_clear_error();
+		SSL_shutdown(ssl);	/* close_notify, best effort */
+		ERR_clear_error();
+	}
+	bufferevent_free(c->bev);
+	event_free(c->timer);
+	TAILQ_REMOVE(&server.conns, c, entry);
+	server.nconns--;
+	free(c);
+	if (server.stopping && server.nconns == 0)
+		event_base_loopexit(server.base, NULL);
+}
+
+static void
+on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	bool admin = arg != NULL;
+	struct conn *c;
+	char host[INET6_ADDRSTRLEN];
+	int one = 1, port = 0;
+	SSL *ssl;
+
+	if (server.nconns >= (unsigned)server.cfg->max_connections) {
+		/* Refused cheaply: no TLS, no allocation. */
+		evutil_closesocket(fd);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	c = xcalloc(1, sizeof *c);
+	c->admin = admin;
+	if (sa->sa_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+		evutil_inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+		port = ntohs(s6->sin6_port);
+		snprintf(c->peer, sizeof c->peer, "[%s]:%d", host, port);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+		evutil_inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+		port = ntohs(s4->sin_port);
+		snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
+	}
+	http_parser_init(&c->parser, HTTP_REQUEST);
+	c->parser.data = c;
+	c->timer = evtimer_new(server.base, on_timer, c);
+	if (admin) {
+		c->state = CONN_READING;
+		c->bev = bufferevent_socket_new(server.base, fd,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	} else {
+		c->state = CONN_HANDSHAKE;
+		ssl = SSL_new(server.ssl_ctx);
+		c->bev = bufferevent_openssl_socket_new(server.base, fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	}
+	if (c->bev == NULL) {
+		log_error("%s: cannot create a buffer event", c->peer);
+		evutil_closesocket(fd);
+		event_free(c->timer);
+		free(c);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&server.conns, c, entry);
+	server.nconns++;
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	arm_timer(c, server.cfg->request_timeout);
+}
+
+static void
+on_accept_error(struct evconnlistener *l, void *arg)
+{
+	int err = EVUTIL_SOCKET_ERROR();
+
+	/* Out of descriptors or memory: keep serving the connections we have. */
+	log_error("accept: %s", evutil_socket_error_to_string(err));
+}
+
+static struct evconnlistener *
+listen_on(const char *addr, bool admin)
+{
+	struct sockaddr_storage ss;
+	int sslen = sizeof ss;
+	struct evconnlistener *l;
+
+	if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &sslen) != 0) {
+		log_error("cannot parse listen address %s", addr);
+		return NULL;
+	}
+	l = evconnlistener_new_bind(server.base, on_accept, admin ? (void *)1 : NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    1024, (struct sockaddr *)&ss, sslen);
+	if (l == NULL) {
+		log_error("cannot listen on %s: %s", addr, strerror(errno));
+		return NULL;
+	}
+	evconnlistener_set_error_cb(l, on_accept_error);
+	log_info("listening on %s (%s)", addr, admin ? "admin, plain HTTP" :
+	    "kiosks, mutual TLS");
+	return l;
+}
+
+bool
+http_listen(void)
+{
+	server.kiosk_listener = listen_on(server.cfg->listen, false);
+	if (server.kiosk_listener == NULL)
+		return false;
+	server.admin_listener = listen_on(server.cfg->admin_listen, true);
+	return server.admin_listener != NULL;
+}
+
+/* Stops accepting; idle connections close now, busy ones after their reply
+ * unless force says to close everything. */
+void
+http_close_all(bool force)
+{
+	struct conn *c, *next;
+
+	if (server.kiosk_listener != NULL)
+		evconnlistener_free(server.kiosk_listener);
+	if (server.admin_listener != NULL)
+		evconnlistener_free(server.admin_listener);
+	server.kiosk_listener = server.admin_listener = NULL;
+	for (c = TAILQ_FIRST(&server.conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (force || c->state == CONN_HANDSHAKE ||
+		    (c->state == CONN_READING && c->req == NULL))
+			conn_free(c);
+	}
+}

@@ -1,0 +1,457 @@
+/* Validation of a response object, field by field in the order of the
+ * protocol's table so the reported field is predictable, then the canonical
+ * content hash. */
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "response.h"
+#include "utf8.h"
+#include "xmalloc.h"
+
+static const char *const genders[] = { "male", "female", "other", NULL };
+static const char *const age_groups[] = { "18-25", "26-34", "35-49", "50-60",
+	"60+", NULL };
+static const char *const ethnicities[] = { "kinh", "other", NULL };
+static const char *const educations[] = { "none", "primary", "lower-secondary",
+	"upper-secondary", "vocational", "university", NULL };
+static const char *const occupations[] = { "farmer", "worker", "public-sector",
+	"business", "student", "retired", "other", NULL };
+
+static const char *const members[] = { "id", "questionnaire", "submitted_at",
+	"service_area", "procedure", "answers", "overall", "comment",
+	"respondent", NULL };
+
+static bool
+fail(struct response_error *err, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static bool
+fail(struct response_error *err, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	snprintf(err->field, sizeof err->field, "%s", field);
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+json_t *
+response_json_load(const char *body, size_t len, struct response_error *err)
+{
+	json_error_t jerr;
+	json_t *doc;
+
+	doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (doc == NULL)
+		fail(err, "", "not valid JSON: %s at byte %d", jerr.text,
+		    jerr.position);
+	return doc;
+}
+
+static const char *
+one_of(const char *value, const char *const *set)
+{
+	for (; *set != NULL; set++)
+		if (strcmp(value, *set) == 0)
+			return *set;
+	return NULL;
+}
+
+static bool
+valid_uuid(const char *s, char out[37])
+{
+	if (strlen(s) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return false;
+		}
+		out[i] = (char)tolower((unsigned char)s[i]);
+	}
+	out[36] = '\0';
+	return true;
+}
+
+static bool
+digits(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm). */
+static int64_t
+days_from_civil(int y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+bool
+rfc3339_parse(const char *s, int64_t *out)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	int64_t frac = 0, scale = 1000000;
+	const char *p;
+
+	if (strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' ||
+	    !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d) ||
+	    (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) ||
+	    s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
+	    !digits(s + 17, 2, &sec))
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) ||
+	    h > 23 || mi > 59 || sec > 59)
+		return false;
+	p = s + 19;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return false;
+		for (; isdigit((unsigned char)*p); p++) {
+			if (scale > 1) {
+				scale /= 10;
+				frac += (*p - '0') * scale;
+			}
+		}
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p == '+' ? 1 : -1;
+		if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) ||
+		    oh > 23 || om > 59)
+			return false;
+		p += 6;
+	} else {
+		return false;
+	}
+	if (*p != '\0')
+		return false;
+	*out = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	    sign * (oh * 3600 + om * 60)) * 1000000) + frac;
+	return true;
+}
+
+static bool
+check_members(json_t *obj, struct response_error *err)
+{
+	const char *key;
+	json_t *value;
+
+	json_object_foreach(obj, key, value) {
+		if (one_of(key, members) == NULL)
+			return fail(err, key, "unknown member");
+	}
+	return true;
+}
+
+/* An optional member given as null is treated as absent. */
+static json_t *
+optional(json_t *obj, const char *name)
+{
+	json_t *v = json_object_get(obj, name);
+
+	return json_is_null(v) ? NULL : v;
+}
+
+static bool
+scale_value(const struct questionnaire *q, json_t *v, const char *field,
+    int *out, struct response_error *err)
+{
+	json_int_t n;
+
+	if (!json_is_integer(v))
+		return fail(err, field, "must be an integer from %d to %d%s",
+		    q->scale_min, q->scale_max,
+		    json_is_real(v) ? " (not a decimal)" : "");
+	n = json_integer_value(v);
+	if (n < q->scale_min || n > q->scale_max)
+		return fail(err, field, "%lld is outside the scale %d to %d",
+		    (long long)n, q->scale_min, q->scale_max);
+	*out = (int)n;
+	return true;
+}
+
+static bool
+check_answers(struct response *r, json_t *answers, struct response_error *err)
+{
+	const struct questionnaire *q = r->questionnaire;
+	bool given[CATALOG_MAX_CRITERIA] = { false };
+	char field[96];
+	const char *key;
+	json_t *value;
+	int i;
+
+	if (!json_is_object(answers))
+		return fail(err, "answers", "must be an object of criterion codes");
+	json_object_foreach(answers, key, value) {
+		snprintf(field, sizeof field, "answers.%s", key);
+		if ((i = questionnaire_criterion(q, key)) < 0)
+			return fail(err, field, "unknown criterion for %s", q->code);
+		given[i] = true;
+		if (json_is_null(value))
+			r->answers[i] = RESPONSE_NA;
+		else if (!scale_value(q, value, field, &r->answers[i], err))
+			return false;
+	}
+	for (size_t c = 0; c < q->ncriteria; c++) {
+		if (!given[c]) {
+			snprintf(field, sizeof field, "answers.%s",
+			    q->criteria[c].code);
+			return fail(err, field, "missing: every criterion must "
+			    "be answered, null when not applicable");
+		}
+	}
+	return true;
+}
+
+static bool
+check_respondent(struct response *r, json_t *resp, struct response_error *err)
+{
+	static const struct {
+		const char *name;
+		const char *const *set;
+		size_t offset;
+	} fields[] = {
+		{ "gender", genders, offsetof(struct response, gender) },
+		{ "age_group", age_groups, offsetof(struct response, age_group) },
+		{ "ethnicity", ethnicities, offsetof(struct response, ethnicity) },
+		{ "education", educations, offsetof(struct response, education) },
+		{ "occupation", occupations, offsetof(struct response, occupation) },
+	};
+	const size_t nfields = sizeof fields / sizeof fields[0];
+	char field[96];
+	const char *key;
+	json_t *value;
+	size_t i;
+
+	if (!json_is_object(resp))
+		return fail(err, "respondent", "must be an object");
+	json_object_foreach(resp, key, value) {
+		snprintf(field, sizeof field, "respondent.%s", key);
+		for (i = 0; i < nfields; i++)
+			if (strcmp(key, fields[i].name) == 0)
+				break;
+		if (i == nfields)
+			return fail(err, field, "unknown member");
+		if (json_is_null(value))
+			continue;
+		const char **slot = (const char **)((char *)r + fields[i].offset);
+		if (!json_is_string(value) ||
+		    (*slot = one_of(json_string_value(value), fields[i].set)) == NULL)
+			return fail(err, field, "not one of the allowed values");
+	}
+	return true;
+}
+
+static bool
+check_procedure(struct response *r, json_t *v, struct response_error *err)
+{
+	const char *s;
+	size_t len;
+
+	if (!json_is_string(v))
+		return fail(err, "procedure", "must be a string");
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (len < 1 || len > 32)
+		return fail(err, "procedure", "must be 1 to 32 characters");
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-')
+			return fail(err, "procedure", "may hold only 0-9, A-Z, "
+			    "a-z, '.' and '-'");
+	memcpy(r->procedure, s, len + 1);
+	return true;
+}
+
+static bool
+check_comment(struct response *r, json_t *v, struct response_error *err)
+{
+	size_t len;
+
+	if (!json_is_string(v))
+		return fail(err, "comment", "must be a string");
+	len = json_string_length(v);
+	if (len > RESPONSE_COMMENT_MAX)
+		return fail(err, "comment", "is %zu bytes, the limit is %d",
+		    len, RESPONSE_COMMENT_MAX);
+	/* jansson has checked UTF-8 and refused NUL; control characters remain. */
+	if (utf8_has_control(json_string_value(v), len))
+		return fail(err, "comment", "holds a control character other "
+		    "than newline or tab");
+	r->comment = xstrndup(json_string_value(v), len);
+	return true;
+}
+
+/* Strings are length-prefixed so that no two contents hash alike by
+ * shifting bytes between fields. */
+static void
+hash_str(EVP_MD_CTX *ctx, const char *s)
+{
+	uint32_t len = s == NULL ? UINT32_MAX : (uint32_t)strlen(s);
+	unsigned char be[4] = { len >> 24, len >> 16, len >> 8, len };
+
+	EVP_DigestUpdate(ctx, be, sizeof be);
+	if (s != NULL)
+		EVP_DigestUpdate(ctx, s, len);
+}
+
+static void
+hash_int(EVP_MD_CTX *ctx, int64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof buf, "%lld", (long long)v);
+	hash_str(ctx, buf);
+}
+
+/* The hash covers the content as validated, not the bytes sent: member order,
+ * whitespace, the timestamp's offset and an optional member sent as null do
+ * not make two submissions different. */
+static void
+response_hash(struct response *r)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int len;
+
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	hash_str(ctx, "sipas-response-v1");
+	hash_str(ctx, r->id);
+	hash_str(ctx, r->questionnaire->code);
+	hash_int(ctx, r->submitted_at);
+	hash_str(ctx, r->area->code);
+	hash_str(ctx, r->procedure[0] ? r->procedure : NULL);
+	for (size_t i = 0; i < r->questionnaire->ncriteria; i++) {
+		hash_str(ctx, r->questionnaire->criteria[i].code);
+		hash_int(ctx, r->answers[i]);
+	}
+	hash_int(ctx, r->overall);
+	hash_str(ctx, r->comment);
+	hash_str(ctx, r->gender);
+	hash_str(ctx, r->age_group);
+	hash_str(ctx, r->ethnicity);
+	hash_str(ctx, r->education);
+	hash_str(ctx, r->occupation);
+	EVP_DigestFinal_ex(ctx, r->hash, &len);
+	EVP_MD_CTX_free(ctx);
+}
+
+static bool
+validate(struct response *r, json_t *obj, const struct catalog *cat,
+    const struct response_limits *lim, struct response_error *err)
+{
+	json_t *v;
+	const char *s;
+
+	if (!json_is_object(obj))
+		return fail(err, "", "a response must be a JSON object");
+	if (!check_members(obj, err))
+		return false;
+
+	v = json_object_get(obj, "id");
+	if (v == NULL)
+		return fail(err, "id", "required");
+	if (!json_is_string(v) || !valid_uuid(json_string_value(v), r->id))
+		return fail(err, "id", "must be a UUID in canonical text form");
+
+	v = json_object_get(obj, "questionnaire");
+	if (v == NULL)
+		return fail(err, "questionnaire", "required");
+	if (!json_is_string(v))
+		return fail(err, "questionnaire", "must be a string");
+	r->questionnaire = catalog_questionnaire(cat, json_string_value(v));
+	if (r->questionnaire == NULL || !r->questionnaire->active)
+		return fail(err, "questionnaire", "not an active questionnaire");
+
+	v = json_object_get(obj, "submitted_at");
+	if (v == NULL)
+		return fail(err, "submitted_at", "required");
+	if (!json_is_string(v) ||
+	    !rfc3339_parse(json_string_value(v), &r->submitted_at))
+		return fail(err, "submitted_at", "must be an RFC 3339 timestamp "
+		    "with offset, like 2026-11-26T09:15:02+07:00");
+	if (r->submitted_at > lim->now + RESPONSE_FUTURE_SLACK_S * 1000000LL)
+		return fail(err, "submitted_at", "more than 5 minutes in the "
+		    "future of the server clock");
+	if (r->submitted_at < lim->now - lim->max_age)
+		return fail(err, "submitted_at", "older than %lld days",
+		    (long long)(lim->max_age / 86400000000LL));
+
+	v = json_object_get(obj, "service_area");
+	if (v == NULL)
+		return fail(err, "service_area", "required");
+	if (!json_is_string(v))
+		return fail(err, "service_area", "must be a string");
+	s = json_string_value(v);
+	if ((r->area = catalog_area(cat, s)) == NULL)
+		return fail(err, "service_area", "not a known service area");
+
+	if ((v = optional(obj, "procedure")) != NULL &&
+	    !check_procedure(r, v, err))
+		return false;
+
+	v = json_object_get(obj, "answers");
+	if (v == NULL)
+		return fail(err, "answers", "required");
+	if (!check_answers(r, v, err))
+		return false;
+
+	if ((v = optional(obj, "overall")) != NULL &&
+	    !scale_value(r->questionnaire, v, "overall", &r->overall, err))
+		return false;
+	if ((v = optional(obj, "comment")) != NULL && !check_comment(r, v, err))
+		return false;
+	if ((v = optional(obj, "respondent")) != NULL &&
+	    !check_respondent(r, v, err))
+		return false;
+	return true;
+}
+
+bool
+response_from_json(struct response *r, json_t *obj, const struct catalog *cat,
+    const struct response_limits *lim, struct response_error *err)
+{
+	memset(r, 0, sizeof *r);
+	r->overall = RESPONSE_NA;
+	if (!validate(r, obj, cat, lim, err)) {
+		response_clear(r);
+		return false;
+	}
+	response_hash(r);
+	return true;
+}
+
+void
+response_clear(struct response *r)
+{
+	free(r->comment);
+	memset(r, 0, sizeof *r);
+	r->overall = RESPONSE_NA;
+}

@@ -1,0 +1,58 @@
+/* The response object of the kiosk protocol: every validation rule of
+ * docs/protocol.md, and the content hash behind the duplicate/conflict rule.
+ * Pure functions, no I/O: unit-tested and fuzzed on their own. */
+#ifndef SIPASD_RESPONSE_H
+#define SIPASD_RESPONSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "catalog.h"
+
+#define RESPONSE_NA		(-1)	/* an answer given as null */
+#define RESPONSE_HASH_LEN	32
+#define RESPONSE_COMMENT_MAX	2000
+#define RESPONSE_FUTURE_SLACK_S	300	/* submitted_at may be this far ahead */
+
+struct response_error {
+	char field[96];		/* "" when the error is about the body as a whole */
+	char message[160];
+};
+
+struct response {
+	char id[37];				/* canonical, lower case */
+	const struct questionnaire *questionnaire;	/* borrowed from the catalog */
+	const struct service_area *area;		/* borrowed from the catalog */
+	int64_t submitted_at;			/* microseconds since the epoch */
+	char procedure[33];			/* "" when absent */
+	int answers[CATALOG_MAX_CRITERIA];	/* by criterion position, or RESPONSE_NA */
+	int overall;				/* RESPONSE_NA when absent */
+	char *comment;				/* owned; NULL when absent */
+	/* Respondent fields point to static strings; NULL when absent. */
+	const char *gender, *age_group, *ethnicity, *education, *occupation;
+	unsigned char hash[RESPONSE_HASH_LEN];
+};
+
+struct response_limits {
+	int64_t now;		/* microseconds since the epoch */
+	int64_t max_age;	/* microseconds */
+};
+
+/* Parses a request body into JSON, refusing duplicate member names. Returns
+ * NULL and fills err on failure. */
+json_t *response_json_load(const char *body, size_t len,
+    struct response_error *err);
+/* Validates one response object and computes its hash. On failure r is
+ * cleared and err says which field and why. */
+bool response_from_json(struct response *r, json_t *obj,
+    const struct catalog *cat, const struct response_limits *lim,
+    struct response_error *err) __attribute__((warn_unused_result));
+void response_clear(struct response *r);
+
+/* RFC 3339 with offset to microseconds since the epoch. */
+bool rfc3339_parse(const char *s, int64_t *out);
+
+#endif

@@ -1,0 +1,43 @@
+/* A "key = value" file read against a table of keys, PgBouncer style: one
+ * row per key with its type, target and default, so that the parser, the
+ * defaults and the documentation test cannot drift apart. */
+#ifndef SIPAS_CONFFILE_H
+#define SIPAS_CONFFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum conf_type {
+	CONF_STRING,	/* char *, owned by the target */
+	CONF_INT,	/* long long, plain integer */
+	CONF_SIZE,	/* long long bytes; accepts a k/K, m/M or g/G suffix (1024-based) */
+	CONF_SECONDS,	/* long long seconds; accepts an s, m or h suffix */
+	CONF_LOGLEVEL,	/* enum log_level: error, warn, info, debug */
+	CONF_ADDRESS,	/* char *, "ipv4:port" or "[ipv6]:port" */
+};
+
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	size_t offset;		/* of the field in the target struct */
+	const char *def;	/* default in file syntax, NULL for none */
+	long long min, max;	/* for numeric types */
+};
+
+/* Sets every key of the table to its default. */
+bool conf_defaults(const struct conf_key *keys, void *target,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Reads path on top of the defaults. On failure err names the file, the line
+ * and the key, and target holds what was set so far (free it with conf_free). */
+bool conf_load(const char *path, const struct conf_key *keys, void *target,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Parses one line; lineno is only for messages. Exposed for the fuzzer. */
+bool conf_parse_line(char *line, unsigned lineno, const struct conf_key *keys,
+    void *target, unsigned char *seen, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+bool conf_set(const struct conf_key *key, void *target, const char *value,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
+void conf_free(const struct conf_key *keys, void *target);
+size_t conf_count(const struct conf_key *keys);
+
+#endif

@@ -1,0 +1,48 @@
+/* UTF-8 checks and widths. */
+
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "utf8.h"
+
+bool
+utf8_has_control(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len; i++) {
+		if ((p[i] < 0x20 && p[i] != '\n' && p[i] != '\t') || p[i] == 0x7f)
+			return true;
+		/* U+0080..U+009F are encoded as C2 80..C2 9F. */
+		if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 &&
+		    p[i + 1] <= 0x9f)
+			return true;
+	}
+	return false;
+}
+
+size_t
+utf8_width(const char *s)
+{
+	mbstate_t st;
+	size_t len = strlen(s), width = 0;
+	wchar_t wc;
+
+	memset(&st, 0, sizeof st);
+	while (len > 0) {
+		size_t n = mbrtowc(&wc, s, len, &st);
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+			memset(&st, 0, sizeof st);
+			width++;
+			s++;
+			len--;
+			continue;
+		}
+		int w = wcwidth(wc);
+		width += w < 0 ? 1 : (size_t)w;
+		s += n;
+		len -= n;
+	}
+	return width;
+}
