@@ -18,6 +18,7 @@ const struct conf_key config_keys[] = {
 	KEY(client_ca, CONF_STRING, NULL, 0, 0),
 	KEY(crl, CONF_STRING, NULL, 0, 0),
 	KEY(db, CONF_STRING, "dbname=sipas", 0, 0),
+	KEY(db_connections, CONF_INT, "4", 1, 64),
 	KEY(spool_dir, CONF_STRING, "/var/lib/sipasd/spool", 0, 0),
 	KEY(log_level, CONF_LOGLEVEL, "info", 0, 0),
 	KEY(max_connections, CONF_INT, "10000", 1, 1000000),

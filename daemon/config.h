@@ -16,6 +16,7 @@ struct config {
 	char *client_ca;
 	char *crl;
 	char *db;
+	long long db_connections;
 	char *spool_dir;
 	enum log_level log_level;
 	long long max_connections;

@@ -1,6 +1,10 @@
-/* The database connection. Connecting is asynchronous too, and a lost
- * connection is retried with a growing delay; queries in flight at the loss
- * fail, and their requests are answered 503 so that the kiosk retries. */
+/* The database connections. A few connections, each non-blocking and in
+ * pipeline mode, so that one query waiting on a lock (a kiosk retrying an id
+ * whose first attempt is still in flight) does not hold up the others: a new
+ * query goes to the ready connection with the fewest queries in flight.
+ * Connecting is asynchronous too; a lost connection is retried with a
+ * growing delay, and its queries in flight fail so their requests are
+ * answered 503 and the kiosk retries. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,56 +14,52 @@
 #include "log.h"
 #include "xmalloc.h"
 
-enum db_state {
-	DB_IDLE,		/* waiting for the retry timer */
-	DB_CONNECTING,		/* PQconnectPoll in progress */
-	DB_READY,		/* pipeline mode, accepting queries */
+enum dbconn_state {
+	DBCONN_IDLE,		/* waiting for the retry timer */
+	DBCONN_CONNECTING,	/* PQconnectPoll in progress */
+	DBCONN_READY,		/* pipeline mode, accepting queries */
 };
 
 struct db_query {
-	STAILQ_ENTRY(db_query) entry;	/* on db.inflight */
+	STAILQ_ENTRY(db_query) entry;	/* on dbconn.inflight */
 	db_cb *cb;
 	void *arg;
 	PGresult *result;	/* the query's first result, until its Sync */
 };
 
-static struct {
-	struct event_base *base;
-	char *conninfo;
+struct dbconn {
+	unsigned no;		/* for log lines */
 	PGconn *conn;
-	enum db_state state;
+	enum dbconn_state state;
 	struct event *io;	/* connecting: the one event PQconnectPoll asks for */
 	struct event *rd;	/* ready: persistent read */
 	struct event *wr;	/* ready: write, while PQflush has more to send */
-	struct event *retry;
+	struct event *retry;	/* reconnect delay, or connect timeout */
 	struct event *flush;	/* one flush per loop iteration, not per query */
 	bool flush_scheduled;
 	STAILQ_HEAD(, db_query) inflight;
 	unsigned ninflight;
 	int delay;		/* seconds before the next connection attempt */
-	char error[256];
+};
+
+static struct {
+	struct event_base *base;
+	char *conninfo;
+	struct dbconn *conns;
+	unsigned nconns;
+	char error[256];	/* the last failure, "" while one is ready */
 } db;
 
-static void db_connect(void);
+static void dbconn_connect(struct dbconn *dc);
 
 static void
-set_error(const char *what, const char *detail)
-{
-	char *nl;
-
-	snprintf(db.error, sizeof db.error, "%s: %s", what, detail);
-	if ((nl = strchr(db.error, '\n')) != NULL)
-		*nl = '\0';
-}
-
-static void
-fail_inflight(const char *why)
+fail_inflight(struct dbconn *dc, const char *why)
 {
 	struct db_query *q;
 
-	while ((q = STAILQ_FIRST(&db.inflight)) != NULL) {
-		STAILQ_REMOVE_HEAD(&db.inflight, entry);
-		db.ninflight--;
+	while ((q = STAILQ_FIRST(&dc->inflight)) != NULL) {
+		STAILQ_REMOVE_HEAD(&dc->inflight, entry);
+		dc->ninflight--;
 		PQclear(q->result);
 		q->cb(NULL, why, q->arg);
 		free(q);
@@ -67,63 +67,60 @@ fail_inflight(const char *why)
 }
 
 static void
-close_conn(void)
+close_conn(struct dbconn *dc)
 {
-	struct event **evs[] = { &db.io, &db.rd, &db.wr };
+	struct event **evs[] = { &dc->io, &dc->rd, &dc->wr };
 
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++) {
 		if (*evs[i] != NULL)
 			event_free(*evs[i]);
 		*evs[i] = NULL;
 	}
-	if (db.conn != NULL)
-		PQfinish(db.conn);
-	db.conn = NULL;
-	db.state = DB_IDLE;
+	if (dc->conn != NULL)
+		PQfinish(dc->conn);
+	dc->conn = NULL;
+	dc->state = DBCONN_IDLE;
 }
 
 static void
-disconnect(void)
+lost(struct dbconn *dc, const char *what)
 {
-	struct timeval tv = { db.delay, 0 };
+	struct timeval tv = { dc->delay, 0 };
 
-	close_conn();
-	fail_inflight(db.error);
-	evtimer_add(db.retry, &tv);
-	db.delay = db.delay < 8 ? db.delay * 2 : 10;
+	snprintf(db.error, sizeof db.error, "%s: %s", what,
+	    dc->conn ? PQerrorMessage(dc->conn) : "no connection");
+	db.error[strcspn(db.error, "\n")] = '\0';
+	log_error("database connection %u %s; reconnecting in %d s", dc->no,
+	    db.error, dc->delay);
+	close_conn(dc);
+	evtimer_add(dc->retry, &tv);
+	dc->delay = dc->delay < 8 ? dc->delay * 2 : 10;
+	fail_inflight(dc, db.error);
 }
 
 static void
-lost(const char *what)
+flush(struct dbconn *dc)
 {
-	set_error(what, db.conn ? PQerrorMessage(db.conn) : "no connection");
-	log_error("database %s; reconnecting in %d s", db.error, db.delay);
-	disconnect();
-}
-
-static void
-flush(void)
-{
-	int r = PQflush(db.conn);
+	int r = PQflush(dc->conn);
 
 	if (r == -1)
-		lost("write failed");
+		lost(dc, "write failed");
 	else if (r == 1)
-		event_add(db.wr, NULL);
+		event_add(dc->wr, NULL);
 }
 
 static void
-complete(struct db_query *q)
+complete(struct dbconn *dc, struct db_query *q)
 {
 	PGresult *res = q->result;
 	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	char msg[256];
 
-	STAILQ_REMOVE_HEAD(&db.inflight, entry);
-	db.ninflight--;
+	STAILQ_REMOVE_HEAD(&dc->inflight, entry);
+	dc->ninflight--;
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 		q->cb(res, NULL, q->arg);
 	} else {
-		char msg[256];
 		snprintf(msg, sizeof msg, "%s", res ? PQresultErrorMessage(res) :
 		    "no result");
 		msg[strcspn(msg, "\n")] = '\0';
@@ -134,150 +131,177 @@ complete(struct db_query *q)
 }
 
 static void
-read_results(void)
+on_read(evutil_socket_t fd, short what, void *arg)
 {
+	struct dbconn *dc = arg;
 	PGresult *res;
 
-	if (PQconsumeInput(db.conn) == 0) {
-		lost("read failed");
+	if (PQconsumeInput(dc->conn) == 0) {
+		lost(dc, "read failed");
 		return;
 	}
-	/* A callback may send a query, or lose the connection. */
-	while (db.state == DB_READY && !STAILQ_EMPTY(&db.inflight) &&
-	    !PQisBusy(db.conn)) {
-		struct db_query *q = STAILQ_FIRST(&db.inflight);
+	/* A callback may send a query, or lose this connection. */
+	while (dc->state == DBCONN_READY && !STAILQ_EMPTY(&dc->inflight) &&
+	    !PQisBusy(dc->conn)) {
+		struct db_query *q = STAILQ_FIRST(&dc->inflight);
 
-		if ((res = PQgetResult(db.conn)) == NULL)
+		if ((res = PQgetResult(dc->conn)) == NULL)
 			continue;	/* end of this query's results; its Sync is next */
 		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+			/* The implicit transaction has committed. */
 			PQclear(res);
-			complete(q);
+			complete(dc, q);
 		} else if (q->result == NULL) {
 			q->result = res;
 		} else {
 			PQclear(res);
 		}
 	}
-	if (db.state == DB_READY && PQstatus(db.conn) == CONNECTION_BAD)
-		lost("connection lost");
-}
-
-static void
-on_read(evutil_socket_t fd, short what, void *arg)
-{
-	read_results();
+	if (dc->state == DBCONN_READY && PQstatus(dc->conn) == CONNECTION_BAD)
+		lost(dc, "connection lost");
 }
 
 static void
 on_write(evutil_socket_t fd, short what, void *arg)
 {
-	flush();
+	flush(arg);
 }
 
 static void
 on_flush(evutil_socket_t fd, short what, void *arg)
 {
-	db.flush_scheduled = false;
-	if (db.state == DB_READY)
-		flush();
+	struct dbconn *dc = arg;
+
+	dc->flush_scheduled = false;
+	if (dc->state == DBCONN_READY)
+		flush(dc);
 }
 
 static void
 on_connect_io(evutil_socket_t fd, short what, void *arg)
 {
-	PostgresPollingStatusType st = PQconnectPoll(db.conn);
+	struct dbconn *dc = arg;
+	PostgresPollingStatusType st = PQconnectPoll(dc->conn);
 	short wait;
 
 	switch (st) {
 	case PGRES_POLLING_READING:
 	case PGRES_POLLING_WRITING:
 		wait = st == PGRES_POLLING_READING ? EV_READ : EV_WRITE;
-		event_free(db.io);
+		event_free(dc->io);
 		/* The socket can change between attempts at several hosts. */
-		db.io = event_new(db.base, PQsocket(db.conn), wait, on_connect_io, NULL);
-		event_add(db.io, NULL);
+		dc->io = event_new(db.base, PQsocket(dc->conn), wait,
+		    on_connect_io, dc);
+		event_add(dc->io, NULL);
 		return;
 	case PGRES_POLLING_OK:
 		break;
 	default:
-		lost("connection failed");
+		lost(dc, "connection failed");
 		return;
 	}
-	if (PQsetnonblocking(db.conn, 1) != 0 || PQenterPipelineMode(db.conn) != 1) {
-		lost("cannot enter pipeline mode");
+	if (PQsetnonblocking(dc->conn, 1) != 0 ||
+	    PQenterPipelineMode(dc->conn) != 1) {
+		lost(dc, "cannot enter pipeline mode");
 		return;
 	}
-	event_free(db.io);
-	db.io = NULL;
-	db.rd = event_new(db.base, PQsocket(db.conn), EV_READ | EV_PERSIST, on_read, NULL);
-	db.wr = event_new(db.base, PQsocket(db.conn), EV_WRITE, on_write, NULL);
-	event_add(db.rd, NULL);
-	evtimer_del(db.retry);
-	db.state = DB_READY;
-	db.delay = 1;
+	event_free(dc->io);
+	dc->io = NULL;
+	dc->rd = event_new(db.base, PQsocket(dc->conn), EV_READ | EV_PERSIST,
+	    on_read, dc);
+	dc->wr = event_new(db.base, PQsocket(dc->conn), EV_WRITE, on_write, dc);
+	event_add(dc->rd, NULL);
+	evtimer_del(dc->retry);
+	dc->state = DBCONN_READY;
+	dc->delay = 1;
 	db.error[0] = '\0';
-	log_info("database connected (server %d, database %s)",
-	    PQserverVersion(db.conn), PQdb(db.conn));
+	log_info("database connection %u ready (server %d, database %s)", dc->no,
+	    PQserverVersion(dc->conn), PQdb(dc->conn));
 }
 
 static void
-db_connect(void)
+dbconn_connect(struct dbconn *dc)
 {
 	struct timeval timeout = { 10, 0 };
 
 	/* libpq's connect_timeout does not apply to PQconnectPoll: our own. */
-	evtimer_add(db.retry, &timeout);
-	db.state = DB_CONNECTING;
-	db.conn = PQconnectStart(db.conninfo);
-	if (db.conn == NULL || PQstatus(db.conn) == CONNECTION_BAD) {
-		lost("connection failed");
+	evtimer_add(dc->retry, &timeout);
+	dc->state = DBCONN_CONNECTING;
+	dc->conn = PQconnectStart(db.conninfo);
+	if (dc->conn == NULL || PQstatus(dc->conn) == CONNECTION_BAD) {
+		lost(dc, "connection failed");
 		return;
 	}
-	db.io = event_new(db.base, PQsocket(db.conn), EV_WRITE, on_connect_io, NULL);
-	event_add(db.io, NULL);
+	dc->io = event_new(db.base, PQsocket(dc->conn), EV_WRITE, on_connect_io, dc);
+	event_add(dc->io, NULL);
 }
 
 static void
 on_retry(evutil_socket_t fd, short what, void *arg)
 {
-	if (db.state == DB_CONNECTING)
-		lost("connection timed out");
+	struct dbconn *dc = arg;
+
+	if (dc->state == DBCONN_CONNECTING)
+		lost(dc, "connection timed out");
 	else
-		db_connect();
+		dbconn_connect(dc);
 }
 
 void
-db_start(struct event_base *base, const char *conninfo)
+db_start(struct event_base *base, const char *conninfo, unsigned nconns)
 {
 	db.base = base;
 	db.conninfo = xstrdup(conninfo);
-	db.delay = 1;
-	STAILQ_INIT(&db.inflight);
-	db.retry = evtimer_new(base, on_retry, NULL);
-	db.flush = event_new(base, -1, 0, on_flush, NULL);
+	db.nconns = nconns;
+	db.conns = xcalloc(nconns, sizeof *db.conns);
 	snprintf(db.error, sizeof db.error, "connecting");
-	db_connect();
+	for (unsigned i = 0; i < nconns; i++) {
+		struct dbconn *dc = &db.conns[i];
+		dc->no = i + 1;
+		dc->delay = 1;
+		STAILQ_INIT(&dc->inflight);
+		dc->retry = evtimer_new(base, on_retry, dc);
+		dc->flush = event_new(base, -1, 0, on_flush, dc);
+		dbconn_connect(dc);
+	}
 }
 
 void
 db_stop(void)
 {
 	snprintf(db.error, sizeof db.error, "shutting down");
-	close_conn();
-	fail_inflight(db.error);
-	if (db.retry != NULL)
-		event_free(db.retry);
-	if (db.flush != NULL)
-		event_free(db.flush);
-	db.retry = db.flush = NULL;
+	for (unsigned i = 0; i < db.nconns; i++) {
+		struct dbconn *dc = &db.conns[i];
+		close_conn(dc);
+		fail_inflight(dc, db.error);
+		event_free(dc->retry);
+		event_free(dc->flush);
+	}
+	free(db.conns);
+	db.conns = NULL;
+	db.nconns = 0;
 	free(db.conninfo);
 	db.conninfo = NULL;
+}
+
+static struct dbconn *
+least_busy(void)
+{
+	struct dbconn *best = NULL;
+
+	for (unsigned i = 0; i < db.nconns; i++) {
+		struct dbconn *dc = &db.conns[i];
+		if (dc->state == DBCONN_READY &&
+		    (best == NULL || dc->ninflight < best->ninflight))
+			best = dc;
+	}
+	return best;
 }
 
 bool
 db_ready(void)
 {
-	return db.state == DB_READY;
+	return least_busy() != NULL;
 }
 
 const char *
@@ -289,30 +313,35 @@ db_error(void)
 unsigned
 db_inflight(void)
 {
-	return db.ninflight;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < db.nconns; i++)
+		n += db.conns[i].ninflight;
+	return n;
 }
 
 bool
 db_query(const char *sql, int nparams, const char *const *values,
     const int *lengths, const int *formats, db_cb *cb, void *arg)
 {
+	struct dbconn *dc = least_busy();
 	struct db_query *q;
 
-	if (db.state != DB_READY)
+	if (dc == NULL)
 		return false;
-	if (PQsendQueryParams(db.conn, sql, nparams, NULL, values, lengths,
-	    formats, 0) != 1 || PQpipelineSync(db.conn) != 1) {
-		lost("send failed");
+	if (PQsendQueryParams(dc->conn, sql, nparams, NULL, values, lengths,
+	    formats, 0) != 1 || PQpipelineSync(dc->conn) != 1) {
+		lost(dc, "send failed");
 		return false;
 	}
 	q = xcalloc(1, sizeof *q);
 	q->cb = cb;
 	q->arg = arg;
-	STAILQ_INSERT_TAIL(&db.inflight, q, entry);
-	db.ninflight++;
-	if (!db.flush_scheduled) {
-		db.flush_scheduled = true;
-		event_active(db.flush, 0, 0);
+	STAILQ_INSERT_TAIL(&dc->inflight, q, entry);
+	dc->ninflight++;
+	if (!dc->flush_scheduled) {
+		dc->flush_scheduled = true;
+		event_active(dc->flush, 0, 0);
 	}
 	return true;
 }

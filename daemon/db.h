@@ -1,6 +1,6 @@
-/* libpq inside the event loop: one non-blocking connection in pipeline mode,
- * a FIFO of queries in flight, each answered after its own Sync, that is
- * after its implicit transaction has committed. */
+/* libpq inside the event loop: a few non-blocking connections in pipeline
+ * mode, each with a FIFO of queries in flight, each query answered after its
+ * own Sync, that is after its implicit transaction has committed. */
 #ifndef SIPASD_DB_H
 #define SIPASD_DB_H
 
@@ -13,10 +13,10 @@
  * callback returns. Called exactly once for every accepted query. */
 typedef void db_cb(PGresult *res, const char *error, void *arg);
 
-void db_start(struct event_base *base, const char *conninfo);
+void db_start(struct event_base *base, const char *conninfo, unsigned nconns);
 void db_stop(void);
 bool db_ready(void);
-/* Why the database is not ready, for /healthz and log lines. */
+/* The last connection failure, for /healthz and log lines. */
 const char *db_error(void);
 /* Sends a query; false (and no callback) when the database is not ready.
  * formats may be NULL for all-text parameters. */

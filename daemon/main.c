@@ -155,7 +155,7 @@ main(int argc, char **argv)
 	check_spool_dir(server.cfg->spool_dir);
 	if (!http_listen())
 		fatalx("cannot listen; is another sipasd running?");
-	db_start(server.base, server.cfg->db);
+	db_start(server.base, server.cfg->db, (unsigned)server.cfg->db_connections);
 
 	sigterm = evsignal_new(server.base, SIGTERM, on_signal, NULL);
 	sigint = evsignal_new(server.base, SIGINT, on_signal, NULL);
