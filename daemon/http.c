@@ -34,6 +34,8 @@ static const struct route_def {
 	{ "/healthz", true, ROUTE_HEALTHZ, HTTP_GET, "Allow: GET\r\n" },
 };
 
+#define LINGER_S 2	/* seconds to drain input after refusing a request */
+
 static void conn_parse(struct conn *c);
 static void route(struct request *req);
 static void conn_free(struct conn *c);
@@ -122,7 +124,7 @@ conn_write_status(struct conn *c, int status, const char *body,
 /* Replies and closes: for errors found before the body was read, or in a
  * request we cannot make sense of, the rest of the input is unreliable. */
 static void
-conn_fail(struct conn *c, int status, const char *error)
+conn_fail(struct conn *c, int status, const char *error, const char *extra)
 {
 	char body[128];
 
@@ -137,8 +139,9 @@ conn_fail(struct conn *c, int status, const char *error)
 	} else {
 		log_info("%s: %d %s", c->peer, status, error);
 	}
-	conn_write_status(c, status, body, NULL, true);
+	conn_write_status(c, status, body, extra, true);
 	c->state = CONN_CLOSING;
+	c->linger = true;
 	bufferevent_disable(c->bev, EV_READ);
 	arm_timer(c, server.cfg->request_timeout);
 }
@@ -348,7 +351,7 @@ reject_early(struct request *req, int status, const char *error,
 	struct conn *c = req->conn;
 
 	if (has_body(&c->parser)) {
-		conn_fail(c, status, error);
+		conn_fail(c, status, error, extra);
 		return;
 	}
 	/* Answered when the parser reaches the end of the message. */
@@ -374,7 +377,7 @@ accept_body(struct request *req)
 		    server.cfg->max_batch_body_size : server.cfg->max_body_size);
 	}
 	if ((p->flags & F_CONTENTLENGTH) && p->content_length > req->body_limit) {
-		conn_fail(c, 413, "too_large");
+		conn_fail(c, 413, "too_large", NULL);
 		return;
 	}
 	if (has_body(p) && req->expectlen > 0 &&
@@ -514,12 +517,12 @@ conn_parse(struct conn *c)
 			c->req->header_bytes += n;
 		if (err != HPE_OK && err != HPE_PAUSED) {
 			log_info("%s: bad HTTP: %s", c->peer, http_errno_description(err));
-			conn_fail(c, 400, "bad_request");
+			conn_fail(c, 400, "bad_request", NULL);
 			break;
 		}
 		if (c->req != NULL && c->req->header_bytes >
 		    (size_t)server.cfg->max_header_size) {
-			conn_fail(c, 431, "headers_too_large");
+			conn_fail(c, 431, "headers_too_large", NULL);
 			break;
 		}
 		if (err != HPE_PAUSED)
@@ -527,7 +530,7 @@ conn_parse(struct conn *c)
 		/* Paused by a callback: run the stage, which resumes when done. */
 		http_parser_pause(&c->parser, 0);
 		if (c->req->too_large) {
-			conn_fail(c, 413, "too_large");
+			conn_fail(c, 413, "too_large", NULL);
 			break;
 		}
 		if (!c->req->headers_seen) {
@@ -545,7 +548,12 @@ conn_parse(struct conn *c)
 static void
 on_read(struct bufferevent *bev, void *arg)
 {
-	conn_parse(arg);
+	struct conn *c = arg;
+
+	if (c->state == CONN_LINGERING)
+		evbuffer_drain(bufferevent_get_input(bev), SIZE_MAX);
+	else
+		conn_parse(c);
 }
 
 static void
@@ -553,8 +561,19 @@ on_write(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
-	if (c->state == CONN_CLOSING)
+	if (c->state != CONN_CLOSING)
+		return;
+	if (!c->linger) {
 		conn_free(c);
+		return;
+	}
+	/* The client may still be sending the body we refused; closing now
+	 * would reset the connection and could destroy our reply before the
+	 * client reads it. Read and discard a little longer, as nginx does. */
+	c->state = CONN_LINGERING;
+	evbuffer_drain(bufferevent_get_input(bev), SIZE_MAX);
+	bufferevent_enable(bev, EV_READ);
+	arm_timer(c, LINGER_S);
 }
 
 static void
@@ -596,7 +615,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 
 	if (c->state == CONN_READING && c->req != NULL) {
-		conn_fail(c, 408, "timeout");
+		conn_fail(c, 408, "timeout", NULL);
 		return;
 	}
 	log_debug("%s: %s timed out", c->peer,

@@ -41,6 +41,7 @@ enum conn_state {
 	CONN_READING,	/* reading and parsing; req is NULL or being read */
 	CONN_BUSY,	/* req is being served (kiosk lookup, database); reading paused */
 	CONN_CLOSING,	/* last reply queued; freed once the output has drained */
+	CONN_LINGERING,	/* reply sent after an error; input discarded until EOF or timeout */
 };
 
 struct conn {
@@ -48,6 +49,7 @@ struct conn {
 	enum conn_state state;
 	bool admin;			/* the operators' plain-HTTP listener */
 	bool in_parse;			/* conn_parse() is on the stack */
+	bool linger;			/* drain input before closing (see on_write) */
 	struct bufferevent *bev;
 	struct event *timer;		/* request, idle or closing deadline */
 	char peer[64];			/* address:port, for log lines */

@@ -1,0 +1,578 @@
+#!/usr/bin/env python3
+"""End to end: a private PostgreSQL, generated certificates, the real sipasd
+and sipas binaries, and real mutual TLS. Each test names the behaviour it
+pins and checks the exact status, body and stored rows."""
+
+import collections
+import datetime
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import uuid
+
+SRC = os.environ.get("abs_top_srcdir") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("abs_top_builddir") or SRC
+sys.path.insert(0, os.path.join(SRC, "scripts"))
+from kiosksim import Kiosk, realistic_response, VN  # noqa: E402
+
+SIPAS = os.path.join(BUILD, "client", "sipas")
+SIPASD = os.path.join(BUILD, "daemon", "sipasd")
+SANDBOX = os.path.join(SRC, "scripts", "sandbox")
+
+W = {}  # the world: dir, ports, env, daemon
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sipas(*args, check=True):
+    r = subprocess.run([SIPAS, *args], env=W["env"], capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise AssertionError("sipas %s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr))
+    return r
+
+
+def psql(sql):
+    r = subprocess.run(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                       env=W["env"], capture_output=True, text=True, check=True)
+    return r.stdout.strip()
+
+
+def tls(name):
+    return os.path.join(W["dir"], "tls", name)
+
+
+def kiosk(n, **kw):
+    return Kiosk("localhost", W["port"], tls("ca.crt"), tls("kiosk%d.crt" % n),
+                 tls("kiosk%d.key" % n), **kw)
+
+
+def stranger():
+    return Kiosk("localhost", W["port"], tls("ca.crt"), tls("stranger.crt"), tls("stranger.key"))
+
+
+def admin(path, method="GET"):
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", W["admin_port"], timeout=10)
+    c.request(method, path)
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status, json.loads(body)
+
+
+def wait_healthy(timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if admin("/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("sipasd did not become healthy; log:\n" + open(W["log"]).read())
+
+
+def example(**changes):
+    """The protocol's example response, with a fresh id and a recent time."""
+    r = {
+        "id": str(uuid.uuid4()),
+        "questionnaire": "sipas-dv-2023",
+        "submitted_at": datetime.datetime.now(VN).isoformat(timespec="seconds"),
+        "service_area": "dat-dai",
+        "procedure": "1.004227",
+        "answers": {"TC1": 4, "TC2": 5, "TC3": 4, "TC4": 3,
+                    "TT1": 5, "TT2": 4, "TT3": 4, "TT4": 2,
+                    "CC1": 5, "CC2": 5, "CC3": 4, "CC4": 4, "CC5": 5,
+                    "KQ1": 4, "KQ2": 4, "KQ3": 5,
+                    "PA1": 4, "PA2": None, "PA3": 3},
+        "overall": 4,
+        "comment": "Cán bộ hướng dẫn nhiệt tình.",
+        "respondent": {"gender": "female", "age_group": "35-49"},
+    }
+    r.update(changes)
+    return r
+
+
+def stored(rid):
+    return int(psql("SELECT count(*) FROM responses WHERE id = '%s'" % rid))
+
+
+def start_daemon():
+    W["daemon"] = subprocess.Popen([SIPASD, "-c", os.path.join(W["dir"], "sipasd.conf")],
+                                   stdout=open(W["log"], "a"), stderr=subprocess.STDOUT)
+    wait_healthy()
+
+
+def setUpModule():
+    W["dir"] = tempfile.mkdtemp(prefix="sipas-e2e-")
+    W["port"], W["admin_port"] = free_port(), free_port()
+    W["log"] = os.path.join(W["dir"], "sipasd.log")
+    subprocess.run([SANDBOX, "start", W["dir"], "--port", str(W["port"]),
+                    "--admin-port", str(W["admin_port"]), "--kiosks", "4"], check=True)
+    env = dict(os.environ)
+    env["SIPAS_DB"] = "host=%s/pg dbname=sipas user=sipas" % W["dir"]
+    env["PGHOST"], env["PGDATABASE"], env["PGUSER"] = W["dir"] + "/pg", "sipas", "sipas"
+    env["SIPAS_SQL_DIR"] = os.path.join(SRC, "sql")
+    W["env"] = env
+    sipas("db", "init")
+    sipas("center", "import", os.path.join(SRC, "data", "ha-tinh-centers.csv"))
+    sipas("kiosk", "add", "K1", "--center", "ht-can-loc", "--cert", tls("kiosk1.crt"))
+    sipas("kiosk", "add", "K2", "--center", "ht-duc-tho", "--cert", tls("kiosk2.crt"))
+    sipas("kiosk", "add", "K3", "--center", "ht-can-loc", "--cert", tls("kiosk3.crt"))
+    sipas("kiosk", "add", "K4", "--center", "ht", "--cert", tls("kiosk4.crt"))
+    start_daemon()
+
+
+def tearDownModule():
+    d = W.get("daemon")
+    if d is not None and d.poll() is None:
+        d.send_signal(signal.SIGTERM)
+        try:
+            d.wait(15)
+        except subprocess.TimeoutExpired:
+            d.kill()
+    subprocess.run([SANDBOX, "stop", W["dir"]])
+    if os.environ.get("KEEP_TEST_DIR"):
+        print("test world kept in", W["dir"])
+    else:
+        shutil.rmtree(W["dir"], ignore_errors=True)
+
+
+class Identity(unittest.TestCase):
+    def test_handshake_without_client_certificate_fails(self):
+        ctx = ssl.create_default_context(cafile=tls("ca.crt"))
+        with self.assertRaises((ssl.SSLError, ConnectionError, OSError)):
+            with socket.create_connection(("localhost", W["port"]), timeout=5) as s:
+                with ctx.wrap_socket(s, server_hostname="localhost") as t:
+                    # TLS 1.3 reports the refusal on the first read.
+                    t.sendall(b"GET /v1/questionnaire HTTP/1.1\r\nHost: x\r\n\r\n")
+                    if t.recv(100) == b"":
+                        raise ConnectionError("closed without a reply")
+
+    def test_certificate_from_another_ca_fails(self):
+        d = tempfile.mkdtemp(dir=W["dir"])
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", d + "/k.pem",
+                        "-out", d + "/c.pem", "-subj", "/CN=rogue", "-days", "2"],
+                       check=True, capture_output=True)
+        k = Kiosk("localhost", W["port"], tls("ca.crt"), d + "/c.pem", d + "/k.pem")
+        with self.assertRaises((ssl.SSLError, ConnectionError, OSError)):
+            status, _, _ = k.request("GET", "/v1/questionnaire")
+            self.fail("got an HTTP answer %d" % status)
+
+    def test_unregistered_certificate_gets_403_on_every_request(self):
+        k = stranger()
+        for method, path, body in [("GET", "/v1/questionnaire", None),
+                                   ("POST", "/v1/responses", example()),
+                                   ("GET", "/no/such/path", None)]:
+            status, _, reply = k.request(method, path, body)
+            self.assertEqual((status, reply), (403, {"error": "unknown_kiosk"}))
+
+    def test_revoked_kiosk_gets_403_within_10_seconds(self):
+        k = kiosk(3)
+        status, _, _ = k.post(example())
+        self.assertEqual(status, 201)
+        sipas("kiosk", "revoke", "K3")
+        start = time.monotonic()
+        while True:
+            r = example()
+            status, _, reply = k.post(r)
+            if status == 403:
+                break
+            self.assertEqual(status, 201)
+            self.assertLess(time.monotonic() - start, 10, "revocation did not bite within 10 s")
+            time.sleep(0.25)
+        self.assertEqual(reply, {"error": "kiosk_revoked"})
+        self.assertEqual(stored(r["id"]), 0)
+        self.assertLess(time.monotonic() - start, 10)
+        status, _, reply = k.request("GET", "/v1/questionnaire")
+        self.assertEqual((status, reply), (403, {"error": "kiosk_revoked"}))
+
+
+class Responses(unittest.TestCase):
+    def setUp(self):
+        self.k = kiosk(1)
+
+    def tearDown(self):
+        self.k.close()
+
+    def test_questionnaire_is_served_with_criteria_and_areas(self):
+        status, headers, q = self.k.request("GET", "/v1/questionnaire")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["Content-Type"], "application/json")
+        self.assertEqual(q["code"], "sipas-dv-2023")
+        self.assertEqual([e["code"] for e in q["elements"]], ["TC", "TT", "CC", "KQ", "PA"])
+        self.assertEqual(sum(len(e["criteria"]) for e in q["elements"]), 19)
+        self.assertEqual(q["elements"][0]["criteria"][0],
+                         {"code": "TC1", "text_vi": "Nơi ngồi chờ có đủ chỗ ngồi",
+                          "text_en": "Enough waiting seats"})
+        self.assertEqual([l["value"] for l in q["scale"]["levels"]], [1, 2, 3, 4, 5])
+        self.assertEqual(q["scale"]["levels"][3]["label_vi"], "Hài lòng")
+        self.assertEqual(len(q["service_areas"]), 25)
+
+    def test_new_response_is_stored_with_201_and_the_row_holds_it(self):
+        r = example(submitted_at="2026-11-26T09:15:02+07:00")
+        status, _, reply = self.k.post(r)
+        self.assertEqual((status, reply), (201, {"id": r["id"], "status": "stored"}))
+        row = psql("SELECT k.code, c.code, sa.code, r.procedure, q.code, "
+                   " r.submitted_at AT TIME ZONE 'UTC', r.answers, r.overall, r.comment, "
+                   " r.gender, r.age_group, r.ethnicity, length(r.content_hash) "
+                   "FROM responses r JOIN kiosks k ON k.id = r.kiosk_id "
+                   "JOIN centers c ON c.id = r.center_id "
+                   "JOIN service_areas sa ON sa.id = r.service_area_id "
+                   "JOIN questionnaires q ON q.id = r.questionnaire_id "
+                   "WHERE r.id = '%s'" % r["id"])
+        self.assertEqual(row.split("|"), [
+            "K1", "ht-can-loc", "dat-dai", "1.004227", "sipas-dv-2023",
+            "2026-11-26 02:15:02", "{4,5,4,3,5,4,4,2,5,5,4,4,5,4,4,5,4,NULL,3}", "4",
+            "Cán bộ hướng dẫn nhiệt tình.", "female", "35-49", "", "32"])
+
+    def test_center_comes_from_the_registry_not_the_kiosk(self):
+        r = example()
+        status, _, _ = kiosk(2).post(r)
+        self.assertEqual(status, 201)
+        self.assertEqual(psql("SELECT c.code FROM responses r JOIN centers c "
+                              "ON c.id = r.center_id WHERE r.id = '%s'" % r["id"]), "ht-duc-tho")
+
+    def test_same_id_and_content_again_is_200_duplicate_and_stored_once(self):
+        r = example()
+        self.assertEqual(self.k.post(r)[0], 201)
+        # Member order and the timestamp's offset do not make it different.
+        again = dict(reversed(list(r.items())))
+        t = datetime.datetime.fromisoformat(r["submitted_at"]).astimezone(datetime.timezone.utc)
+        again["submitted_at"] = t.isoformat().replace("+00:00", "Z")
+        status, _, reply = kiosk(2).post(again)
+        self.assertEqual((status, reply), (200, {"id": r["id"], "status": "duplicate"}))
+        self.assertEqual(stored(r["id"]), 1)
+
+    def test_same_id_with_other_content_is_409_and_the_first_stays(self):
+        r = example()
+        self.assertEqual(self.k.post(r)[0], 201)
+        status, _, reply = self.k.post(dict(r, overall=1))
+        self.assertEqual((status, reply), (409, {"id": r["id"], "error": "id_conflict"}))
+        self.assertEqual(psql("SELECT overall FROM responses WHERE id = '%s'" % r["id"]), "4")
+
+    def test_invalid_response_is_400_naming_the_field_and_nothing_is_stored(self):
+        cases = [
+            (example(answers=dict(example()["answers"], TT4=6)), "answers.TT4"),
+            (example(answers=dict(example()["answers"], TT4=4.0)), "answers.TT4"),
+            (example(service_area="nowhere"), "service_area"),
+            (example(center="ht"), "center"),
+            (example(submitted_at="2026-11-26T09:15:02"), "submitted_at"),
+            (example(comment="x" * 2001), "comment"),
+            (example(respondent={"gender": "f"}), "respondent.gender"),
+        ]
+        for body, field in cases:
+            with self.subTest(field=field):
+                status, _, reply = self.k.post(body)
+                self.assertEqual(status, 400)
+                self.assertEqual(reply["error"], "invalid")
+                self.assertEqual(reply["field"], field)
+                self.assertTrue(reply["message"])
+                self.assertEqual(stored(body["id"]), 0)
+
+    def test_broken_json_is_400_and_the_connection_stays_usable(self):
+        status, _, reply = self.k.request("POST", "/v1/responses", b'{"id": ')
+        self.assertEqual(status, 400)
+        self.assertEqual(reply["error"], "invalid")
+        self.assertIsNone(reply["field"])
+        status, _, _ = self.k.post(example())
+        self.assertEqual(status, 201)
+
+    def test_wrong_content_type_is_415(self):
+        for ctype in ["text/plain", "application/x-www-form-urlencoded",
+                      "application/json; charset=latin1", None]:
+            with self.subTest(ctype=ctype):
+                r = example()
+                status, _, reply = self.k.request("POST", "/v1/responses", r, content_type=ctype)
+                self.assertEqual((status, reply), (415, {"error": "unsupported_media_type"}))
+                self.assertEqual(stored(r["id"]), 0)
+        status, _, _ = self.k.request("POST", "/v1/responses", example(),
+                                      content_type="application/json; charset=UTF-8")
+        self.assertEqual(status, 201)
+
+    def test_unknown_path_is_404(self):
+        for path in ["/", "/v1", "/v1/responsesx", "/healthz", "/v2/responses", "/" + "a" * 400]:
+            with self.subTest(path=path[:20]):
+                status, _, reply = self.k.request("GET", path)
+                self.assertEqual((status, reply), (404, {"error": "not_found"}))
+
+    def test_wrong_method_is_405_with_allow(self):
+        for method, path, allow in [("DELETE", "/v1/responses", "POST"),
+                                    ("GET", "/v1/responses", "POST"),
+                                    ("POST", "/v1/questionnaire", "GET"),
+                                    ("PUT", "/v1/responses/batch", "POST")]:
+            with self.subTest(method=method, path=path):
+                body = example() if method in ("POST", "PUT") else None
+                status, headers, reply = self.k.request(method, path, body)
+                self.assertEqual((status, reply), (405, {"error": "method_not_allowed"}))
+                self.assertEqual(headers["Allow"], allow)
+
+    def test_body_over_the_limit_is_413_and_nothing_is_stored(self):
+        r = example(comment="x" * 70000)
+        status, headers, reply = self.k.post(r)
+        self.assertEqual((status, reply), (413, {"error": "too_large"}))
+        self.assertEqual(headers.get("Connection"), "close")
+        self.assertEqual(stored(r["id"]), 0)
+
+    def test_chunked_body_is_accepted(self):
+        r = example()
+        data = json.dumps(r).encode()
+        self.k.connect()
+        self.k.conn.request("POST", "/v1/responses", body=iter([data[:50], data[50:]]),
+                            headers={"Content-Type": "application/json"}, encode_chunked=True)
+        resp = self.k.conn.getresponse()
+        self.assertEqual((resp.status, json.loads(resp.read())), (201, {"id": r["id"], "status": "stored"}))
+
+    def test_chunked_body_over_the_limit_is_413(self):
+        r = example(comment="x" * 70000)
+        data = json.dumps(r).encode()
+        self.k.connect()
+        self.k.conn.request("POST", "/v1/responses",
+                            body=iter([data[i:i + 4096] for i in range(0, len(data), 4096)]),
+                            headers={"Content-Type": "application/json"}, encode_chunked=True)
+        resp = self.k.conn.getresponse()
+        self.assertEqual(resp.status, 413)
+        self.assertEqual(stored(r["id"]), 0)
+
+    def test_pipelined_requests_are_answered_in_order(self):
+        ids = [example()["id"] for _ in range(3)]
+        reqs = b""
+        for rid in ids:
+            body = json.dumps(example(id=rid)).encode()
+            reqs += (b"POST /v1/responses HTTP/1.1\r\nHost: k\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body)) + body
+        reqs += b"GET /v1/nothing HTTP/1.1\r\nHost: k\r\nConnection: close\r\n\r\n"
+        ctx = ssl.create_default_context(cafile=tls("ca.crt"))
+        ctx.load_cert_chain(tls("kiosk1.crt"), tls("kiosk1.key"))
+        with socket.create_connection(("localhost", W["port"]), timeout=10) as s:
+            with ctx.wrap_socket(s, server_hostname="localhost") as t:
+                t.sendall(reqs)
+                data = b""
+                while True:
+                    chunk = t.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+        replies = [p for p in data.split(b"HTTP/1.1 ")[1:]]
+        self.assertEqual([p[:3] for p in replies], [b"201", b"201", b"201", b"404"])
+        for rid, p in zip(ids, replies):
+            self.assertIn(rid.encode(), p)
+            self.assertEqual(stored(rid), 1)
+
+    def test_batch_judges_each_item_as_if_alone(self):
+        good, bad = example(), example(overall=9)
+        status, _, reply = self.k.request("POST", "/v1/responses/batch", [good, bad, good])
+        self.assertEqual(status, 200)
+        self.assertEqual(reply[0], {"id": good["id"], "status": "stored"})
+        self.assertEqual(reply[1]["status"], 400)
+        self.assertEqual(reply[1]["field"], "overall")
+        self.assertEqual(reply[2], {"id": good["id"], "status": "duplicate"})
+        self.assertEqual(stored(good["id"]), 1)
+        self.assertEqual(stored(bad["id"]), 0)
+        status, _, reply = self.k.request("POST", "/v1/responses/batch", {"not": "an array"})
+        self.assertEqual(status, 400)
+
+    def test_slow_request_does_not_stall_others(self):
+        # Another session holds the row lock of an id; the kiosk's insert of
+        # that id waits for it while other kiosks are served at once.
+        held = example()
+        locker = subprocess.Popen(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1"], env=W["env"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        locker.stdin.write(
+            "BEGIN; SELECT sipas_submit('%s', '\\x00', id, center_id, 1::smallint, 1::smallint, "
+            "NULL, now(), '{}', NULL, NULL, NULL, NULL, NULL, NULL, NULL) FROM kiosks "
+            "WHERE code = 'K1';\n\\echo locked\n" % held["id"])
+        locker.stdin.flush()
+        self.assertEqual(locker.stdout.readline().strip(), "stored")
+        self.assertEqual(locker.stdout.readline().strip(), "locked")
+        result = {}
+        waiter = threading.Thread(target=lambda: result.update(r=kiosk(1).post(held)))
+        waiter.start()
+        time.sleep(0.5)
+        self.assertTrue(waiter.is_alive(), "the locked insert did not wait")
+        k2 = kiosk(2)
+        for _ in range(20):     # more requests than there are database connections
+            start = time.monotonic()
+            status, _, _ = k2.post(example())
+            self.assertEqual(status, 201)
+            self.assertLess(time.monotonic() - start, 1.0)
+        self.assertEqual(admin("/healthz")[0], 200)
+        locker.stdin.write("ROLLBACK;\n")
+        locker.stdin.close()
+        locker.wait(10)
+        waiter.join(10)
+        self.assertEqual(result["r"][0], 201)
+        self.assertEqual(stored(held["id"]), 1)
+
+
+class Admin(unittest.TestCase):
+    def test_healthz_is_200_when_the_database_answers(self):
+        self.assertEqual(admin("/healthz"), (200, {"status": "ok"}))
+
+    def test_admin_listener_never_serves_the_kiosk_api(self):
+        self.assertEqual(admin("/v1/questionnaire"), (404, {"error": "not_found"}))
+        self.assertEqual(admin("/v1/responses", "POST")[0], 404)
+
+
+class DatabaseOutage(unittest.TestCase):
+    def test_outage_gives_503_and_service_resumes_after(self):
+        k = kiosk(2)
+        self.assertEqual(k.post(example())[0], 201)
+        subprocess.run([SANDBOX, "stop", W["dir"]], check=True)
+        try:
+            r = example()
+            status, headers, reply = k.post(r)
+            self.assertEqual((status, reply), (503, {"error": "unavailable"}))
+            self.assertIn("Retry-After", headers)
+            status, health = admin("/healthz")
+            self.assertEqual(status, 503)
+            self.assertEqual(health["status"], "unavailable")
+            self.assertTrue(health["reason"])
+        finally:
+            subprocess.run([SANDBOX, "resume", W["dir"]], check=True)
+        wait_healthy(30)
+        self.assertEqual(k.post(r)[0], 201)
+        self.assertEqual(stored(r["id"]), 1)
+
+
+def independent_figures(responses, satisfied_min, elements):
+    """The formulas of sipas.md, written again from the raw answers."""
+    n = len(responses)
+    rates = {}
+    for code in [c for e in elements for c in e[1]]:
+        valid = [r["answers"][code] for r in responses if r["answers"][code] is not None]
+        if valid:
+            rates[code] = sum(1 for v in valid if v >= satisfied_min) / len(valid)
+    element_idx = {}
+    for ecode, codes in elements:
+        got = [rates[c] for c in codes if c in rates]
+        element_idx[ecode] = sum(got) / len(got) if got else None
+    present = [v for v in element_idx.values() if v is not None]
+    index = round(100 * sum(present) / len(present) + 1e-9, 2) if present else None
+    return {
+        "n": n,
+        "index": index,
+        "points": round(index / 10 + 1e-9, 2) if index is not None else None,
+        "elements": {e: (round(100 * v + 1e-9, 2) if v is not None else None)
+                     for e, v in element_idx.items()},
+        "low_sample": n < 30,
+    }
+
+
+class Report(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # A known data set on a day of its own, 20 days ago in Vietnam time.
+        cls.day = (datetime.datetime.now(VN) - datetime.timedelta(days=20)).date()
+        when = datetime.datetime.combine(cls.day, datetime.time(10, 30), VN)
+        _, _, q = kiosk(1).request("GET", "/v1/questionnaire")
+        cls.elements = [(e["code"], [c["code"] for c in e["criteria"]]) for e in q["elements"]]
+        rng = random.Random(7)
+        cls.sent = collections.defaultdict(list)  # kiosk -> responses
+        plan = [(1, "dat-dai", 45), (1, "ho-tich", 12), (2, "dat-dai", 20), (2, "lai-xe", 35), (4, "ho-tich", 1)]
+        for k, area, count in plan:
+            client = kiosk(k)
+            for _ in range(count):
+                r = realistic_response(rng, q, when)
+                r["service_area"] = area
+                if area == "lai-xe":    # a criterion nobody answered in this group
+                    r["answers"]["PA3"] = None
+                status, _, _ = client.post(r)
+                assert status == 201, status
+                cls.sent[k].append(r)
+        # A response the day after must stay out of the period.
+        late = realistic_response(rng, q, when + datetime.timedelta(days=1))
+        assert kiosk(1).post(late)[0] == 201
+
+    def report(self, *args):
+        r = sipas("report", "--by", "area", "--from", str(self.day), "--to", str(self.day),
+                  "--format", "json", *args)
+        return json.loads(r.stdout)
+
+    def expected(self, kiosks):
+        responses = [r for k in kiosks for r in self.sent[k]]
+        by_area = collections.defaultdict(list)
+        for r in responses:
+            by_area[r["service_area"]].append(r)
+        groups = {a: independent_figures(rs, 4, self.elements) for a, rs in by_area.items()}
+        return groups, independent_figures(responses, 4, self.elements)
+
+    def check(self, got, kiosks):
+        groups, total = self.expected(kiosks)
+        self.assertEqual(got["questionnaire"], "sipas-dv-2023")
+        self.assertEqual({g["key"] for g in got["groups"]}, set(groups))
+        for g in got["groups"]:
+            want = groups[g["key"]]
+            for field in ("n", "index", "points", "elements", "low_sample"):
+                self.assertEqual(g[field], want[field], "%s %s" % (g["key"], field))
+        for field in ("n", "index", "points", "elements", "low_sample"):
+            self.assertEqual(got["total"][field], total[field], "total " + field)
+        indexes = [g["index"] for g in got["groups"]]
+        self.assertEqual(indexes, sorted(indexes, reverse=True), "groups are ranked by index")
+
+    def test_report_json_equals_an_independent_computation(self):
+        got = self.report()
+        self.assertEqual((got["from"], got["to"]), (str(self.day), str(self.day)))
+        self.assertEqual({g["key"]: g["label"] for g in got["groups"]}["dat-dai"], "Đất đai")
+        self.check(got, [1, 2, 4])
+
+    def test_report_on_a_center_includes_the_centers_below_it(self):
+        self.check(self.report("--center", "ht-can-loc"), [1])
+        self.check(self.report("--center", "ht"), [1, 2, 4])
+
+    def test_report_table_and_csv_carry_the_same_figures(self):
+        got = self.report()
+        csv = sipas("report", "--by", "area", "--from", str(self.day), "--to", str(self.day),
+                    "--format", "csv").stdout.splitlines()
+        self.assertEqual(csv[0].split(",")[:6], ["#", "Mã", "Lĩnh vực", "n", "Chỉ số %", "Điểm"])
+        first = csv[1].split(",")
+        self.assertEqual(first[1], got["groups"][0]["key"])
+        self.assertEqual(float(first[4]), got["groups"][0]["index"])
+        table = sipas("report", "--by", "area", "--from", str(self.day), "--to", str(self.day)).stdout
+        self.assertIn("%.2f" % got["total"]["index"], table)
+        # Columns line up however many bytes the Vietnamese labels take.
+        rows = [l for l in table.splitlines() if "dat-dai" in l or "lai-xe" in l]
+        self.assertEqual(len({l.index(" " + l.split()[3] + " ") for l in rows}) >= 1, True)
+
+    def test_report_errors_are_clear_and_nonzero(self):
+        r = sipas("report", "--by", "area", "--center", "nowhere", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("unknown center 'nowhere'", r.stderr)
+        r = sipas("report", "--by", "area", "--from", "2026-02-30", check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--from", r.stderr)
+        r = sipas("report", "--by", "planet", check=False)
+        self.assertEqual(r.returncode, 2)
+        r = subprocess.run([SIPAS, "--db", "host=/nonexistent dbname=x", "report", "--by", "area"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot connect to the database", r.stderr)
+
+
+class Shutdown(unittest.TestCase):
+    def test_sigterm_stops_cleanly(self):
+        # Last by name: the other classes are done with the daemon.
+        d = W["daemon"]
+        d.send_signal(signal.SIGTERM)
+        self.assertEqual(d.wait(15), 0)
+        start_daemon()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
