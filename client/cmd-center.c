@@ -141,46 +141,17 @@ center_import(int argc, char **argv)
 static int
 center_list(int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
-		{ "format", required_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
 	static const char *const cols[] = { "code", "level", "parent", "name_vi" };
-	enum output_format fmt = OUTPUT_TABLE;
-	struct table *t;
-	PGresult *res;
-	PGconn *conn;
-	int ch;
 
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (ch == 'f') {
-			if (!output_format_parse(optarg, &fmt) || fmt == OUTPUT_JSON)
-				cli_usage_error(usage, "--format: '%s' is not table or csv", optarg);
-		} else {
-			cli_common_option(ch, optarg, usage);
-		}
-	}
-	if (optind != argc)
-		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-	conn = cli_connect();
 	/* Depth-first, so that each center follows its parent. */
-	res = cli_exec(conn, "listing centers",
+	return cli_list(argc, argv, usage, "listing centers",
 	    "WITH RECURSIVE tree AS ("
 	    " SELECT id, code, level, name_vi, ''::text AS parent, ARRAY[code] AS path"
 	    " FROM centers WHERE parent_id IS NULL"
 	    " UNION ALL"
 	    " SELECT c.id, c.code, c.level, c.name_vi, t.code, t.path || c.code"
 	    " FROM centers c JOIN tree t ON c.parent_id = t.id)"
-	    " SELECT code, level, parent, name_vi FROM tree ORDER BY path", 0, NULL);
-	t = table_new(4, cols);
-	for (int i = 0; i < PQntuples(res); i++) {
-		const char *row[4] = { PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-			PQgetvalue(res, i, 2), PQgetvalue(res, i, 3) };
-		table_add(t, row);
-	}
-	table_print(t, fmt, stdout);
-	table_free(t);
-	PQclear(res);
-	PQfinish(conn);
-	return 0;
+	    " SELECT code, level, parent, name_vi FROM tree ORDER BY path", 4, cols);
 }
 
 int

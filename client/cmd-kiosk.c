@@ -136,47 +136,17 @@ kiosk_revoke(int argc, char **argv)
 static int
 kiosk_list(int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
-		{ "format", required_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
 	static const char *const cols[] = { "code", "center", "status",
 		"enrolled_at", "revoked_at", "questionnaire", "cert_sha256" };
-	enum output_format fmt = OUTPUT_TABLE;
-	struct table *t;
-	PGresult *res;
-	PGconn *conn;
-	int ch;
 
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (ch == 'f') {
-			if (!output_format_parse(optarg, &fmt) || fmt == OUTPUT_JSON)
-				cli_usage_error(usage, "--format: '%s' is not table or csv", optarg);
-		} else {
-			cli_common_option(ch, optarg, usage);
-		}
-	}
-	if (optind != argc)
-		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-	conn = cli_connect();
-	res = cli_exec(conn, "listing kiosks",
+	return cli_list(argc, argv, usage, "listing kiosks",
 	    "SELECT k.code, c.code, k.status, "
 	    " to_char(k.enrolled_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD HH24:MI'), "
 	    " coalesce(to_char(k.revoked_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD HH24:MI'), ''), "
 	    " coalesce(q.code, ''), encode(k.cert_sha256, 'hex') "
 	    "FROM kiosks k JOIN centers c ON c.id = k.center_id "
 	    "LEFT JOIN questionnaires q ON q.id = k.questionnaire_id ORDER BY k.code",
-	    0, NULL);
-	t = table_new(7, cols);
-	for (int i = 0; i < PQntuples(res); i++) {
-		const char *row[7];
-		for (int c = 0; c < 7; c++)
-			row[c] = PQgetvalue(res, i, c);
-		table_add(t, row);
-	}
-	table_print(t, fmt, stdout);
-	table_free(t);
-	PQclear(res);
-	PQfinish(conn);
-	return 0;
+	    7, cols);
 }
 
 int

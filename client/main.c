@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "output.h"
 #include "sipas.h"
 
 const char *cli_conninfo;
@@ -111,6 +112,45 @@ cli_exec(PGconn *conn, const char *what, const char *sql, int nparams,
 		cli_die("%s: %s", what, msg);
 	}
 	return res;
+}
+
+int
+cli_list(int argc, char **argv, const char *usage, const char *what,
+    const char *sql, size_t ncols, const char *const *cols)
+{
+	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
+		{ "format", required_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
+	enum output_format fmt = OUTPUT_TABLE;
+	const char *row[16];
+	struct table *t;
+	PGresult *res;
+	PGconn *conn;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (ch == 'f') {
+			if (!output_format_parse(optarg, &fmt) || fmt == OUTPUT_JSON)
+				cli_usage_error(usage, "--format: '%s' is not table "
+				    "or csv", optarg);
+		} else {
+			cli_common_option(ch, optarg, usage);
+		}
+	}
+	if (optind != argc)
+		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	conn = cli_connect();
+	res = cli_exec(conn, what, sql, 0, NULL);
+	t = table_new(ncols, cols);
+	for (int i = 0; i < PQntuples(res); i++) {
+		for (size_t c = 0; c < ncols && c < 16; c++)
+			row[c] = PQgetvalue(res, i, (int)c);
+		table_add(t, row);
+	}
+	table_print(t, fmt, stdout);
+	table_free(t);
+	PQclear(res);
+	PQfinish(conn);
+	return 0;
 }
 
 int

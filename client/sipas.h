@@ -3,6 +3,7 @@
 #define SIPAS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <libpq-fe.h>
 
@@ -22,6 +23,11 @@ void cli_usage_error(const char *usage, const char *fmt, ...)
 /* Handles the options every subcommand takes (--db, --help). Returns false
  * when ch is not one of them. */
 bool cli_common_option(int ch, const char *arg, const char *usage);
+
+/* The list commands: --format table|csv and the common options, then the
+ * rows of sql (at most 16 columns) printed under cols. */
+int cli_list(int argc, char **argv, const char *usage, const char *what,
+    const char *sql, size_t ncols, const char *const *cols);
 
 int cmd_db(int argc, char **argv);
 int cmd_area(int argc, char **argv);

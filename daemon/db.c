@@ -94,7 +94,8 @@ lost(struct dbconn *dc, const char *what)
 	    db.error, dc->delay);
 	close_conn(dc);
 	evtimer_add(dc->retry, &tv);
-	dc->delay = dc->delay < 8 ? dc->delay * 2 : 10;
+	/* Short enough that service resumes soon after PostgreSQL does. */
+	dc->delay = dc->delay < 4 ? dc->delay * 2 : 5;
 	fail_inflight(dc, db.error);
 }
 

@@ -600,6 +600,8 @@ on_event(struct bufferevent *bev, short what, void *arg)
 		unsigned long e;
 		char buf[256];
 		while ((e = bufferevent_get_openssl_error(bev)) != 0) {
+			if (ERR_GET_LIB(e) == 0)
+				continue;	/* libevent's copy of errno */
 			ERR_error_string_n(e, buf, sizeof buf);
 			log_info("%s: TLS: %s", c->peer, buf);
 		}

@@ -5,15 +5,15 @@
 #include "xmalloc.h"
 
 static void
-add_questionnaire(struct catalog *cat, int id, const char *code, int max,
+add_questionnaire(struct catalog *into, int id, const char *code, int max,
     int satisfied_min, bool active, const char *const *elements,
     const char *const *criteria)
 {
 	struct questionnaire *q;
 
-	cat->questionnaires = xreallocarray(cat->questionnaires,
-	    cat->nquestionnaires + 1, sizeof *q);
-	q = &cat->questionnaires[cat->nquestionnaires++];
+	into->questionnaires = xreallocarray(into->questionnaires,
+	    into->nquestionnaires + 1, sizeof *q);
+	q = &into->questionnaires[into->nquestionnaires++];
 	memset(q, 0, sizeof *q);
 	q->id = id;
 	q->code = xstrdup(code);
@@ -63,19 +63,36 @@ fixture_catalog(void)
 	static const char *const old_elements[] = { "X", NULL };
 	static const char *const old_criteria[] = { "X1", NULL };
 	static const char *const areas[] = { "dat-dai", "ho-tich" };
-	struct catalog *cat = xcalloc(1, sizeof *cat);
+	struct catalog *c = xcalloc(1, sizeof *c);
 
-	add_questionnaire(cat, 1, "sipas-dv-2023", 5, 4, true, dv_elements, dv_criteria);
-	add_questionnaire(cat, 2, "quay-2023", 3, 2, true, qy_elements, qy_criteria);
-	add_questionnaire(cat, 3, "old-2019", 5, 4, false, old_elements, old_criteria);
-	cat->areas = xcalloc(2, sizeof *cat->areas);
+	add_questionnaire(c, 1, "sipas-dv-2023", 5, 4, true, dv_elements, dv_criteria);
+	add_questionnaire(c, 2, "quay-2023", 3, 2, true, qy_elements, qy_criteria);
+	add_questionnaire(c, 3, "old-2019", 5, 4, false, old_elements, old_criteria);
+	c->areas = xcalloc(2, sizeof *c->areas);
 	for (size_t i = 0; i < 2; i++) {
-		cat->areas[i].id = (int)i + 1;
-		cat->areas[i].code = xstrdup(areas[i]);
-		cat->areas[i].name_vi = xstrdup(areas[i]);
-		cat->areas[i].name_en = xstrdup(areas[i]);
+		c->areas[i].id = (int)i + 1;
+		c->areas[i].code = xstrdup(areas[i]);
+		c->areas[i].name_vi = xstrdup(areas[i]);
+		c->areas[i].name_en = xstrdup(areas[i]);
 	}
-	cat->nareas = 2;
-	catalog_render(cat);
-	return cat;
+	c->nareas = 2;
+	catalog_render(c);
+	return c;
+}
+
+struct catalog *cat;
+
+int
+fixture_setup(void **state)
+{
+	cat = fixture_catalog();
+	return 0;
+}
+
+int
+fixture_teardown(void **state)
+{
+	catalog_free(cat);
+	cat = NULL;
+	return 0;
 }

@@ -9,4 +9,9 @@
  * old-2019 (inactive), and the areas dat-dai and ho-tich. */
 struct catalog *fixture_catalog(void);
 
+/* cmocka group setup and teardown that keep fixture_catalog() in cat. */
+extern struct catalog *cat;
+int fixture_setup(void **state);
+int fixture_teardown(void **state);
+
 #endif

@@ -11,7 +11,6 @@
 #include "fixture.h"
 #include "report.h"
 
-static struct catalog *cat;
 
 #define EPS 1e-9
 
@@ -218,20 +217,6 @@ test_points_are_the_index_over_ten_rounded(void **state)
 	assert_near(report_round2(82.66), 82.66, EPS);
 }
 
-static int
-setup(void **state)
-{
-	cat = fixture_catalog();
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	catalog_free(cat);
-	return 0;
-}
-
 int
 main(void)
 {
@@ -248,5 +233,5 @@ main(void)
 		cmocka_unit_test(test_points_are_the_index_over_ten_rounded),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
 }

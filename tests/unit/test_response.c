@@ -13,7 +13,6 @@
 #include "fixture.h"
 #include "response.h"
 
-static struct catalog *cat;
 /* The server clock: 2026-11-26T02:16:02Z, a minute after the example. */
 static const int64_t NOW = 1795659362LL * 1000000;
 static const struct response_limits LIM = { 1795659362LL * 1000000,
@@ -536,20 +535,6 @@ test_hash_changes_with_any_content(void **state)
 	assert_memory_not_equal(base, other, RESPONSE_HASH_LEN);
 }
 
-static int
-setup(void **state)
-{
-	cat = fixture_catalog();
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	catalog_free(cat);
-	return 0;
-}
-
 int
 main(void)
 {
@@ -587,5 +572,5 @@ main(void)
 		cmocka_unit_test(test_hash_changes_with_any_content),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
 }
