@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "db.h"
+#include "metrics.h"
 #include "sipasd.h"
 
 static void
@@ -33,4 +34,17 @@ admin_healthz(struct request *req)
 {
 	if (!db_query("SELECT 1", 0, NULL, NULL, NULL, on_ping, req))
 		reply_health(req, db_error());
+}
+
+void
+admin_metrics(struct request *req)
+{
+	struct evbuffer *out = evbuffer_new();
+	size_t len;
+
+	metrics_render(out);
+	len = evbuffer_get_length(out);
+	http_reply_typed(req, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    (const char *)evbuffer_pullup(out, -1), len, NULL);
+	evbuffer_free(out);
 }

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "xmalloc.h"
 
@@ -21,6 +22,7 @@ const struct conf_key config_keys[] = {
 	KEY(db_connections, CONF_INT, "4", 1, 64),
 	KEY(spool_dir, CONF_STRING, "/var/lib/sipasd/spool", 0, 0),
 	KEY(log_level, CONF_LOGLEVEL, "info", 0, 0),
+	KEY(syslog, CONF_BOOL, "no", 0, 0),
 	KEY(max_connections, CONF_INT, "10000", 1, 1000000),
 	KEY(max_body_size, CONF_SIZE, "64k", 1024, 16 * 1024 * 1024),
 	KEY(max_batch_body_size, CONF_SIZE, "1m", 1024, 256 * 1024 * 1024),
@@ -32,6 +34,29 @@ const struct conf_key config_keys[] = {
 	KEY(kiosk_cache_ttl, CONF_SECONDS, "5s", 0, 10),
 	{ NULL, 0, 0, NULL, 0, 0 },
 };
+
+const char *const config_restart_keys[] = { "listen", "admin_listen", "db",
+	"db_connections", "spool_dir", NULL };
+
+/* Under systemd, LoadCredential=tls_key:FILE hands us a copy of the key
+ * that the service user can read while FILE stays root's; it wins over the
+ * configured path. */
+static void
+use_credentials(struct config *cfg)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	char *path;
+
+	if (dir == NULL)
+		return;
+	xasprintf(&path, "%s/tls_key", dir);
+	if (access(path, F_OK) == 0) {
+		free(cfg->tls_key);
+		cfg->tls_key = path;
+	} else {
+		free(path);
+	}
+}
 
 struct config *
 config_load(const char *path, char *err, size_t errlen)
@@ -54,6 +79,7 @@ config_load(const char *path, char *err, size_t errlen)
 		config_free(cfg);
 		return NULL;
 	}
+	use_credentials(cfg);
 	return cfg;
 }
 

@@ -19,6 +19,7 @@ struct config {
 	long long db_connections;
 	char *spool_dir;
 	enum log_level log_level;
+	bool syslog;
 	long long max_connections;
 	long long max_body_size;
 	long long max_batch_body_size;
@@ -31,6 +32,9 @@ struct config {
 };
 
 extern const struct conf_key config_keys[];
+
+/* Keys whose new value a reload cannot apply: it needs a restart. */
+extern const char *const config_restart_keys[];
 
 /* Reads and checks the file; on failure err says what and where. */
 struct config *config_load(const char *path, char *err, size_t errlen)

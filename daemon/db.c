@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "xmalloc.h"
 
 enum dbconn_state {
@@ -25,6 +27,7 @@ struct db_query {
 	db_cb *cb;
 	void *arg;
 	PGresult *result;	/* the query's first result, until its Sync */
+	struct timespec sent;
 };
 
 struct dbconn {
@@ -110,6 +113,16 @@ flush(struct dbconn *dc)
 		event_add(dc->wr, NULL);
 }
 
+double
+seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) +
+	    (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
 static void
 complete(struct dbconn *dc, struct db_query *q)
 {
@@ -119,6 +132,7 @@ complete(struct dbconn *dc, struct db_query *q)
 
 	STAILQ_REMOVE_HEAD(&dc->inflight, entry);
 	dc->ninflight--;
+	metrics_db_round_trip(seconds_since(&q->sent));
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 		q->cb(res, NULL, q->arg);
 	} else {
@@ -338,6 +352,7 @@ db_query(const char *sql, int nparams, const char *const *values,
 	q = xcalloc(1, sizeof *q);
 	q->cb = cb;
 	q->arg = arg;
+	clock_gettime(CLOCK_MONOTONIC, &q->sent);
 	STAILQ_INSERT_TAIL(&dc->inflight, q, entry);
 	dc->ninflight++;
 	if (!dc->flush_scheduled) {

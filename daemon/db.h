@@ -5,6 +5,7 @@
 #define SIPASD_DB_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <libpq-fe.h>
@@ -24,5 +25,7 @@ bool db_query(const char *sql, int nparams, const char *const *values,
     const int *lengths, const int *formats, db_cb *cb, void *arg)
     __attribute__((warn_unused_result));
 unsigned db_inflight(void);
+/* Seconds elapsed since t, from CLOCK_MONOTONIC. */
+double seconds_since(const struct timespec *t);
 
 #endif

@@ -17,6 +17,7 @@
 #include <openssl/err.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "sipasd.h"
 #include "tls.h"
 #include "xmalloc.h"
@@ -32,9 +33,11 @@ static const struct route_def {
 	{ "/v1/responses", false, ROUTE_RESPONSES, HTTP_POST, "Allow: POST\r\n" },
 	{ "/v1/responses/batch", false, ROUTE_BATCH, HTTP_POST, "Allow: POST\r\n" },
 	{ "/healthz", true, ROUTE_HEALTHZ, HTTP_GET, "Allow: GET\r\n" },
+	{ "/metrics", true, ROUTE_METRICS, HTTP_GET, "Allow: GET\r\n" },
 };
 
 #define LINGER_S 2	/* seconds to drain input after refusing a request */
+#define JSON_TYPE "application/json"
 
 static void conn_parse(struct conn *c);
 static void route(struct request *req);
@@ -107,18 +110,19 @@ conn_resume(struct conn *c)
 }
 
 static void
-conn_write_status(struct conn *c, int status, const char *body,
-    const char *extra, bool close)
+conn_write_status(struct conn *c, int status, const char *ctype,
+    const char *body, size_t len, const char *extra, bool close)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
+	metrics_request(status);
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
-	    "Content-Type: application/json\r\n"
+	    "Content-Type: %s\r\n"
 	    "Content-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n"
-	    "%s%s\r\n", status, status_text(status), strlen(body),
+	    "%s%s\r\n", status, status_text(status), ctype, len,
 	    close ? "Connection: close\r\n" : "", extra ? extra : "");
-	evbuffer_add(out, body, strlen(body));
+	evbuffer_add(out, body, len);
 }
 
 /* Replies and closes: for errors found before the body was read, or in a
@@ -139,7 +143,7 @@ conn_fail(struct conn *c, int status, const char *error, const char *extra)
 	} else {
 		log_info("%s: %d %s", c->peer, status, error);
 	}
-	conn_write_status(c, status, body, extra, true);
+	conn_write_status(c, status, JSON_TYPE, body, strlen(body), extra, true);
 	c->state = CONN_CLOSING;
 	c->linger = true;
 	bufferevent_disable(c->bev, EV_READ);
@@ -148,6 +152,13 @@ conn_fail(struct conn *c, int status, const char *error, const char *extra)
 
 void
 http_reply(struct request *req, int status, const char *body, const char *extra)
+{
+	http_reply_typed(req, status, JSON_TYPE, body, strlen(body), extra);
+}
+
+void
+http_reply_typed(struct request *req, int status, const char *ctype,
+    const char *body, size_t len, const char *extra)
 {
 	struct conn *c = req->conn;
 	bool keep;
@@ -165,7 +176,7 @@ http_reply(struct request *req, int status, const char *body, const char *extra)
 		    req->kiosk.code[0] ? req->kiosk.code : "-",
 		    http_method_str(req->method), req->path, status,
 		    elapsed_ms(req));
-	conn_write_status(c, status, body, extra, !keep);
+	conn_write_status(c, status, ctype, body, len, extra, !keep);
 	c->req = NULL;
 	request_free(req);
 	if (keep) {
@@ -487,6 +498,9 @@ request_complete(struct request *req)
 	case ROUTE_HEALTHZ:
 		admin_healthz(req);
 		break;
+	case ROUTE_METRICS:
+		admin_metrics(req);
+		break;
 	case ROUTE_NONE:
 		http_reply_error(req, 404, "not_found");
 		break;
@@ -598,6 +612,8 @@ on_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_ERROR) {
 		unsigned long e;
+		if (c->state == CONN_HANDSHAKE)
+			metrics_tls_failure();
 		char buf[256];
 		while ((e = bufferevent_get_openssl_error(bev)) != 0) {
 			if (ERR_GET_LIB(e) == 0)

@@ -11,6 +11,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "sipasd.h"
 #include "xmalloc.h"
 
@@ -98,20 +99,29 @@ submit(const struct response *r, const struct kiosk_ref *k, db_cb *cb, void *arg
 
 /* 201 stored, 200 duplicate, 409 conflict, 503 when nothing is known. */
 static int
-submit_status(PGresult *res, const char *error, const char *id)
+submit_status(PGresult *res, const char *error, struct request *req,
+    const char *id)
 {
 	const char *outcome;
 
 	if (res == NULL) {
-		log_error("storing response %s failed: %s", id, error);
+		log_error("request %llu: storing response %s failed: %s",
+		    (unsigned long long)req->id, id, error);
 		return 503;
 	}
+	metrics_commit(seconds_since(&req->submitted));
 	outcome = PQgetvalue(res, 0, 0);
-	if (strcmp(outcome, "stored") == 0)
+	if (strcmp(outcome, "stored") == 0) {
+		metrics_outcome(OUTCOME_STORED);
 		return 201;
-	if (strcmp(outcome, "duplicate") == 0)
+	}
+	if (strcmp(outcome, "duplicate") == 0) {
+		metrics_outcome(OUTCOME_DUPLICATE);
 		return 200;
-	log_info("response %s: id conflict (stored before with other content)", id);
+	}
+	metrics_outcome(OUTCOME_CONFLICT);
+	log_info("request %llu kiosk=%s: response %s: id conflict (stored before "
+	    "with other content)", (unsigned long long)req->id, req->kiosk.code, id);
 	return 409;
 }
 
@@ -179,7 +189,7 @@ static void
 on_submitted(PGresult *res, const char *error, void *arg)
 {
 	struct request *req = arg;
-	int status = submit_status(res, error, req->resp.id);
+	int status = submit_status(res, error, req, req->resp.id);
 
 	switch (status) {
 	case 201:
@@ -217,6 +227,7 @@ ingest_response(struct request *req)
 		reply_invalid(req, &err);
 		return;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &req->submitted);
 	if (!submit(&req->resp, &req->kiosk, on_submitted, req))
 		http_reply_error(req, 503, "unavailable");
 }
@@ -261,7 +272,7 @@ on_item_submitted(PGresult *res, const char *error, void *arg)
 	struct batch_item *it = arg;
 	struct request *req = it->req;
 
-	it->status = submit_status(res, error, it->resp.id);
+	it->status = submit_status(res, error, req, it->resp.id);
 	if (--req->pending == 0)
 		batch_finish(req);
 }
@@ -302,6 +313,8 @@ ingest_batch(struct request *req)
 	}
 	req->nitems = json_array_size(doc);
 	req->items = xcalloc(req->nitems, sizeof *req->items);
+	metrics_batch(req->nitems);
+	clock_gettime(CLOCK_MONOTONIC, &req->submitted);
 	/* Counts one extra until every item is sent, so that an answer
 	 * arriving early cannot finish the batch under our feet. */
 	req->pending = 1;

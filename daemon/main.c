@@ -1,5 +1,5 @@
 /* sipasd: start-up in order (config, TLS, catalog, listeners, database),
- * the event loop, and shutdown on SIGTERM or SIGINT. */
+ * the event loop, reload on SIGHUP and shutdown on SIGTERM or SIGINT. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "notify.h"
 #include "sipasd.h"
 #include "tls.h"
 #include "xmalloc.h"
@@ -18,6 +19,7 @@
 #define SHUTDOWN_DEADLINE_S 10
 
 struct server server;
+static const char *config_path = SIPASD_CONF;
 
 static void
 usage(FILE *f)
@@ -57,8 +59,10 @@ load_catalog(const char *conninfo)
 		snprintf(err, sizeof err, "%s", PQerrorMessage(conn));
 		err[strcspn(err, "\n")] = '\0';
 		PQfinish(conn);
-		if (attempt++ % 10 == 0)
+		if (attempt++ % 10 == 0) {
 			log_error("cannot reach the database (%s); retrying", err);
+			notify("STATUS=waiting for the database: %s", err);
+		}
 		sleep(1);
 		if (server.stopping)
 			exit(1);
@@ -77,12 +81,73 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 	log_info("%s: stopping; finishing %u connection(s), at most %d s",
 	    strsignal((int)sig), server.nconns, SHUTDOWN_DEADLINE_S);
+	notify("STOPPING=1");
 	server.stopping = true;
 	http_close_all(false);
 	if (server.nconns == 0)
 		event_base_loopexit(server.base, NULL);
 	else
 		event_base_loopexit(server.base, &deadline);
+}
+
+static bool
+same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* New state is built whole and swapped in only if all of it is valid; on
+ * any error the running configuration stays. Connections are kept: each
+ * holds a reference to the TLS context it was accepted with. */
+static void
+on_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct config *cfg;
+	SSL_CTX *ctx;
+	char err[1024];
+
+	notify("RELOADING=1");
+	log_info("SIGHUP: reloading %s", config_path);
+	if ((cfg = config_load(config_path, err, sizeof err)) == NULL ||
+	    (ctx = tls_ctx_new(cfg, err, sizeof err)) == NULL) {
+		log_error("reload failed, keeping the running configuration: %s", err);
+		config_free(cfg);
+		notify("READY=1\nSTATUS=reload failed: %s", err);
+		return;
+	}
+	for (const struct conf_key *k = config_keys; k->name != NULL; k++) {
+		const char *const *r;
+		char **was, **now;
+		for (r = config_restart_keys; *r != NULL; r++)
+			if (strcmp(*r, k->name) == 0)
+				break;
+		if (*r == NULL)
+			continue;
+		was = (char **)((char *)server.cfg + k->offset);
+		now = (char **)((char *)cfg + k->offset);
+		if (k->type == CONF_INT ?
+		    *(long long *)was != *(long long *)now : !same(*was, *now))
+			log_warn("reload: %s changed; it takes effect at the next "
+			    "restart", k->name);
+		/* What runs is what the old value set up: keep saying so. */
+		if (k->type == CONF_INT) {
+			*(long long *)now = *(long long *)was;
+		} else {
+			free(*now);
+			*now = *was;
+			*was = NULL;
+		}
+	}
+	SSL_CTX_free(server.ssl_ctx);
+	server.ssl_ctx = ctx;
+	config_free(server.cfg);
+	server.cfg = cfg;
+	log_set_level(cfg->log_level);
+	log_use_syslog(cfg->syslog);
+	kiosk_cache_clear();
+	log_info("reloaded %s", config_path);
+	notify("READY=1\nSTATUS=serving");
 }
 
 static void
@@ -102,9 +167,8 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = SIPASD_CONF;
 	bool test = false;
-	struct event *sigterm, *sigint;
+	struct event *sigterm, *sigint, *sighup;
 	char err[1024];
 	int ch;
 
@@ -112,7 +176,7 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			path = optarg;
+			config_path = optarg;
 			break;
 		case 't':
 			test = true;
@@ -132,23 +196,25 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if ((server.cfg = config_load(path, err, sizeof err)) == NULL)
+	if ((server.cfg = config_load(config_path, err, sizeof err)) == NULL)
 		fatalx("%s", err);
 	log_set_level(server.cfg->log_level);
+	log_use_syslog(server.cfg->syslog && !test);
 	if ((server.ssl_ctx = tls_ctx_new(server.cfg, err, sizeof err)) == NULL)
 		fatalx("%s", err);
 	if (test) {
-		printf("sipasd: configuration %s is valid\n", path);
+		printf("sipasd: configuration %s is valid\n", config_path);
 		SSL_CTX_free(server.ssl_ctx);
 		config_free(server.cfg);
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);	/* until the loop can reload */
 	TAILQ_INIT(&server.conns);
 	if ((server.base = event_base_new()) == NULL)
 		fatalx("cannot create the event base");
 
-	log_info("sipasd %s starting with %s", PACKAGE_VERSION, path);
+	log_info("sipasd %s starting with %s", PACKAGE_VERSION, config_path);
 	server.catalog = load_catalog(server.cfg->db);
 	log_info("catalog: %zu questionnaire(s), %zu service area(s)",
 	    server.catalog->nquestionnaires, server.catalog->nareas);
@@ -159,14 +225,18 @@ main(int argc, char **argv)
 
 	sigterm = evsignal_new(server.base, SIGTERM, on_signal, NULL);
 	sigint = evsignal_new(server.base, SIGINT, on_signal, NULL);
+	sighup = evsignal_new(server.base, SIGHUP, on_reload, NULL);
 	evsignal_add(sigterm, NULL);
 	evsignal_add(sigint, NULL);
+	evsignal_add(sighup, NULL);
+	notify("READY=1\nSTATUS=serving");
 
 	event_base_dispatch(server.base);
 
 	log_info("stopped; %u connection(s) still open were closed", server.nconns);
 	event_free(sigterm);
 	event_free(sigint);
+	event_free(sighup);
 	db_stop();		/* answers what is still in flight with 503 */
 	http_close_all(true);
 	kiosk_cache_clear();

@@ -64,6 +64,7 @@ enum route {
 	ROUTE_RESPONSES,	/* POST /v1/responses */
 	ROUTE_BATCH,		/* POST /v1/responses/batch */
 	ROUTE_HEALTHZ,		/* GET /healthz, admin listener */
+	ROUTE_METRICS,		/* GET /metrics, admin listener */
 };
 
 /* What the registry says about the kiosk a request came from. */
@@ -112,6 +113,7 @@ struct request {
 	bool too_large;
 
 	struct kiosk_ref kiosk;
+	struct timespec submitted;	/* when handed to the database */
 	struct response resp;		/* POST /v1/responses */
 	struct batch_item *items;	/* POST /v1/responses/batch */
 	size_t nitems;
@@ -125,6 +127,8 @@ void http_close_all(bool force);
  * "\r\n" or NULL) and frees req. Safe when the connection has gone. */
 void http_reply(struct request *req, int status, const char *body,
     const char *extra);
+void http_reply_typed(struct request *req, int status, const char *ctype,
+    const char *body, size_t len, const char *extra);
 void http_reply_error(struct request *req, int status, const char *error);
 
 /* ingest.c */
@@ -134,6 +138,7 @@ void ingest_batch(struct request *req);
 
 /* admin.c */
 void admin_healthz(struct request *req);
+void admin_metrics(struct request *req);
 
 /* kiosk.c */
 enum kiosk_status {

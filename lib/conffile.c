@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conffile.h"
 #include "log.h"
@@ -126,6 +127,19 @@ conf_set(const struct conf_key *key, void *target, const char *value,
 		if (!parse_number(key, value, &n, err, errlen))
 			return false;
 		*(long long *)field = n;
+		return true;
+	case CONF_BOOL:
+		if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "true") == 0 ||
+		    strcasecmp(value, "on") == 0 || strcmp(value, "1") == 0) {
+			*(bool *)field = true;
+		} else if (strcasecmp(value, "no") == 0 ||
+		    strcasecmp(value, "false") == 0 || strcasecmp(value, "off") == 0 ||
+		    strcmp(value, "0") == 0) {
+			*(bool *)field = false;
+		} else {
+			snprintf(err, errlen, "'%s' is not yes or no", value);
+			return false;
+		}
 		return true;
 	case CONF_LOGLEVEL:
 		if (!log_level_parse(value, &level)) {

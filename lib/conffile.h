@@ -14,6 +14,7 @@ enum conf_type {
 	CONF_SECONDS,	/* long long seconds; accepts an s, m or h suffix */
 	CONF_LOGLEVEL,	/* enum log_level: error, warn, info, debug */
 	CONF_ADDRESS,	/* char *, "ipv4:port" or "[ipv6]:port" */
+	CONF_BOOL,	/* bool: yes/no, true/false, on/off, 1/0 */
 };
 
 struct conf_key {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <time.h>
 
 #include "log.h"
@@ -16,6 +17,7 @@
 static const char *log_ident = "sipas";
 static enum log_level log_threshold = LOG_LEVEL_INFO;
 static bool log_journal;
+static bool log_syslog;
 
 static const struct {
 	const char *name;
@@ -39,6 +41,16 @@ void
 log_set_level(enum log_level level)
 {
 	log_threshold = level;
+}
+
+void
+log_use_syslog(bool on)
+{
+	if (on && !log_syslog)
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	else if (!on && log_syslog)
+		closelog();
+	log_syslog = on;
 }
 
 bool
@@ -81,7 +93,10 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix
 	for (char *p = msg; *p != '\0'; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	if (log_journal) {
+	if (log_syslog) {
+		syslog((int)level, "%s%s%s", msg, suffix ? ": " : "",
+		    suffix ? suffix : "");
+	} else if (log_journal) {
 		fprintf(stderr, "<%d>%s%s%s\n", (int)level, msg,
 		    suffix ? ": " : "", suffix ? suffix : "");
 	} else {

@@ -14,6 +14,8 @@ enum log_level {
 
 void log_init(const char *ident, enum log_level level);
 void log_set_level(enum log_level level);
+/* Sends lines to syslog (facility daemon) instead of stderr, or back. */
+void log_use_syslog(bool on);
 bool log_level_parse(const char *name, enum log_level *level);
 const char *log_level_name(enum log_level level);
 bool log_enabled(enum log_level level);

@@ -575,6 +575,140 @@ class Report(unittest.TestCase):
         self.assertIn("cannot connect to the database", r.stderr)
 
 
+def metric(text, name):
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def metrics():
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", W["admin_port"], timeout=10)
+    c.request("GET", "/metrics")
+    r = c.getresponse()
+    body = r.read().decode()
+    c.close()
+    return r.status, r.getheader("Content-Type"), body
+
+
+def wait_log(text, since, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(W["log"]) as f:
+            f.seek(since)
+            if text in f.read():
+                return
+        time.sleep(0.05)
+    raise AssertionError("%r not logged; log:\n%s" % (text, open(W["log"]).read()[since:]))
+
+
+class Service(unittest.TestCase):
+    conf = property(lambda self: os.path.join(W["dir"], "sipasd.conf"))
+
+    def setUp(self):
+        with open(self.conf) as f:
+            self.saved = f.read()
+
+    def tearDown(self):
+        with open(self.conf, "w") as f:
+            f.write(self.saved)
+        self.reload("reloaded")
+
+    def reload(self, expect, conf=None):
+        if conf is not None:
+            with open(self.conf, "w") as f:
+                f.write(conf)
+        since = os.path.getsize(W["log"])
+        W["daemon"].send_signal(signal.SIGHUP)
+        wait_log(expect, since)
+        return since
+
+    def test_metrics_count_requests_and_outcomes(self):
+        status, ctype, before = metrics()
+        self.assertEqual(status, 200)
+        self.assertTrue(ctype.startswith("text/plain; version=0.0.4"))
+        k = kiosk(1)
+        r = example()
+        self.assertEqual(k.post(r)[0], 201)
+        self.assertEqual(k.post(r)[0], 200)
+        self.assertEqual(k.post(example(overall=0))[0], 400)
+        _, _, after = metrics()
+        for name, delta in [('sipasd_requests_total{status="201"}', 1),
+                            # the duplicate, and the scrape before
+                            ('sipasd_requests_total{status="200"}', 2),
+                            ('sipasd_requests_total{status="400"}', 1),
+                            ('sipasd_responses_total{outcome="stored"}', 1),
+                            ('sipasd_responses_total{outcome="duplicate"}', 1),
+                            ("sipasd_commit_seconds_count", 2)]:
+            self.assertEqual(metric(after, name) - metric(before, name), delta, name)
+        self.assertGreaterEqual(metric(after, "sipasd_connections_open"), 2)
+        self.assertEqual(metric(after, "sipasd_db_up"), 1)
+        self.assertGreater(metric(after, "sipasd_db_round_trip_seconds_count"), 0)
+        self.assertIn('sipasd_db_round_trip_seconds_bucket{le="+Inf"}', after)
+        self.assertIn("# TYPE sipasd_batch_items histogram", after)
+        self.assertIn("sipasd_tls_handshake_failures_total", after)
+
+    def test_reload_applies_the_new_config_and_keeps_connections(self):
+        k = kiosk(1)
+        self.assertEqual(k.post(example())[0], 201)
+        sock = k.conn.sock
+        since = self.reload("reloaded", self.saved.replace("log_level = info", "log_level = debug"))
+        r = example()
+        self.assertEqual(k.post(r)[0], 201)
+        self.assertIs(k.conn.sock, sock, "the connection was dropped")
+        wait_log("POST /v1/responses 201", since)   # 2xx lines appear at debug only
+        self.assertEqual(kiosk(2).post(example())[0], 201)
+
+    def test_reload_with_a_bad_config_keeps_the_running_one(self):
+        k = kiosk(1)
+        self.assertEqual(k.post(example())[0], 201)
+        self.reload("reload failed", self.saved + "no_such_key = 1\n")
+        self.assertEqual(k.post(example())[0], 201)
+        self.assertEqual(kiosk(2).post(example())[0], 201)
+
+    def test_reload_with_a_missing_certificate_keeps_the_old_one(self):
+        since = self.reload("reload failed",
+                            self.saved.replace(tls("server.crt"), tls("missing.crt")))
+        wait_log("missing.crt", since)
+        self.assertEqual(kiosk(2).post(example())[0], 201)
+
+    def test_reload_names_keys_that_need_a_restart(self):
+        self.reload("listen changed; it takes effect at the next restart",
+                    self.saved.replace("listen = 127.0.0.1:%d\n" % W["port"],
+                                       "listen = 127.0.0.1:%d\n" % free_port()))
+        self.assertEqual(kiosk(2).post(example())[0], 201)
+
+    def test_systemd_notifications(self):
+        d = tempfile.mkdtemp(dir=W["dir"])
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(os.path.join(d, "notify"))
+        sock.settimeout(20)
+        conf = os.path.join(d, "sipasd.conf")
+        port, admin_port = free_port(), free_port()
+        with open(conf, "w") as f:
+            f.write(self.saved.replace(":%d\n" % W["port"], ":%d\n" % port)
+                    .replace(":%d\n" % W["admin_port"], ":%d\n" % admin_port))
+        env = dict(W["env"], NOTIFY_SOCKET=os.path.join(d, "notify"))
+        p = subprocess.Popen([SIPASD, "-c", conf], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        try:
+            got = sock.recv(4096).decode()
+            self.assertIn("READY=1", got)
+            k = Kiosk("localhost", port, tls("ca.crt"), tls("kiosk1.crt"), tls("kiosk1.key"))
+            self.assertEqual(k.request("GET", "/v1/questionnaire")[0], 200)
+            p.send_signal(signal.SIGHUP)
+            self.assertIn("RELOADING=1", sock.recv(4096).decode())
+            self.assertIn("READY=1", sock.recv(4096).decode())
+            p.send_signal(signal.SIGTERM)
+            self.assertIn("STOPPING=1", sock.recv(4096).decode())
+            self.assertEqual(p.wait(15), 0)
+        finally:
+            if p.poll() is None:
+                p.kill()
+            sock.close()
+
+
 class Shutdown(unittest.TestCase):
     def test_sigterm_stops_cleanly(self):
         # Last by name: the other classes are done with the daemon.

@@ -1,0 +1,144 @@
+/* The daemon's counters. Plain globals: one thread, and a scrape renders
+ * them in a few microseconds. Names follow Prometheus conventions (units
+ * in the name, _total for counters). */
+#include <stdint.h>
+
+#include "db.h"
+#include "metrics.h"
+#include "sipasd.h"
+
+struct histogram {
+	const char *name;
+	const char *help;
+	const double *bounds;	/* upper bounds, increasing */
+	size_t nbounds;
+	uint64_t *counts;	/* per bucket, not cumulative */
+	uint64_t count;
+	double sum;
+};
+
+static const double latency_bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01,
+	0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
+#define NLATENCY (sizeof latency_bounds / sizeof latency_bounds[0])
+static const double batch_bounds[] = { 1, 2, 5, 10, 20, 50, 100, 200, 500 };
+#define NBATCH (sizeof batch_bounds / sizeof batch_bounds[0])
+
+static uint64_t round_trip_counts[NLATENCY + 1];
+static uint64_t commit_counts[NLATENCY + 1];
+static uint64_t batch_counts[NBATCH + 1];
+
+static struct histogram round_trip = { "sipasd_db_round_trip_seconds",
+	"Time from sending a query to PostgreSQL to its Sync coming back.",
+	latency_bounds, NLATENCY, round_trip_counts, 0, 0 };
+static struct histogram commit = { "sipasd_commit_seconds",
+	"Time from submitting a response to its transaction's commit.",
+	latency_bounds, NLATENCY, commit_counts, 0, 0 };
+static struct histogram batch = { "sipasd_batch_items",
+	"Responses per POST /v1/responses/batch.",
+	batch_bounds, NBATCH, batch_counts, 0, 0 };
+
+static uint64_t requests[600];	/* by HTTP status */
+static uint64_t outcomes[OUTCOME_COUNT];
+static uint64_t tls_failures;
+
+static void
+observe(struct histogram *h, double v)
+{
+	size_t i = 0;
+
+	while (i < h->nbounds && v > h->bounds[i])
+		i++;
+	h->counts[i]++;
+	h->count++;
+	h->sum += v;
+}
+
+void
+metrics_request(int status)
+{
+	if (status >= 100 && status < 600)
+		requests[status]++;
+}
+
+void
+metrics_outcome(enum outcome o)
+{
+	outcomes[o]++;
+}
+
+void
+metrics_tls_failure(void)
+{
+	tls_failures++;
+}
+
+void
+metrics_db_round_trip(double seconds)
+{
+	observe(&round_trip, seconds);
+}
+
+void
+metrics_commit(double seconds)
+{
+	observe(&commit, seconds);
+}
+
+void
+metrics_batch(size_t items)
+{
+	observe(&batch, (double)items);
+}
+
+static void
+render_histogram(struct evbuffer *out, const struct histogram *h)
+{
+	uint64_t cumulative = 0;
+
+	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", h->name,
+	    h->help, h->name);
+	for (size_t i = 0; i < h->nbounds; i++) {
+		cumulative += h->counts[i];
+		evbuffer_add_printf(out, "%s_bucket{le=\"%g\"} %llu\n", h->name,
+		    h->bounds[i], (unsigned long long)cumulative);
+	}
+	evbuffer_add_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n"
+	    "%s_count %llu\n", h->name, (unsigned long long)h->count, h->name,
+	    h->sum, h->name, (unsigned long long)h->count);
+}
+
+void
+metrics_render(struct evbuffer *out)
+{
+	static const char *const outcome_names[] = { "stored", "duplicate",
+		"conflict", "spooled" };
+
+	evbuffer_add_printf(out, "# HELP sipasd_requests_total HTTP requests "
+	    "answered, by status.\n# TYPE sipasd_requests_total counter\n");
+	for (int s = 100; s < 600; s++)
+		if (requests[s] != 0)
+			evbuffer_add_printf(out, "sipasd_requests_total{status=\"%d\"} "
+			    "%llu\n", s, (unsigned long long)requests[s]);
+	evbuffer_add_printf(out, "# HELP sipasd_responses_total Survey responses "
+	    "by outcome.\n# TYPE sipasd_responses_total counter\n");
+	for (int o = 0; o < OUTCOME_COUNT; o++)
+		evbuffer_add_printf(out, "sipasd_responses_total{outcome=\"%s\"} "
+		    "%llu\n", outcome_names[o], (unsigned long long)outcomes[o]);
+	evbuffer_add_printf(out,
+	    "# HELP sipasd_spool_depth Responses in the spool waiting for the database.\n"
+	    "# TYPE sipasd_spool_depth gauge\nsipasd_spool_depth 0\n"
+	    "# HELP sipasd_connections_open Open client connections, both listeners.\n"
+	    "# TYPE sipasd_connections_open gauge\nsipasd_connections_open %u\n"
+	    "# HELP sipasd_tls_handshake_failures_total TLS handshakes that failed.\n"
+	    "# TYPE sipasd_tls_handshake_failures_total counter\n"
+	    "sipasd_tls_handshake_failures_total %llu\n"
+	    "# HELP sipasd_db_queries_in_flight Queries sent and not yet answered.\n"
+	    "# TYPE sipasd_db_queries_in_flight gauge\nsipasd_db_queries_in_flight %u\n"
+	    "# HELP sipasd_db_up Whether a database connection is ready.\n"
+	    "# TYPE sipasd_db_up gauge\nsipasd_db_up %d\n",
+	    server.nconns, (unsigned long long)tls_failures, db_inflight(),
+	    db_ready() ? 1 : 0);
+	render_histogram(out, &round_trip);
+	render_histogram(out, &commit);
+	render_histogram(out, &batch);
+}
