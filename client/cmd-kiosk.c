@@ -11,11 +11,37 @@
 
 static const char usage[] =
     "usage: sipas kiosk add CODE --center CENTER --cert FILE.pem [--questionnaire CODE]\n"
+    "       sipas kiosk rotate CODE --cert NEW.pem\n"
     "       sipas kiosk revoke CODE\n"
     "       sipas kiosk list [--format table|csv]\n"
     "\n"
-    "add enrols a kiosk of a center by its client certificate; revoke makes\n"
-    "sipasd refuse it within 10 seconds. Every command takes --db CONNINFO.\n";
+    "add enrols a kiosk of a center by its client certificate; rotate replaces\n"
+    "its certificate, keeping its code and history (the old certificate is\n"
+    "refused within 10 seconds); revoke makes sipasd refuse the kiosk within\n"
+    "10 seconds. Every command takes --db CONNINFO.\n";
+
+/* The certificate's fingerprint as a bytea literal, refusing one already
+ * enrolled. */
+static void
+new_fingerprint(PGconn *conn, const char *certfile, char hex[2 * CERT_FINGERPRINT_LEN + 3])
+{
+	unsigned char fp[CERT_FINGERPRINT_LEN];
+	const char *params[1] = { hex };
+	char err[512];
+	PGresult *res;
+
+	if (!cert_fingerprint_file(certfile, fp, err, sizeof err))
+		cli_die("%s", err);
+	hex[0] = '\\';
+	hex[1] = 'x';
+	hex_encode(fp, sizeof fp, hex + 2);
+	res = cli_exec(conn, "looking up the certificate",
+	    "SELECT code FROM kiosks WHERE cert_sha256 = $1::bytea", 1, params);
+	if (PQntuples(res) > 0)
+		cli_die("this certificate is already enrolled as kiosk '%s'",
+		    PQgetvalue(res, 0, 0));
+	PQclear(res);
+}
 
 static int
 kiosk_add(int argc, char **argv)
@@ -26,8 +52,7 @@ kiosk_add(int argc, char **argv)
 		{ "questionnaire", required_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 } };
 	const char *center = NULL, *certfile = NULL, *questionnaire = "";
-	unsigned char fp[CERT_FINGERPRINT_LEN];
-	char hex[2 * CERT_FINGERPRINT_LEN + 3], err[512];
+	char hex[2 * CERT_FINGERPRINT_LEN + 3];
 	const char *params[4];
 	PGresult *res;
 	PGconn *conn;
@@ -45,12 +70,6 @@ kiosk_add(int argc, char **argv)
 		cli_usage_error(usage, "kiosk add: one kiosk CODE is required");
 	if (center == NULL || certfile == NULL)
 		cli_usage_error(usage, "kiosk add: --center and --cert are required");
-	if (!cert_fingerprint_file(certfile, fp, err, sizeof err))
-		cli_die("%s", err);
-	hex[0] = '\\';
-	hex[1] = 'x';
-	hex_encode(fp, sizeof fp, hex + 2);
-
 	conn = cli_connect();
 	params[0] = center;
 	res = cli_exec(conn, "looking up the center",
@@ -66,13 +85,7 @@ kiosk_add(int argc, char **argv)
 			cli_die("unknown or inactive questionnaire '%s'", questionnaire);
 		PQclear(res);
 	}
-	params[0] = hex;
-	res = cli_exec(conn, "looking up the certificate",
-	    "SELECT code FROM kiosks WHERE cert_sha256 = $1::bytea", 1, params);
-	if (PQntuples(res) > 0)
-		cli_die("this certificate is already enrolled as kiosk '%s'",
-		    PQgetvalue(res, 0, 0));
-	PQclear(res);
+	new_fingerprint(conn, certfile, hex);
 	params[0] = argv[optind];
 	params[1] = center;
 	params[2] = hex;
@@ -94,6 +107,46 @@ kiosk_add(int argc, char **argv)
 	PQclear(res);
 	printf("kiosk %s enrolled at %s, certificate sha256 %s\n", argv[optind],
 	    center, hex + 2);
+	PQfinish(conn);
+	return 0;
+}
+
+static int
+kiosk_rotate(int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
+		{ "cert", required_argument, NULL, 'C' },
+		{ NULL, 0, NULL, 0 } };
+	char hex[2 * CERT_FINGERPRINT_LEN + 3];
+	const char *certfile = NULL, *params[2];
+	PGresult *res;
+	PGconn *conn;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (ch == 'C')
+			certfile = optarg;
+		else
+			cli_common_option(ch, optarg, usage);
+	}
+	if (optind + 1 != argc)
+		cli_usage_error(usage, "kiosk rotate: one kiosk CODE is required");
+	if (certfile == NULL)
+		cli_usage_error(usage, "kiosk rotate: --cert is required");
+	conn = cli_connect();
+	new_fingerprint(conn, certfile, hex);
+	params[0] = argv[optind];
+	params[1] = hex;
+	res = cli_exec(conn, "rotating the certificate",
+	    "UPDATE kiosks SET cert_sha256 = $2::bytea WHERE code = $1 "
+	    "RETURNING status", 2, params);
+	if (PQntuples(res) == 0)
+		cli_die("unknown kiosk '%s'; see 'sipas kiosk list'", argv[optind]);
+	printf("kiosk %s now has certificate sha256 %s%s; the old certificate "
+	    "is refused within 10 seconds\n", argv[optind], hex + 2,
+	    strcmp(PQgetvalue(res, 0, 0), "revoked") == 0 ?
+	    " (the kiosk stays revoked)" : "");
+	PQclear(res);
 	PQfinish(conn);
 	return 0;
 }
@@ -154,9 +207,11 @@ cmd_kiosk(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "add") == 0)
 		return kiosk_add(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "rotate") == 0)
+		return kiosk_rotate(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "revoke") == 0)
 		return kiosk_revoke(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "list") == 0)
 		return kiosk_list(argc - 1, argv + 1);
-	cli_usage_error(usage, "kiosk: expected 'add', 'revoke' or 'list'");
+	cli_usage_error(usage, "kiosk: expected 'add', 'rotate', 'revoke' or 'list'");
 }

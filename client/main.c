@@ -25,6 +25,7 @@ static const char usage_text[] =
     "  center import FILE.csv        add or update centers (code,name_vi,level,parent)\n"
     "  center list                   list the centers as a tree\n"
     "  kiosk add CODE --center CENTER --cert FILE.pem [--questionnaire CODE]\n"
+    "  kiosk rotate CODE --cert NEW.pem  replace the kiosk's certificate\n"
     "  kiosk revoke CODE             refuse the kiosk's requests from now on\n"
     "  kiosk list                    list the kiosks\n"
     "  report --by area [--from DATE] [--to DATE] [--center CODE]\n"

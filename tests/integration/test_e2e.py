@@ -124,7 +124,7 @@ def setUpModule():
     W["port"], W["admin_port"] = free_port(), free_port()
     W["log"] = os.path.join(W["dir"], "sipasd.log")
     subprocess.run([SANDBOX, "start", W["dir"], "--port", str(W["port"]),
-                    "--admin-port", str(W["admin_port"]), "--kiosks", "4"], check=True)
+                    "--admin-port", str(W["admin_port"]), "--kiosks", "5"], check=True)
     env = dict(os.environ)
     env["SIPAS_DB"] = "host=%s/pg dbname=sipas user=sipas" % W["dir"]
     env["PGHOST"], env["PGDATABASE"], env["PGUSER"] = W["dir"] + "/pg", "sipas", "sipas"
@@ -136,6 +136,7 @@ def setUpModule():
     sipas("kiosk", "add", "K2", "--center", "ht-duc-tho", "--cert", tls("kiosk2.crt"))
     sipas("kiosk", "add", "K3", "--center", "ht-can-loc", "--cert", tls("kiosk3.crt"))
     sipas("kiosk", "add", "K4", "--center", "ht", "--cert", tls("kiosk4.crt"))
+    sipas("kiosk", "add", "K5", "--center", "ht-vu-quang", "--cert", tls("kiosk5.crt"))
     start_daemon()
 
 
@@ -183,6 +184,41 @@ class Identity(unittest.TestCase):
                                    ("GET", "/no/such/path", None)]:
             status, _, reply = k.request(method, path, body)
             self.assertEqual((status, reply), (403, {"error": "unknown_kiosk"}))
+
+    def test_rotated_certificate_replaces_the_old_one_and_keeps_history(self):
+        old = kiosk(5)
+        first = example()
+        self.assertEqual(old.post(first)[0], 201)
+        d = tempfile.mkdtemp(dir=W["dir"])
+        subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", d + "/k.pem",
+                        "-out", d + "/c.csr", "-subj", "/CN=kiosk5-new"],
+                       check=True, capture_output=True)
+        subprocess.run(["openssl", "x509", "-req", "-in", d + "/c.csr", "-CA", tls("ca.crt"),
+                        "-CAkey", tls("ca.key"), "-CAcreateserial", "-days", "2",
+                        "-extfile", tls("ext.cnf"), "-extensions", "kiosk", "-out", d + "/c.pem"],
+                       check=True, capture_output=True)
+        r = sipas("kiosk", "rotate", "K5", "--cert", d + "/c.pem")
+        self.assertIn("kiosk K5 now has certificate", r.stdout)
+        start = time.monotonic()
+        new = Kiosk("localhost", W["port"], tls("ca.crt"), d + "/c.pem", d + "/k.pem")
+        while True:
+            old.close()     # a new connection, as a kiosk would open
+            status, _, reply = old.post(example())
+            if status == 403:
+                break
+            self.assertLess(time.monotonic() - start, 10, "old certificate still accepted")
+            time.sleep(0.25)
+        self.assertEqual(reply, {"error": "unknown_kiosk"})
+        r = example()
+        self.assertEqual(new.post(r)[0], 201)
+        self.assertEqual(psql("SELECT count(*) FROM responses r JOIN kiosks k ON k.id = r.kiosk_id "
+                              "WHERE k.code = 'K5' AND r.id IN ('%s', '%s')" % (first["id"], r["id"])),
+                         "2")
+        # The same certificate cannot be enrolled twice.
+        dup = sipas("kiosk", "add", "K6", "--center", "ht", "--cert", d + "/c.pem", check=False)
+        self.assertEqual(dup.returncode, 1)
+        self.assertIn("already enrolled as kiosk 'K5'", dup.stderr)
 
     def test_revoked_kiosk_gets_403_within_10_seconds(self):
         k = kiosk(3)
