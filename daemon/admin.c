@@ -22,9 +22,9 @@ reply_health(struct request *req, const char *error)
 }
 
 static void
-on_ping(PGresult *res, const char *error, void *arg)
+on_ping(PGresult *res, const struct db_failure *f, void *arg)
 {
-	reply_health(arg, res == NULL ? error : NULL);
+	reply_health(arg, res == NULL ? f->message : NULL);
 }
 
 /* Healthy means a query made the round trip just now, not merely that a

@@ -21,6 +21,10 @@ const struct conf_key config_keys[] = {
 	KEY(db, CONF_STRING, "dbname=sipas", 0, 0),
 	KEY(db_connections, CONF_INT, "4", 1, 64),
 	KEY(spool_dir, CONF_STRING, "/var/lib/sipasd/spool", 0, 0),
+	KEY(spool_max_size, CONF_SIZE, "1g", 1024 * 1024, 1024LL * 1024 * 1024 * 1024),
+	KEY(batch_size, CONF_INT, "200", 1, 5000),
+	KEY(batch_wait, CONF_INT, "0", 0, 1000),
+	KEY(shutdown_timeout, CONF_SECONDS, "10s", 1, 600),
 	KEY(log_level, CONF_LOGLEVEL, "info", 0, 0),
 	KEY(syslog, CONF_BOOL, "no", 0, 0),
 	KEY(max_connections, CONF_INT, "10000", 1, 1000000),
@@ -36,7 +40,7 @@ const struct conf_key config_keys[] = {
 };
 
 const char *const config_restart_keys[] = { "listen", "admin_listen", "db",
-	"db_connections", "spool_dir", NULL };
+	"db_connections", "spool_dir", "spool_max_size", NULL };
 
 /* Under systemd, LoadCredential=tls_key:FILE hands us a copy of the key
  * that the service user can read while FILE stays root's; it wins over the

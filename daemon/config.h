@@ -18,6 +18,10 @@ struct config {
 	char *db;
 	long long db_connections;
 	char *spool_dir;
+	long long spool_max_size;
+	long long batch_size;
+	long long batch_wait;
+	long long shutdown_timeout;
 	enum log_level log_level;
 	bool syslog;
 	long long max_connections;

@@ -58,15 +58,29 @@ static void dbconn_connect(struct dbconn *dc);
 static void
 fail_inflight(struct dbconn *dc, const char *why)
 {
+	struct db_failure f = { why, true };
 	struct db_query *q;
 
 	while ((q = STAILQ_FIRST(&dc->inflight)) != NULL) {
 		STAILQ_REMOVE_HEAD(&dc->inflight, entry);
 		dc->ninflight--;
 		PQclear(q->result);
-		q->cb(NULL, why, q->arg);
+		q->cb(NULL, &f, q->arg);
 		free(q);
 	}
+}
+
+/* Connection failures (08), operator intervention such as a shutdown (57),
+ * insufficient resources (53), system errors (58), and serialization
+ * failures and deadlocks (40001, 40P01). */
+static bool
+transient(const char *sqlstate)
+{
+	if (sqlstate == NULL)
+		return true;
+	return strncmp(sqlstate, "08", 2) == 0 || strncmp(sqlstate, "57", 2) == 0 ||
+	    strncmp(sqlstate, "53", 2) == 0 || strncmp(sqlstate, "58", 2) == 0 ||
+	    strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0;
 }
 
 static void
@@ -136,10 +150,12 @@ complete(struct dbconn *dc, struct db_query *q)
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 		q->cb(res, NULL, q->arg);
 	} else {
+		struct db_failure f = { msg, transient(res ?
+		    PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL) };
 		snprintf(msg, sizeof msg, "%s", res ? PQresultErrorMessage(res) :
 		    "no result");
 		msg[strcspn(msg, "\n")] = '\0';
-		q->cb(NULL, msg, q->arg);
+		q->cb(NULL, &f, q->arg);
 	}
 	PQclear(res);
 	free(q);

@@ -10,9 +10,16 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
-/* res is NULL on failure, with error saying why; res is freed after the
+struct db_failure {
+	const char *message;
+	/* The database was unreachable, shutting down or overloaded, rather
+	 * than refusing this query: the same query may succeed later. */
+	bool transient;
+};
+
+/* res is NULL on failure, with f saying why; res is freed after the
  * callback returns. Called exactly once for every accepted query. */
-typedef void db_cb(PGresult *res, const char *error, void *arg);
+typedef void db_cb(PGresult *res, const struct db_failure *f, void *arg);
 
 void db_start(struct event_base *base, const char *conninfo, unsigned nconns);
 void db_stop(void);

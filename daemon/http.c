@@ -664,8 +664,6 @@ conn_free(struct conn *c)
 	TAILQ_REMOVE(&server.conns, c, entry);
 	server.nconns--;
 	free(c);
-	if (server.stopping && server.nconns == 0)
-		event_base_loopexit(server.base, NULL);
 }
 
 static void

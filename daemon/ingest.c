@@ -1,6 +1,6 @@
 /* The kiosk endpoints: serve the questionnaire, and take responses from the
- * request body through validation into sipas_submit(), answering each only
- * once its transaction has committed. */
+ * request body through validation to the group commit (commit.c), answering
+ * each once its transaction has committed or it is in the spool. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,121 +9,11 @@
 
 #include <jansson.h>
 
-#include "db.h"
+#include "commit.h"
 #include "log.h"
 #include "metrics.h"
 #include "sipasd.h"
 #include "xmalloc.h"
-
-#define SUBMIT_PARAMS 16
-
-static const char submit_sql[] =
-    "SELECT sipas_submit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-    "$13, $14, $15, $16)";
-
-/* A submission's parameters in text form, kept alive until sent. */
-struct submit_params {
-	char ints[5][16];
-	char submitted_at[64];
-	char answers[CATALOG_MAX_CRITERIA * 4 + 8];
-	const char *values[SUBMIT_PARAMS];
-	int lengths[SUBMIT_PARAMS];
-	int formats[SUBMIT_PARAMS];
-};
-
-static void
-build_params(struct submit_params *p, const struct response *r,
-    const struct kiosk_ref *k)
-{
-	time_t secs = (time_t)(r->submitted_at / 1000000);
-	long usecs = (long)(r->submitted_at % 1000000);
-	struct tm tm;
-	size_t off = 0;
-
-	if (usecs < 0) {
-		secs--;
-		usecs += 1000000;
-	}
-	gmtime_r(&secs, &tm);
-	snprintf(p->submitted_at, sizeof p->submitted_at,
-	    "%04d-%02d-%02d %02d:%02d:%02d.%06ld+00", tm.tm_year + 1900,
-	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usecs);
-	p->answers[off++] = '{';
-	for (size_t i = 0; i < r->questionnaire->ncriteria; i++) {
-		if (r->answers[i] == RESPONSE_NA)
-			off += (size_t)snprintf(p->answers + off,
-			    sizeof p->answers - off, "%sNULL", i ? "," : "");
-		else
-			off += (size_t)snprintf(p->answers + off,
-			    sizeof p->answers - off, "%s%d", i ? "," : "",
-			    r->answers[i]);
-	}
-	snprintf(p->answers + off, sizeof p->answers - off, "}");
-	snprintf(p->ints[0], sizeof p->ints[0], "%d", k->id);
-	snprintf(p->ints[1], sizeof p->ints[1], "%d", k->center_id);
-	snprintf(p->ints[2], sizeof p->ints[2], "%d", r->area->id);
-	snprintf(p->ints[3], sizeof p->ints[3], "%d", r->questionnaire->id);
-	snprintf(p->ints[4], sizeof p->ints[4], "%d", r->overall);
-
-	memset(p->lengths, 0, sizeof p->lengths);
-	memset(p->formats, 0, sizeof p->formats);
-	p->values[0] = r->id;
-	p->values[1] = (const char *)r->hash;
-	p->lengths[1] = RESPONSE_HASH_LEN;
-	p->formats[1] = 1;
-	p->values[2] = p->ints[0];
-	p->values[3] = p->ints[1];
-	p->values[4] = p->ints[2];
-	p->values[5] = p->ints[3];
-	p->values[6] = r->procedure[0] ? r->procedure : NULL;
-	p->values[7] = p->submitted_at;
-	p->values[8] = p->answers;
-	p->values[9] = r->overall == RESPONSE_NA ? NULL : p->ints[4];
-	p->values[10] = r->comment;
-	p->values[11] = r->gender;
-	p->values[12] = r->age_group;
-	p->values[13] = r->ethnicity;
-	p->values[14] = r->education;
-	p->values[15] = r->occupation;
-}
-
-static bool
-submit(const struct response *r, const struct kiosk_ref *k, db_cb *cb, void *arg)
-{
-	struct submit_params p;
-
-	build_params(&p, r, k);
-	return db_query(submit_sql, SUBMIT_PARAMS, p.values, p.lengths,
-	    p.formats, cb, arg);
-}
-
-/* 201 stored, 200 duplicate, 409 conflict, 503 when nothing is known. */
-static int
-submit_status(PGresult *res, const char *error, struct request *req,
-    const char *id)
-{
-	const char *outcome;
-
-	if (res == NULL) {
-		log_error("request %llu: storing response %s failed: %s",
-		    (unsigned long long)req->id, id, error);
-		return 503;
-	}
-	metrics_commit(seconds_since(&req->submitted));
-	outcome = PQgetvalue(res, 0, 0);
-	if (strcmp(outcome, "stored") == 0) {
-		metrics_outcome(OUTCOME_STORED);
-		return 201;
-	}
-	if (strcmp(outcome, "duplicate") == 0) {
-		metrics_outcome(OUTCOME_DUPLICATE);
-		return 200;
-	}
-	metrics_outcome(OUTCOME_CONFLICT);
-	log_info("request %llu kiosk=%s: response %s: id conflict (stored before "
-	    "with other content)", (unsigned long long)req->id, req->kiosk.code, id);
-	return 409;
-}
 
 static struct response_limits
 limits_now(void)
@@ -186,16 +76,18 @@ ingest_questionnaire(struct request *req)
 }
 
 static void
-on_submitted(PGresult *res, const char *error, void *arg)
+on_stored(struct submission *s, int status)
 {
-	struct request *req = arg;
-	int status = submit_status(res, error, req, req->resp.id);
+	struct request *req = s->arg;
+	const char *outcome = status == 201 ? "stored" : status == 200 ?
+	    "duplicate" : "queued";
 
 	switch (status) {
 	case 201:
 	case 200:
+	case 202:
 		reply_json(req, status, json_pack("{s:s, s:s}", "id", req->resp.id,
-		    "status", status == 201 ? "stored" : "duplicate"));
+		    "status", outcome));
 		break;
 	case 409:
 		reply_json(req, 409, json_pack("{s:s, s:s}", "id", req->resp.id,
@@ -227,9 +119,11 @@ ingest_response(struct request *req)
 		reply_invalid(req, &err);
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &req->submitted);
-	if (!submit(&req->resp, &req->kiosk, on_submitted, req))
-		http_reply_error(req, 503, "unavailable");
+	req->sub.resp = &req->resp;
+	req->sub.kiosk = &req->kiosk;
+	req->sub.done = on_stored;
+	req->sub.arg = req;
+	commit_submit(&req->sub);
 }
 
 static json_t *
@@ -242,6 +136,8 @@ batch_item_json(const struct batch_item *it)
 		return json_pack("{s:o, s:s}", "id", id, "status", "stored");
 	case 200:
 		return json_pack("{s:o, s:s}", "id", id, "status", "duplicate");
+	case 202:
+		return json_pack("{s:o, s:s}", "id", id, "status", "queued");
 	case 400:
 		return json_pack("{s:o, s:i, s:s, s:o, s:s}", "id", id,
 		    "status", 400, "error", "invalid", "field",
@@ -267,12 +163,12 @@ batch_finish(struct request *req)
 }
 
 static void
-on_item_submitted(PGresult *res, const char *error, void *arg)
+on_item_stored(struct submission *s, int status)
 {
-	struct batch_item *it = arg;
+	struct batch_item *it = s->arg;
 	struct request *req = it->req;
 
-	it->status = submit_status(res, error, req, it->resp.id);
+	it->status = status;
 	if (--req->pending == 0)
 		batch_finish(req);
 }
@@ -314,10 +210,6 @@ ingest_batch(struct request *req)
 	req->nitems = json_array_size(doc);
 	req->items = xcalloc(req->nitems, sizeof *req->items);
 	metrics_batch(req->nitems);
-	clock_gettime(CLOCK_MONOTONIC, &req->submitted);
-	/* Counts one extra until every item is sent, so that an answer
-	 * arriving early cannot finish the batch under our feet. */
-	req->pending = 1;
 	json_array_foreach(doc, i, item) {
 		struct batch_item *it = &req->items[i];
 		json_t *id = json_object_get(item, "id");
@@ -330,12 +222,14 @@ ingest_batch(struct request *req)
 			it->status = 400;
 			continue;
 		}
-		if (submit(&it->resp, &req->kiosk, on_item_submitted, it))
-			req->pending++;
-		else
-			it->status = 503;
+		it->sub.resp = &it->resp;
+		it->sub.kiosk = &req->kiosk;
+		it->sub.done = on_item_stored;
+		it->sub.arg = it;
+		req->pending++;
+		commit_submit(&it->sub);	/* answered later, never from here */
 	}
 	json_decref(doc);
-	if (--req->pending == 0)
+	if (req->pending == 0)
 		batch_finish(req);
 }

@@ -96,7 +96,7 @@ store(const unsigned char *fp, enum kiosk_status st, const struct kiosk_ref *ref
 }
 
 static void
-on_lookup(PGresult *res, const char *error, void *arg)
+on_lookup(PGresult *res, const struct db_failure *f, void *arg)
 {
 	struct kiosk_lookup *l = arg;
 	struct kiosk_entry *e;
@@ -104,7 +104,7 @@ on_lookup(PGresult *res, const char *error, void *arg)
 
 	memset(&ref, 0, sizeof ref);
 	if (res == NULL) {
-		log_error("kiosk lookup failed: %s", error);
+		log_error("kiosk lookup failed: %s", f->message);
 		e = find(l->fp);
 		if (e != NULL)
 			l->cb(e->status, &e->ref, l->arg);

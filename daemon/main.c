@@ -9,14 +9,14 @@
 
 #include <openssl/ssl.h>
 
+#include "commit.h"
 #include "db.h"
 #include "log.h"
 #include "notify.h"
 #include "sipasd.h"
+#include "spool.h"
 #include "tls.h"
 #include "xmalloc.h"
-
-#define SHUTDOWN_DEADLINE_S 10
 
 struct server server;
 static const char *config_path = SIPASD_CONF;
@@ -69,25 +69,49 @@ load_catalog(const char *conninfo)
 	}
 }
 
+/* While stopping: done once no connection is left and nothing waits for
+ * the database; at the deadline, what still waits is spooled (202). */
+static void
+on_stopping(evutil_socket_t fd, short what, void *arg)
+{
+	struct timespec *since = arg;
+	double left = (double)server.cfg->shutdown_timeout - seconds_since(since);
+
+	if (server.nconns == 0 && commit_idle()) {
+		event_base_loopexit(server.base, NULL);
+		return;
+	}
+	if (left <= 1.0 && !server.abandoned) {
+		log_warn("shutdown deadline: spooling what the database has not "
+		    "answered, closing %u connection(s)", server.nconns);
+		server.abandoned = true;
+		commit_abandon();
+	}
+	if (left <= 0)
+		event_base_loopexit(server.base, NULL);
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
-	struct timeval deadline = { SHUTDOWN_DEADLINE_S, 0 };
+	static struct timespec since;
+	static struct event *check;
+	struct timeval tick = { 0, 100000 };
 
 	if (server.stopping) {
 		log_info("second signal: exiting now");
 		event_base_loopbreak(server.base);
 		return;
 	}
-	log_info("%s: stopping; finishing %u connection(s), at most %d s",
-	    strsignal((int)sig), server.nconns, SHUTDOWN_DEADLINE_S);
+	log_info("%s: stopping; finishing %u connection(s), at most %lld s",
+	    strsignal((int)sig), server.nconns, server.cfg->shutdown_timeout);
 	notify("STOPPING=1");
 	server.stopping = true;
 	http_close_all(false);
-	if (server.nconns == 0)
-		event_base_loopexit(server.base, NULL);
-	else
-		event_base_loopexit(server.base, &deadline);
+	clock_gettime(CLOCK_MONOTONIC, &since);
+	check = event_new(server.base, -1, EV_PERSIST, on_stopping, &since);
+	event_add(check, &tick);
+	server.stop_timer = check;
 }
 
 static bool
@@ -126,12 +150,14 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 			continue;
 		was = (char **)((char *)server.cfg + k->offset);
 		now = (char **)((char *)cfg + k->offset);
-		if (k->type == CONF_INT ?
-		    *(long long *)was != *(long long *)now : !same(*was, *now))
+		bool number = k->type == CONF_INT || k->type == CONF_SIZE ||
+		    k->type == CONF_SECONDS;
+		if (number ? *(long long *)was != *(long long *)now :
+		    !same(*was, *now))
 			log_warn("reload: %s changed; it takes effect at the next "
 			    "restart", k->name);
 		/* What runs is what the old value set up: keep saying so. */
-		if (k->type == CONF_INT) {
+		if (number) {
 			*(long long *)now = *(long long *)was;
 		} else {
 			free(*now);
@@ -148,13 +174,6 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	kiosk_cache_clear();
 	log_info("reloaded %s", config_path);
 	notify("READY=1\nSTATUS=serving");
-}
-
-static void
-check_spool_dir(const char *dir)
-{
-	if (access(dir, W_OK | X_OK) != 0)
-		log_warn("spool_dir %s is not a writable directory", dir);
 }
 
 int
@@ -218,10 +237,13 @@ main(int argc, char **argv)
 	server.catalog = load_catalog(server.cfg->db);
 	log_info("catalog: %zu questionnaire(s), %zu service area(s)",
 	    server.catalog->nquestionnaires, server.catalog->nareas);
-	check_spool_dir(server.cfg->spool_dir);
+	if (!spool_open(server.cfg->spool_dir, server.cfg->spool_max_size, err,
+	    sizeof err))
+		fatalx("%s; check spool_dir", err);
 	if (!http_listen())
 		fatalx("cannot listen; is another sipasd running?");
 	db_start(server.base, server.cfg->db, (unsigned)server.cfg->db_connections);
+	commit_start(server.base);
 
 	sigterm = evsignal_new(server.base, SIGTERM, on_signal, NULL);
 	sigint = evsignal_new(server.base, SIGINT, on_signal, NULL);
@@ -237,8 +259,12 @@ main(int argc, char **argv)
 	event_free(sigterm);
 	event_free(sigint);
 	event_free(sighup);
-	db_stop();		/* answers what is still in flight with 503 */
+	if (server.stop_timer != NULL)
+		event_free(server.stop_timer);
+	db_stop();		/* fails what is still in flight */
 	http_close_all(true);
+	commit_stop();
+	spool_close();
 	kiosk_cache_clear();
 	catalog_free(server.catalog);
 	SSL_CTX_free(server.ssl_ctx);

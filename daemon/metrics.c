@@ -6,6 +6,7 @@
 #include "db.h"
 #include "metrics.h"
 #include "sipasd.h"
+#include "spool.h"
 
 struct histogram {
 	const char *name;
@@ -26,6 +27,7 @@ static const double batch_bounds[] = { 1, 2, 5, 10, 20, 50, 100, 200, 500 };
 static uint64_t round_trip_counts[NLATENCY + 1];
 static uint64_t commit_counts[NLATENCY + 1];
 static uint64_t batch_counts[NBATCH + 1];
+static uint64_t commit_batch_counts[NBATCH + 1];
 
 static struct histogram round_trip = { "sipasd_db_round_trip_seconds",
 	"Time from sending a query to PostgreSQL to its Sync coming back.",
@@ -36,6 +38,9 @@ static struct histogram commit = { "sipasd_commit_seconds",
 static struct histogram batch = { "sipasd_batch_items",
 	"Responses per POST /v1/responses/batch.",
 	batch_bounds, NBATCH, batch_counts, 0, 0 };
+static struct histogram commit_batch = { "sipasd_commit_batch_responses",
+	"Responses written together in one transaction (group commit).",
+	batch_bounds, NBATCH, commit_batch_counts, 0, 0 };
 
 static uint64_t requests[600];	/* by HTTP status */
 static uint64_t outcomes[OUTCOME_COUNT];
@@ -90,6 +95,12 @@ metrics_batch(size_t items)
 	observe(&batch, (double)items);
 }
 
+void
+metrics_commit_batch(size_t responses)
+{
+	observe(&commit_batch, (double)responses);
+}
+
 static void
 render_histogram(struct evbuffer *out, const struct histogram *h)
 {
@@ -126,7 +137,7 @@ metrics_render(struct evbuffer *out)
 		    "%llu\n", outcome_names[o], (unsigned long long)outcomes[o]);
 	evbuffer_add_printf(out,
 	    "# HELP sipasd_spool_depth Responses in the spool waiting for the database.\n"
-	    "# TYPE sipasd_spool_depth gauge\nsipasd_spool_depth 0\n"
+	    "# TYPE sipasd_spool_depth gauge\nsipasd_spool_depth %zu\n"
 	    "# HELP sipasd_connections_open Open client connections, both listeners.\n"
 	    "# TYPE sipasd_connections_open gauge\nsipasd_connections_open %u\n"
 	    "# HELP sipasd_tls_handshake_failures_total TLS handshakes that failed.\n"
@@ -136,9 +147,10 @@ metrics_render(struct evbuffer *out)
 	    "# TYPE sipasd_db_queries_in_flight gauge\nsipasd_db_queries_in_flight %u\n"
 	    "# HELP sipasd_db_up Whether a database connection is ready.\n"
 	    "# TYPE sipasd_db_up gauge\nsipasd_db_up %d\n",
-	    server.nconns, (unsigned long long)tls_failures, db_inflight(),
+	    spool_depth(), server.nconns, (unsigned long long)tls_failures, db_inflight(),
 	    db_ready() ? 1 : 0);
 	render_histogram(out, &round_trip);
 	render_histogram(out, &commit);
 	render_histogram(out, &batch);
+	render_histogram(out, &commit_batch);
 }

@@ -20,6 +20,7 @@ void metrics_tls_failure(void);
 void metrics_db_round_trip(double seconds);
 void metrics_commit(double seconds);
 void metrics_batch(size_t items);
+void metrics_commit_batch(size_t responses);
 /* Appends every metric to out; gauges are read at the time of the call. */
 void metrics_render(struct evbuffer *out);
 

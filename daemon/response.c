@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 
+#include "cert.h"
 #include "response.h"
 #include "utf8.h"
 #include "xmalloc.h"
@@ -26,6 +27,19 @@ static const char *const occupations[] = { "farmer", "worker", "public-sector",
 static const char *const members[] = { "id", "questionnaire", "submitted_at",
 	"service_area", "procedure", "answers", "overall", "comment",
 	"respondent", NULL };
+
+static const struct {
+	const char *name;
+	const char *const *set;
+	size_t offset;
+} respondent_fields[] = {
+	{ "gender", genders, offsetof(struct response, gender) },
+	{ "age_group", age_groups, offsetof(struct response, age_group) },
+	{ "ethnicity", ethnicities, offsetof(struct response, ethnicity) },
+	{ "education", educations, offsetof(struct response, education) },
+	{ "occupation", occupations, offsetof(struct response, occupation) },
+};
+#define NRESPONDENT (sizeof respondent_fields / sizeof respondent_fields[0])
 
 static bool
 fail(struct response_error *err, const char *field, const char *fmt, ...)
@@ -235,18 +249,6 @@ check_answers(struct response *r, json_t *answers, struct response_error *err)
 static bool
 check_respondent(struct response *r, json_t *resp, struct response_error *err)
 {
-	static const struct {
-		const char *name;
-		const char *const *set;
-		size_t offset;
-	} fields[] = {
-		{ "gender", genders, offsetof(struct response, gender) },
-		{ "age_group", age_groups, offsetof(struct response, age_group) },
-		{ "ethnicity", ethnicities, offsetof(struct response, ethnicity) },
-		{ "education", educations, offsetof(struct response, education) },
-		{ "occupation", occupations, offsetof(struct response, occupation) },
-	};
-	const size_t nfields = sizeof fields / sizeof fields[0];
 	char field[96];
 	const char *key;
 	json_t *value;
@@ -256,16 +258,17 @@ check_respondent(struct response *r, json_t *resp, struct response_error *err)
 		return fail(err, "respondent", "must be an object");
 	json_object_foreach(resp, key, value) {
 		snprintf(field, sizeof field, "respondent.%s", key);
-		for (i = 0; i < nfields; i++)
-			if (strcmp(key, fields[i].name) == 0)
+		for (i = 0; i < NRESPONDENT; i++)
+			if (strcmp(key, respondent_fields[i].name) == 0)
 				break;
-		if (i == nfields)
+		if (i == NRESPONDENT)
 			return fail(err, field, "unknown member");
 		if (json_is_null(value))
 			continue;
-		const char **slot = (const char **)((char *)r + fields[i].offset);
-		if (!json_is_string(value) ||
-		    (*slot = one_of(json_string_value(value), fields[i].set)) == NULL)
+		const char **slot = (const char **)((char *)r +
+		    respondent_fields[i].offset);
+		if (!json_is_string(value) || (*slot = one_of(
+		    json_string_value(value), respondent_fields[i].set)) == NULL)
 			return fail(err, field, "not one of the allowed values");
 	}
 	return true;
@@ -454,4 +457,99 @@ response_clear(struct response *r)
 	free(r->comment);
 	memset(r, 0, sizeof *r);
 	r->overall = RESPONSE_NA;
+}
+
+
+static json_t *
+string_or_null(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? json_string(s) : json_null();
+}
+
+json_t *
+response_to_record(const struct response *r)
+{
+	char hash[2 * RESPONSE_HASH_LEN + 1];
+	json_t *answers = json_array(), *rec;
+
+	for (size_t i = 0; i < r->questionnaire->ncriteria; i++)
+		json_array_append_new(answers, r->answers[i] == RESPONSE_NA ?
+		    json_null() : json_integer(r->answers[i]));
+	hex_encode(r->hash, RESPONSE_HASH_LEN, hash);
+	rec = json_pack("{s:s, s:s, s:s, s:I, s:s, s:o, s:o, s:o, s:o}",
+	    "id", r->id, "hash", hash, "questionnaire", r->questionnaire->code,
+	    "submitted_at", (json_int_t)r->submitted_at, "service_area",
+	    r->area->code, "procedure", string_or_null(r->procedure),
+	    "answers", answers, "overall", r->overall == RESPONSE_NA ?
+	    json_null() : json_integer(r->overall),
+	    "comment", string_or_null(r->comment));
+	for (size_t i = 0; i < NRESPONDENT; i++)
+		json_object_set_new(rec, respondent_fields[i].name, string_or_null(
+		    *(const char *const *)((const char *)r + respondent_fields[i].offset)));
+	return rec;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+bool
+response_from_record(struct response *r, json_t *rec, const struct catalog *cat)
+{
+	const char *id = NULL, *hash = NULL, *q = NULL, *area = NULL;
+	json_t *procedure = NULL, *answers = NULL, *overall = NULL, *comment = NULL;
+	json_int_t submitted = 0;
+	json_t *v;
+	size_t i;
+
+	memset(r, 0, sizeof *r);
+	r->overall = RESPONSE_NA;
+	if (json_unpack(rec, "{s:s, s:s, s:s, s:I, s:s, s:o, s:o, s:o, s:o}",
+	    "id", &id, "hash", &hash, "questionnaire", &q, "submitted_at",
+	    &submitted, "service_area", &area, "procedure", &procedure,
+	    "answers", &answers, "overall", &overall, "comment", &comment) != 0 ||
+	    !valid_uuid(id, r->id) || strlen(hash) != 2 * RESPONSE_HASH_LEN ||
+	    (r->questionnaire = catalog_questionnaire(cat, q)) == NULL ||
+	    (r->area = catalog_area(cat, area)) == NULL ||
+	    !json_is_array(answers) ||
+	    json_array_size(answers) != r->questionnaire->ncriteria)
+		goto bad;
+	for (i = 0; i < RESPONSE_HASH_LEN; i++) {
+		int hi = hexval(hash[2 * i]), lo = hexval(hash[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			goto bad;
+		r->hash[i] = (unsigned char)(hi << 4 | lo);
+	}
+	r->submitted_at = submitted;
+	json_array_foreach(answers, i, v) {
+		if (json_is_null(v))
+			r->answers[i] = RESPONSE_NA;
+		else if (json_is_integer(v))
+			r->answers[i] = (int)json_integer_value(v);
+		else
+			goto bad;
+	}
+	if (json_is_string(procedure) && json_string_length(procedure) < sizeof r->procedure)
+		memcpy(r->procedure, json_string_value(procedure),
+		    json_string_length(procedure) + 1);
+	if (json_is_integer(overall))
+		r->overall = (int)json_integer_value(overall);
+	if (json_is_string(comment))
+		r->comment = xstrdup(json_string_value(comment));
+	for (i = 0; i < NRESPONDENT; i++) {
+		v = json_object_get(rec, respondent_fields[i].name);
+		if (json_is_string(v))
+			*(const char **)((char *)r + respondent_fields[i].offset) =
+			    one_of(json_string_value(v), respondent_fields[i].set);
+	}
+	return true;
+bad:
+	response_clear(r);
+	return false;
 }

@@ -52,6 +52,12 @@ bool response_from_json(struct response *r, json_t *obj,
     struct response_error *err) __attribute__((warn_unused_result));
 void response_clear(struct response *r);
 
+/* The validated response as a JSON object, and back: how the spool keeps
+ * it. from_record checks what it reads against the catalog. */
+json_t *response_to_record(const struct response *r);
+bool response_from_record(struct response *r, json_t *rec,
+    const struct catalog *cat) __attribute__((warn_unused_result));
+
 /* RFC 3339 with offset to microseconds since the epoch. */
 bool rfc3339_parse(const char *s, int64_t *out);
 

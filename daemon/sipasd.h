@@ -18,6 +18,7 @@
 
 #include "catalog.h"
 #include "cert.h"
+#include "commit.h"
 #include "config.h"
 #include "response.h"
 
@@ -31,7 +32,9 @@ struct server {
 	TAILQ_HEAD(, conn) conns;	/* every open connection */
 	unsigned nconns;
 	uint64_t next_request_id;
-	bool stopping;
+	bool stopping;			/* SIGTERM or SIGINT received */
+	bool abandoned;			/* the shutdown deadline has come */
+	struct event *stop_timer;
 };
 
 extern struct server server;
@@ -81,6 +84,7 @@ struct batch_item {
 	char id[37];		/* as sent, when it was a string */
 	struct response_error error;
 	struct response resp;
+	struct submission sub;
 };
 
 struct request {
@@ -113,8 +117,8 @@ struct request {
 	bool too_large;
 
 	struct kiosk_ref kiosk;
-	struct timespec submitted;	/* when handed to the database */
 	struct response resp;		/* POST /v1/responses */
+	struct submission sub;
 	struct batch_item *items;	/* POST /v1/responses/batch */
 	size_t nitems;
 	size_t pending;			/* database answers still to come */
