@@ -1,0 +1,185 @@
+"""The test world shared by the integration tests: a private PostgreSQL
+and certificates from scripts/sandbox, the real sipas and sipasd binaries,
+and helpers to talk to them."""
+
+import datetime
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+SRC = os.environ.get("abs_top_srcdir") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("abs_top_builddir") or SRC
+sys.path.insert(0, os.path.join(SRC, "scripts"))
+from kiosksim import Kiosk, realistic_response, VN  # noqa: E402
+
+SIPAS = os.path.join(BUILD, "client", "sipas")
+SIPASD = os.path.join(BUILD, "daemon", "sipasd")
+SANDBOX = os.path.join(SRC, "scripts", "sandbox")
+
+W = {}  # the world: dir, ports, env, daemon
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sipas(*args, check=True):
+    r = subprocess.run([SIPAS, *args], env=W["env"], capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise AssertionError("sipas %s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr))
+    return r
+
+
+def psql(sql):
+    r = subprocess.run(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                       env=W["env"], capture_output=True, text=True, check=True)
+    return r.stdout.strip()
+
+
+def tls(name):
+    return os.path.join(W["dir"], "tls", name)
+
+
+def kiosk(n, **kw):
+    return Kiosk("localhost", W["port"], tls("ca.crt"), tls("kiosk%d.crt" % n),
+                 tls("kiosk%d.key" % n), **kw)
+
+
+def stranger():
+    return Kiosk("localhost", W["port"], tls("ca.crt"), tls("stranger.crt"), tls("stranger.key"))
+
+
+def admin(path, method="GET"):
+    c = http.client.HTTPConnection("127.0.0.1", W["admin_port"], timeout=10)
+    c.request(method, path)
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status, json.loads(body)
+
+
+def wait_healthy(timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if admin("/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("sipasd did not become healthy; log:\n" + open(W["log"]).read())
+
+
+def example(**changes):
+    """The protocol's example response, with a fresh id and a recent time."""
+    r = {
+        "id": str(uuid.uuid4()),
+        "questionnaire": "sipas-dv-2023",
+        "submitted_at": datetime.datetime.now(VN).isoformat(timespec="seconds"),
+        "service_area": "dat-dai",
+        "procedure": "1.004227",
+        "answers": {"TC1": 4, "TC2": 5, "TC3": 4, "TC4": 3,
+                    "TT1": 5, "TT2": 4, "TT3": 4, "TT4": 2,
+                    "CC1": 5, "CC2": 5, "CC3": 4, "CC4": 4, "CC5": 5,
+                    "KQ1": 4, "KQ2": 4, "KQ3": 5,
+                    "PA1": 4, "PA2": None, "PA3": 3},
+        "overall": 4,
+        "comment": "Cán bộ hướng dẫn nhiệt tình.",
+        "respondent": {"gender": "female", "age_group": "35-49"},
+    }
+    r.update(changes)
+    return r
+
+
+def stored(rid):
+    return int(psql("SELECT count(*) FROM responses WHERE id = '%s'" % rid))
+
+
+def start_daemon():
+    with open(W["log"], "a") as log:
+        W["daemon"] = subprocess.Popen([SIPASD, "-c", os.path.join(W["dir"], "sipasd.conf")],
+                                       stdout=log, stderr=subprocess.STDOUT)
+    wait_healthy()
+
+
+def start_world(kiosks, centers):
+    """Sandbox, schema, Hà Tĩnh's centers, kiosks K1.. at centers, sipasd."""
+    W["dir"] = tempfile.mkdtemp(prefix="sipas-test-")
+    W["port"], W["admin_port"] = free_port(), free_port()
+    W["log"] = os.path.join(W["dir"], "sipasd.log")
+    subprocess.run([SANDBOX, "start", W["dir"], "--port", str(W["port"]),
+                    "--admin-port", str(W["admin_port"]), "--kiosks", str(kiosks)], check=True)
+    env = dict(os.environ)
+    env["SIPAS_DB"] = "host=%s/pg dbname=sipas user=sipas" % W["dir"]
+    env["PGHOST"], env["PGDATABASE"], env["PGUSER"] = W["dir"] + "/pg", "sipas", "sipas"
+    env["SIPAS_SQL_DIR"] = os.path.join(SRC, "sql")
+    W["env"] = env
+    sipas("db", "init")
+    sipas("center", "import", os.path.join(SRC, "data", "ha-tinh-centers.csv"))
+    for i, center in enumerate(centers, 1):
+        sipas("kiosk", "add", "K%d" % i, "--center", center, "--cert", tls("kiosk%d.crt" % i))
+    start_daemon()
+
+
+def stop_world():
+    d = W.get("daemon")
+    if d is not None and d.poll() is None:
+        d.send_signal(signal.SIGTERM)
+        try:
+            d.wait(15)
+        except subprocess.TimeoutExpired:
+            d.kill()
+    subprocess.run([SANDBOX, "stop", W["dir"]])
+    if os.environ.get("KEEP_TEST_DIR"):
+        print("test world kept in", W["dir"])
+    else:
+        shutil.rmtree(W["dir"], ignore_errors=True)
+
+
+def metric(text, name):
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def metrics():
+    c = http.client.HTTPConnection("127.0.0.1", W["admin_port"], timeout=10)
+    c.request("GET", "/metrics")
+    r = c.getresponse()
+    body = r.read().decode()
+    c.close()
+    return r.status, r.getheader("Content-Type"), body
+
+
+def wait_log(text, since, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(W["log"]) as f:
+            f.seek(since)
+            if text in f.read():
+                return
+        time.sleep(0.05)
+    raise AssertionError("%r not logged; log:\n%s" % (text, open(W["log"]).read()[since:]))
+
+
+def wait_spool_empty(timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if metric(metrics()[2], "sipasd_spool_depth") == 0:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the spool was not replayed")
+
+
