@@ -27,12 +27,18 @@ on_ping(PGresult *res, const struct db_failure *f, void *arg)
 	reply_health(arg, res == NULL ? f->message : NULL);
 }
 
+void
+admin_start(void)
+{
+	db_prepare("ping", "SELECT 1");
+}
+
 /* Healthy means a query made the round trip just now, not merely that a
  * connection object exists. */
 void
 admin_healthz(struct request *req)
 {
-	if (!db_query("SELECT 1", 0, NULL, NULL, NULL, on_ping, req))
+	if (!db_query("ping", 0, NULL, NULL, NULL, on_ping, req))
 		reply_health(req, db_error());
 }
 

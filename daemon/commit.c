@@ -1,13 +1,20 @@
 /* Group commit. Submissions wait in one queue; at the end of each loop
  * iteration (so that whatever arrived together goes together) the queue is
- * sent as batches of at most batch_size, one sipas_submit_batch() call and
- * so one transaction each, as long as fewer than two batches per database
- * connection are in flight. At light load a response is sent at once, alone;
- * under load batches grow by themselves while earlier ones commit. Each
- * submission is answered when its batch has committed. When the database is
- * unreachable, or a batch fails for a reason that may pass, the submissions
- * are spooled (202); the spool is replayed, one batch at a time and in
- * order, whenever the database can take it. */
+ * sent as batches of at most batch_size, one INSERT and so one transaction
+ * each, as long as fewer than two batches per database connection are in
+ * flight. At light load a response is sent at once, alone; under load
+ * batches grow by themselves while earlier ones commit. Each submission is
+ * answered when its batch has committed: 201 if its row was inserted.
+ *
+ * An id that was not inserted is already stored, by an earlier attempt or
+ * a concurrent one that our INSERT waited for. A second query, in a new
+ * transaction and so with a fresh snapshot that sees that row, compares
+ * content hashes: 200 duplicate or 409 conflict. Retries are rare, so the
+ * common batch costs one round trip.
+ *
+ * When the database is unreachable, or a batch fails for a reason that may
+ * pass, the submissions are spooled (202); the spool is replayed, one batch
+ * at a time and in order, whenever the database can take it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,15 +33,33 @@
 #define NARRAYS 16
 #define INFLIGHT_PER_CONNECTION 2
 
-static const char batch_sql[] =
-    "SELECT * FROM sipas_submit_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-    "$10, $11, $12, $13, $14, $15, $16)";
+static const char insert_sql[] =
+    "INSERT INTO responses (id, content_hash, kiosk_id, center_id, service_area_id, "
+    " questionnaire_id, procedure, submitted_at, answers, overall, comment, gender, "
+    " age_group, ethnicity, education, occupation) "
+    "SELECT u.id, u.hash, u.kiosk, u.center, u.area, u.questionnaire, u.procedure, "
+    " 'epoch'::timestamptz + (u.submitted_us * '1 microsecond'::interval), "
+    " u.answers::smallint[], u.overall, u.comment, u.gender, "
+    " u.age_group, u.ethnicity, u.education, u.occupation "
+    "FROM unnest($1::uuid[], $2::bytea[], $3::int[], $4::int[], $5::smallint[], "
+    " $6::smallint[], $7::text[], $8::int8[], $9::text[], $10::smallint[], "
+    " $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[]) "
+    " WITH ORDINALITY AS u(id, hash, kiosk, center, area, questionnaire, procedure, "
+    " submitted_us, answers, overall, comment, gender, age_group, ethnicity, "
+    " education, occupation, ord) "
+    "ORDER BY u.ord "
+    "ON CONFLICT (id) DO NOTHING "
+    "RETURNING id";
+
+static const char lookup_sql[] =
+    "SELECT id, content_hash FROM responses WHERE id = ANY ($1::uuid[])";
 
 struct batch {
 	TAILQ_ENTRY(batch) entry;	/* on commit.batches */
 	size_t n;
 	struct submission **subs;	/* live submissions, or */
 	struct spooled **recs;		/* records replayed from the spool */
+	int *status;			/* per item, 0 until known */
 	bool abandoned;			/* answered already, at shutdown */
 	struct timespec sent;
 };
@@ -51,121 +76,152 @@ static struct {
 	struct event *tick;		/* retries the spool once a second */
 } commit;
 
-static void on_batch_done(PGresult *res, const struct db_failure *f, void *arg);
+static void on_inserted(PGresult *res, const struct db_failure *f, void *arg);
+static const struct response *item(const struct batch *b, size_t i);
+static const struct kiosk_ref *item_kiosk(const struct batch *b, size_t i);
 
 /* --- the parameters: sixteen PostgreSQL array literals --- */
 
+/* Kept between batches: building the arrays allocates nothing once they
+ * have grown to the usual size. */
+static struct sbuf {
+	char *p;
+	size_t len, cap;
+} arrays[NARRAYS];
+
 static void
-elem_sep(struct evbuffer *b)
+sb_add(struct sbuf *b, const char *s, size_t n)
 {
-	if (evbuffer_get_length(b) > 1)		/* more than the opening brace */
-		evbuffer_add(b, ",", 1);
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->p = xreallocarray(b->p, b->cap, 1);
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
 }
 
 static void
-add_text(struct evbuffer *b, const char *s)
+elem_sep(struct sbuf *b)
 {
+	if (b->len > 1)		/* more than the opening brace */
+		sb_add(b, ",", 1);
+}
+
+/* A quoted element: backslash and double quote escaped, the rest as is. */
+static void
+add_text(struct sbuf *b, const char *s)
+{
+	const char *run;
+
 	elem_sep(b);
 	if (s == NULL || s[0] == '\0') {
-		evbuffer_add(b, "NULL", 4);
+		sb_add(b, "NULL", 4);
 		return;
 	}
-	evbuffer_add(b, "\"", 1);
-	for (const char *p = s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			evbuffer_add(b, "\\", 1);
-		evbuffer_add(b, p, 1);
+	sb_add(b, "\"", 1);
+	for (run = s; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\') {
+			sb_add(b, run, (size_t)(s - run));
+			sb_add(b, "\\", 1);
+			run = s;
+		}
 	}
-	evbuffer_add(b, "\"", 1);
+	sb_add(b, run, (size_t)(s - run));
+	sb_add(b, "\"", 1);
 }
 
 static void
-add_int(struct evbuffer *b, int v, bool null)
+add_int(struct sbuf *b, long long v, bool null)
 {
+	char digits[24], *p = digits + sizeof digits;
+	bool neg = v < 0;
+	unsigned long long u = neg ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+
 	elem_sep(b);
-	if (null)
-		evbuffer_add(b, "NULL", 4);
-	else
-		evbuffer_add_printf(b, "%d", v);
+	if (null) {
+		sb_add(b, "NULL", 4);
+		return;
+	}
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (neg)
+		*--p = '-';
+	sb_add(b, p, (size_t)(digits + sizeof digits - p));
 }
 
 static void
-add_response(struct evbuffer **a, const struct response *r,
-    const struct kiosk_ref *k)
+add_response(const struct response *r, const struct kiosk_ref *k)
 {
-	char hash[2 + 2 * RESPONSE_HASH_LEN + 1], when[64], answers[CATALOG_MAX_CRITERIA * 5 + 3];
-	time_t secs = (time_t)(r->submitted_at / 1000000);
-	long usecs = (long)(r->submitted_at % 1000000);
-	size_t off = 0;
-	struct tm tm;
+	char hash[2 + 2 * RESPONSE_HASH_LEN + 1];
+	struct sbuf *answers = &arrays[8];
 
-	if (usecs < 0) {
-		secs--;
-		usecs += 1000000;
-	}
-	gmtime_r(&secs, &tm);
-	snprintf(when, sizeof when, "%04d-%02d-%02d %02d:%02d:%02d.%06ld+00",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, usecs);
 	hash[0] = '\\';
 	hash[1] = 'x';
 	hex_encode(r->hash, RESPONSE_HASH_LEN, hash + 2);
-	answers[off++] = '{';
+	add_text(&arrays[0], r->id);
+	add_text(&arrays[1], hash);
+	add_int(&arrays[2], k->id, false);
+	add_int(&arrays[3], k->center_id, false);
+	add_int(&arrays[4], r->area->id, false);
+	add_int(&arrays[5], r->questionnaire->id, false);
+	add_text(&arrays[6], r->procedure);
+	add_int(&arrays[7], r->submitted_at, false);
+	/* An element "{4,5,NULL,...}" of a text array: no quoting needed
+	 * beyond the braces, which must be quoted. */
+	elem_sep(answers);
+	sb_add(answers, "\"{", 2);
 	for (size_t i = 0; i < r->questionnaire->ncriteria; i++) {
-		if (r->answers[i] == RESPONSE_NA)
-			off += (size_t)snprintf(answers + off, sizeof answers - off,
-			    "%sNULL", i ? "," : "");
-		else
-			off += (size_t)snprintf(answers + off, sizeof answers - off,
-			    "%s%d", i ? "," : "", r->answers[i]);
+		if (i)
+			sb_add(answers, ",", 1);
+		if (r->answers[i] == RESPONSE_NA) {
+			sb_add(answers, "NULL", 4);
+		} else {
+			/* Scales are small: 0 to 100 by the schema. */
+			char d[4];
+			int v = r->answers[i], n = 0;
+			if (v >= 100)
+				d[n++] = (char)('0' + v / 100);
+			if (v >= 10)
+				d[n++] = (char)('0' + v / 10 % 10);
+			d[n++] = (char)('0' + v % 10);
+			sb_add(answers, d, (size_t)n);
+		}
 	}
-	snprintf(answers + off, sizeof answers - off, "}");
-
-	add_text(a[0], r->id);
-	add_text(a[1], hash);
-	add_int(a[2], k->id, false);
-	add_int(a[3], k->center_id, false);
-	add_int(a[4], r->area->id, false);
-	add_int(a[5], r->questionnaire->id, false);
-	add_text(a[6], r->procedure);
-	add_text(a[7], when);
-	add_text(a[8], answers);
-	add_int(a[9], r->overall, r->overall == RESPONSE_NA);
-	add_text(a[10], r->comment);
-	add_text(a[11], r->gender);
-	add_text(a[12], r->age_group);
-	add_text(a[13], r->ethnicity);
-	add_text(a[14], r->education);
-	add_text(a[15], r->occupation);
+	sb_add(answers, "}\"", 2);
+	add_int(&arrays[9], r->overall, r->overall == RESPONSE_NA);
+	add_text(&arrays[10], r->comment);
+	add_text(&arrays[11], r->gender);
+	add_text(&arrays[12], r->age_group);
+	add_text(&arrays[13], r->ethnicity);
+	add_text(&arrays[14], r->education);
+	add_text(&arrays[15], r->occupation);
 }
 
 static bool
 send_batch(struct batch *b)
 {
-	struct evbuffer *a[NARRAYS];
 	const char *values[NARRAYS];
 	bool ok;
 	int i;
 
 	for (i = 0; i < NARRAYS; i++) {
-		a[i] = evbuffer_new();
-		evbuffer_add(a[i], "{", 1);
+		arrays[i].len = 0;
+		sb_add(&arrays[i], "{", 1);
 	}
-	for (size_t j = 0; j < b->n; j++) {
-		if (b->recs != NULL)
-			add_response(a, &b->recs[j]->resp, &b->recs[j]->kiosk);
-		else
-			add_response(a, b->subs[j]->resp, b->subs[j]->kiosk);
-	}
+	for (size_t j = 0; j < b->n; j++)
+		add_response(item(b, j), item_kiosk(b, j));
 	for (i = 0; i < NARRAYS; i++) {
-		evbuffer_add(a[i], "}", 2);	/* with the terminating NUL */
-		values[i] = (const char *)evbuffer_pullup(a[i], -1);
+		sb_add(&arrays[i], "}", 1);
+		values[i] = arrays[i].p;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b->sent);
-	ok = db_query(batch_sql, NARRAYS, values, NULL, NULL, on_batch_done, b);
-	for (i = 0; i < NARRAYS; i++)
-		evbuffer_free(a[i]);
+	ok = db_query("insert", NARRAYS, values, NULL, NULL, on_inserted, b);
 	if (ok) {
+		b->status = xcalloc(b->n, sizeof *b->status);
 		TAILQ_INSERT_TAIL(&commit.batches, b, entry);
 		commit.inflight++;
 	}
@@ -183,12 +239,6 @@ schedule_flush(void)
 	}
 }
 
-static void
-answer(struct submission *s, int status)
-{
-	s->done(s, status);
-}
-
 /* The durable fallback: 202 once fsync'ed, else 503. */
 static void
 spool_or_refuse(struct submission **subs, size_t n)
@@ -198,93 +248,200 @@ spool_or_refuse(struct submission **subs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (ok)
 			metrics_outcome(OUTCOME_SPOOLED);
-		answer(subs[i], ok ? 202 : 503);
+		subs[i]->done(subs[i], ok ? 202 : 503);
 	}
 }
 
-static int
-outcome_status(const char *outcome, const struct response *r,
-    const struct kiosk_ref *k)
+static const struct response *
+item(const struct batch *b, size_t i)
 {
-	if (strcmp(outcome, "stored") == 0) {
-		metrics_outcome(OUTCOME_STORED);
-		return 201;
-	}
-	if (strcmp(outcome, "duplicate") == 0) {
-		metrics_outcome(OUTCOME_DUPLICATE);
-		return 200;
-	}
-	metrics_outcome(OUTCOME_CONFLICT);
-	log_info("kiosk=%s response %s: id conflict (stored before with other "
-	    "content)", k->code, r->id);
-	return 409;
+	return b->recs != NULL ? &b->recs[i]->resp : b->subs[i]->resp;
 }
 
-static void
-replay_done(struct batch *b, PGresult *res, const struct db_failure *f)
+static const struct kiosk_ref *
+item_kiosk(const struct batch *b, size_t i)
 {
-	commit.replaying = false;
-	if (res != NULL && (size_t)PQntuples(res) == b->n) {
-		for (size_t i = 0; i < b->n; i++)
-			outcome_status(PQgetvalue(res, (int)i, 0), &b->recs[i]->resp,
-			    &b->recs[i]->kiosk);
-		spool_done(b->recs[b->n - 1], b->n);
-		log_info("replayed %zu spooled response(s); %zu to go", b->n,
-		    spool_depth());
-	} else {
-		log_error("replaying the spool failed: %s; retrying",
-		    f ? f->message : "wrong number of results");
-	}
-	spool_release(b->recs, b->n);
-}
-
-static void
-live_done(struct batch *b, PGresult *res, const struct db_failure *f)
-{
-	double seconds = seconds_since(&b->sent);
-
-	if (res != NULL && (size_t)PQntuples(res) == b->n) {
-		metrics_commit(seconds);
-		for (size_t i = 0; i < b->n; i++)
-			answer(b->subs[i], outcome_status(PQgetvalue(res, (int)i, 0),
-			    b->subs[i]->resp, b->subs[i]->kiosk));
-	} else if (res == NULL && f->transient) {
-		log_warn("storing %zu response(s) failed (%s); spooling them",
-		    b->n, f->message);
-		spool_or_refuse(b->subs, b->n);
-	} else {
-		log_error("storing %zu response(s) failed: %s", b->n,
-		    f ? f->message : "wrong number of results");
-		for (size_t i = 0; i < b->n; i++)
-			answer(b->subs[i], 503);
-	}
+	return b->recs != NULL ? &b->recs[i]->kiosk : b->subs[i]->kiosk;
 }
 
 static void
 batch_free(struct batch *b)
 {
+	if (b->recs != NULL)
+		spool_release(b->recs, b->n);
 	free(b->subs);
 	free(b->recs);
+	free(b->status);
 	free(b);
 }
 
 static void
-on_batch_done(PGresult *res, const struct db_failure *f, void *arg)
+batch_end(struct batch *b)
 {
-	struct batch *b = arg;
-
 	TAILQ_REMOVE(&commit.batches, b, entry);
 	commit.inflight--;
-	if (b->abandoned) {
-		if (b->recs != NULL)
-			spool_release(b->recs, b->n);
-	} else if (b->recs != NULL) {
-		replay_done(b, res, f);
-	} else {
-		live_done(b, res, f);
-	}
+	if (b->recs != NULL)
+		commit.replaying = false;
 	batch_free(b);
 	schedule_flush();
+}
+
+/* Every item has its status: answer, or move the spool forward. */
+static void
+finish(struct batch *b)
+{
+	metrics_commit(seconds_since(&b->sent));
+	for (size_t i = 0; i < b->n; i++) {
+		switch (b->status[i]) {
+		case 201:
+			metrics_outcome(OUTCOME_STORED);
+			break;
+		case 200:
+			metrics_outcome(OUTCOME_DUPLICATE);
+			break;
+		case 409:
+			metrics_outcome(OUTCOME_CONFLICT);
+			log_info("kiosk=%s response %s: id conflict (stored before "
+			    "with other content)%s", item_kiosk(b, i)->code,
+			    item(b, i)->id, b->recs ? ", found replaying the spool" : "");
+			break;
+		}
+	}
+	if (b->recs != NULL) {
+		spool_done(b->recs[b->n - 1], b->n);
+		log_info("replayed %zu spooled response(s); %zu to go", b->n,
+		    spool_depth());
+	} else {
+		for (size_t i = 0; i < b->n; i++)
+			b->subs[i]->done(b->subs[i], b->status[i]);
+	}
+	batch_end(b);
+}
+
+static void
+failed(struct batch *b, const struct db_failure *f)
+{
+	if (b->recs != NULL) {
+		log_error("replaying the spool failed: %s; retrying", f->message);
+	} else if (f->transient) {
+		log_warn("storing %zu response(s) failed (%s); spooling them",
+		    b->n, f->message);
+		spool_or_refuse(b->subs, b->n);
+	} else {
+		log_error("storing %zu response(s) failed: %s", b->n, f->message);
+		for (size_t i = 0; i < b->n; i++)
+			b->subs[i]->done(b->subs[i], 503);
+	}
+	batch_end(b);
+}
+
+static void
+on_looked_up(PGresult *res, const struct db_failure *f, void *arg)
+{
+	struct batch *b = arg;
+	char hash[2 + 2 * RESPONSE_HASH_LEN + 1];
+
+	if (b->abandoned) {
+		batch_end(b);
+		return;
+	}
+	if (res == NULL) {
+		/* The inserted rows are committed; the others get 503 and
+		 * their retry finds out. Replay simply starts the batch over. */
+		log_error("looking up %s failed: %s", "stored ids", f->message);
+		if (b->recs != NULL) {
+			batch_end(b);
+			return;
+		}
+		for (size_t i = 0; i < b->n; i++)
+			if (b->status[i] == 0)
+				b->status[i] = 503;
+		finish(b);
+		return;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->status[i] != 0)
+			continue;
+		b->status[i] = 503;	/* not found: cannot happen, retry is safe */
+		hash[0] = '\\';
+		hash[1] = 'x';
+		hex_encode(item(b, i)->hash, RESPONSE_HASH_LEN, hash + 2);
+		for (int r = 0; r < PQntuples(res); r++) {
+			if (strcmp(PQgetvalue(res, r, 0), item(b, i)->id) == 0) {
+				b->status[i] = strcmp(PQgetvalue(res, r, 1), hash) == 0 ?
+				    200 : 409;
+				break;
+			}
+		}
+	}
+	finish(b);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+on_inserted(PGresult *res, const struct db_failure *f, void *arg)
+{
+	struct batch *b = arg;
+	struct evbuffer *ids;
+	const char *values[1];
+	char **inserted, **hit;
+	bool *claimed;
+	size_t ninserted, left = 0;
+	bool ok;
+
+	if (b->abandoned) {
+		batch_end(b);
+		return;
+	}
+	if (res == NULL) {
+		failed(b, f);
+		return;
+	}
+	ninserted = (size_t)PQntuples(res);
+	inserted = xcalloc(ninserted + 1, sizeof *inserted);
+	for (size_t r = 0; r < ninserted; r++)
+		inserted[r] = PQgetvalue(res, (int)r, 0);
+	qsort(inserted, ninserted, sizeof *inserted, cmp_str);
+	claimed = xcalloc(ninserted + 1, sizeof *claimed);
+	for (size_t i = 0; i < b->n; i++) {
+		const char *id = item(b, i)->id;
+		hit = bsearch(&id, inserted, ninserted, sizeof *inserted, cmp_str);
+		/* The same id later in the same batch was not the one inserted. */
+		if (hit != NULL && !claimed[hit - inserted]) {
+			claimed[hit - inserted] = true;
+			b->status[i] = 201;
+		} else {
+			left++;
+		}
+	}
+	free(claimed);
+	free(inserted);
+	if (left == 0) {
+		finish(b);
+		return;
+	}
+	ids = evbuffer_new();
+	evbuffer_add(ids, "{", 1);
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->status[i] == 0) {
+			if (evbuffer_get_length(ids) > 1)
+				evbuffer_add(ids, ",", 1);
+			evbuffer_add(ids, item(b, i)->id, 36);
+		}
+	}
+	evbuffer_add(ids, "}", 2);
+	values[0] = (const char *)evbuffer_pullup(ids, -1);
+	ok = db_query("lookup", 1, values, NULL, NULL, on_looked_up, b);
+	evbuffer_free(ids);
+	if (!ok) {
+		struct db_failure nf = { "database unavailable", true };
+		on_looked_up(NULL, &nf, b);
+	}
 }
 
 /* --- sending --- */
@@ -322,12 +479,10 @@ replay(void)
 		batch_free(b);
 		return;
 	}
-	if (send_batch(b)) {
+	if (send_batch(b))
 		commit.replaying = true;
-	} else {
-		spool_release(b->recs, b->n);
+	else
 		batch_free(b);
-	}
 }
 
 /* Waits for batch_wait when a batch could still grow. */
@@ -387,6 +542,8 @@ commit_start(struct event_base *base)
 {
 	struct timeval second = { 1, 0 };
 
+	db_prepare("insert", insert_sql);
+	db_prepare("lookup", lookup_sql);
 	TAILQ_INIT(&commit.queue);
 	TAILQ_INIT(&commit.batches);
 	commit.flush = event_new(base, -1, 0, on_flush, NULL);
@@ -442,6 +599,11 @@ commit_abandon(void)
 void
 commit_stop(void)
 {
+	for (int i = 0; i < NARRAYS; i++) {
+		free(arrays[i].p);
+		arrays[i].p = NULL;
+		arrays[i].len = arrays[i].cap = 0;
+	}
 	event_free(commit.flush);
 	event_free(commit.wait);
 	event_free(commit.tick);

@@ -45,9 +45,16 @@ struct dbconn {
 	int delay;		/* seconds before the next connection attempt */
 };
 
+struct statement {
+	const char *name;
+	const char *sql;
+};
+
 static struct {
 	struct event_base *base;
 	char *conninfo;
+	struct statement statements[8];
+	unsigned nstatements;
 	struct dbconn *conns;
 	unsigned nconns;
 	char error[256];	/* the last failure, "" while one is ready */
@@ -209,6 +216,14 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+on_prepared(PGresult *res, const struct db_failure *f, void *arg)
+{
+	if (res == NULL)
+		log_error("database: cannot prepare %s: %s; has 'sipas db init' "
+		    "been run?", (const char *)arg, f->message);
+}
+
+static void
 on_connect_io(evutil_socket_t fd, short what, void *arg)
 {
 	struct dbconn *dc = arg;
@@ -235,6 +250,23 @@ on_connect_io(evutil_socket_t fd, short what, void *arg)
 	    PQenterPipelineMode(dc->conn) != 1) {
 		lost(dc, "cannot enter pipeline mode");
 		return;
+	}
+	/* Parsed and planned once per connection, not once per query; the
+	 * queries that follow in the pipeline find them ready. */
+	for (unsigned i = 0; i < db.nstatements; i++) {
+		struct db_query *q = xcalloc(1, sizeof *q);
+		if (PQsendPrepare(dc->conn, db.statements[i].name,
+		    db.statements[i].sql, 0, NULL) != 1 ||
+		    PQpipelineSync(dc->conn) != 1) {
+			free(q);
+			lost(dc, "cannot prepare statements");
+			return;
+		}
+		q->cb = on_prepared;
+		q->arg = (void *)db.statements[i].name;
+		clock_gettime(CLOCK_MONOTONIC, &q->sent);
+		STAILQ_INSERT_TAIL(&dc->inflight, q, entry);
+		dc->ninflight++;
 	}
 	event_free(dc->io);
 	dc->io = NULL;
@@ -276,6 +308,15 @@ on_retry(evutil_socket_t fd, short what, void *arg)
 		lost(dc, "connection timed out");
 	else
 		dbconn_connect(dc);
+}
+
+void
+db_prepare(const char *name, const char *sql)
+{
+	if (db.nstatements == sizeof db.statements / sizeof db.statements[0])
+		fatalx("db_prepare: too many statements");
+	db.statements[db.nstatements].name = name;
+	db.statements[db.nstatements++].sql = sql;
 }
 
 void
@@ -352,7 +393,7 @@ db_inflight(void)
 }
 
 bool
-db_query(const char *sql, int nparams, const char *const *values,
+db_query(const char *name, int nparams, const char *const *values,
     const int *lengths, const int *formats, db_cb *cb, void *arg)
 {
 	struct dbconn *dc = least_busy();
@@ -360,7 +401,7 @@ db_query(const char *sql, int nparams, const char *const *values,
 
 	if (dc == NULL)
 		return false;
-	if (PQsendQueryParams(dc->conn, sql, nparams, NULL, values, lengths,
+	if (PQsendQueryPrepared(dc->conn, name, nparams, values, lengths,
 	    formats, 0) != 1 || PQpipelineSync(dc->conn) != 1) {
 		lost(dc, "send failed");
 		return false;

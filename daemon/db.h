@@ -21,14 +21,18 @@ struct db_failure {
  * callback returns. Called exactly once for every accepted query. */
 typedef void db_cb(PGresult *res, const struct db_failure *f, void *arg);
 
+/* Registers a statement to be prepared on every connection as it opens;
+ * call before db_start. Queries name their statement. */
+void db_prepare(const char *name, const char *sql);
 void db_start(struct event_base *base, const char *conninfo, unsigned nconns);
 void db_stop(void);
 bool db_ready(void);
 /* The last connection failure, for /healthz and log lines. */
 const char *db_error(void);
-/* Sends a query; false (and no callback) when the database is not ready.
- * formats may be NULL for all-text parameters. */
-bool db_query(const char *sql, int nparams, const char *const *values,
+/* Sends a query of the prepared statement name; false (and no callback)
+ * when the database is not ready. formats may be NULL for all-text
+ * parameters. */
+bool db_query(const char *name, int nparams, const char *const *values,
     const int *lengths, const int *formats, db_cb *cb, void *arg)
     __attribute__((warn_unused_result));
 unsigned db_inflight(void);

@@ -38,6 +38,7 @@ static const struct route_def {
 
 #define LINGER_S 2	/* seconds to drain input after refusing a request */
 #define JSON_TYPE "application/json"
+#define INPUT_HIGH_WATER (64 * 1024)
 
 static void conn_parse(struct conn *c);
 static void route(struct request *req);
@@ -104,7 +105,6 @@ conn_resume(struct conn *c)
 {
 	c->state = CONN_READING;
 	arm_timer(c, server.cfg->idle_timeout);
-	bufferevent_enable(c->bev, EV_READ);
 	if (!c->in_parse)
 		conn_parse(c);
 }
@@ -464,7 +464,6 @@ request_headers_done(struct request *req)
 	struct conn *c = req->conn;
 
 	c->state = CONN_BUSY;
-	bufferevent_disable(c->bev, EV_READ);
 	if (c->admin)
 		route(req);
 	else
@@ -477,7 +476,6 @@ request_complete(struct request *req)
 	struct conn *c = req->conn;
 
 	c->state = CONN_BUSY;
-	bufferevent_disable(c->bev, EV_READ);
 	evtimer_del(c->timer);
 	if (req->reject_status != 0) {
 		char body[128];
@@ -719,6 +717,10 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	TAILQ_INSERT_TAIL(&server.conns, c, entry);
 	server.nconns++;
+	/* Reading stays on; while a request is served, pipelined input waits
+	 * in the buffer, and past this much libevent stops reading: memory per
+	 * connection stays bounded without an epoll_ctl per request. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, INPUT_HIGH_WATER);
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	arm_timer(c, server.cfg->request_timeout);

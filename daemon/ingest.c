@@ -79,19 +79,22 @@ static void
 on_stored(struct submission *s, int status)
 {
 	struct request *req = s->arg;
-	const char *outcome = status == 201 ? "stored" : status == 200 ?
-	    "duplicate" : "queued";
+	char body[96];
 
+	/* The id is a validated UUID: nothing in it needs escaping. */
 	switch (status) {
 	case 201:
 	case 200:
 	case 202:
-		reply_json(req, status, json_pack("{s:s, s:s}", "id", req->resp.id,
-		    "status", outcome));
+		snprintf(body, sizeof body, "{\"id\":\"%s\",\"status\":\"%s\"}",
+		    req->resp.id, status == 201 ? "stored" : status == 200 ?
+		    "duplicate" : "queued");
+		http_reply(req, status, body, NULL);
 		break;
 	case 409:
-		reply_json(req, 409, json_pack("{s:s, s:s}", "id", req->resp.id,
-		    "error", "id_conflict"));
+		snprintf(body, sizeof body, "{\"id\":\"%s\",\"error\":\"id_conflict\"}",
+		    req->resp.id);
+		http_reply(req, 409, body, NULL);
 		break;
 	default:
 		http_reply_error(req, 503, "unavailable");

@@ -61,6 +61,12 @@ fresh(const struct kiosk_entry *e)
 }
 
 void
+kiosk_start(void)
+{
+	db_prepare("kiosk", lookup_sql);
+}
+
+void
 kiosk_cache_clear(void)
 {
 	for (size_t i = 0; i < KIOSK_BUCKETS; i++) {
@@ -144,7 +150,7 @@ kiosk_resolve(const unsigned char fp[CERT_FINGERPRINT_LEN], kiosk_cb *cb,
 	l->cb = cb;
 	l->arg = arg;
 	values[0] = (const char *)l->fp;
-	if (!db_query(lookup_sql, 1, values, lengths, formats, on_lookup, l)) {
+	if (!db_query("kiosk", 1, values, lengths, formats, on_lookup, l)) {
 		free(l);
 		memset(&none, 0, sizeof none);
 		cb(KIOSK_UNAVAILABLE, &none, arg);

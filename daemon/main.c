@@ -242,8 +242,10 @@ main(int argc, char **argv)
 		fatalx("%s; check spool_dir", err);
 	if (!http_listen())
 		fatalx("cannot listen; is another sipasd running?");
-	db_start(server.base, server.cfg->db, (unsigned)server.cfg->db_connections);
+	kiosk_start();
+	admin_start();
 	commit_start(server.base);
+	db_start(server.base, server.cfg->db, (unsigned)server.cfg->db_connections);
 
 	sigterm = evsignal_new(server.base, SIGTERM, on_signal, NULL);
 	sigint = evsignal_new(server.base, SIGINT, on_signal, NULL);

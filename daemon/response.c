@@ -195,20 +195,26 @@ optional(json_t *obj, const char *name)
 	return json_is_null(v) ? NULL : v;
 }
 
+/* prefix and name make the field, built only for an error message. */
 static bool
-scale_value(const struct questionnaire *q, json_t *v, const char *field,
-    int *out, struct response_error *err)
+scale_value(const struct questionnaire *q, json_t *v, const char *prefix,
+    const char *name, int *out, struct response_error *err)
 {
+	char field[96];
 	json_int_t n;
 
-	if (!json_is_integer(v))
+	if (!json_is_integer(v)) {
+		snprintf(field, sizeof field, "%s%s", prefix, name);
 		return fail(err, field, "must be an integer from %d to %d%s",
 		    q->scale_min, q->scale_max,
 		    json_is_real(v) ? " (not a decimal)" : "");
+	}
 	n = json_integer_value(v);
-	if (n < q->scale_min || n > q->scale_max)
+	if (n < q->scale_min || n > q->scale_max) {
+		snprintf(field, sizeof field, "%s%s", prefix, name);
 		return fail(err, field, "%lld is outside the scale %d to %d",
 		    (long long)n, q->scale_min, q->scale_max);
+	}
 	*out = (int)n;
 	return true;
 }
@@ -225,14 +231,21 @@ check_answers(struct response *r, json_t *answers, struct response_error *err)
 
 	if (!json_is_object(answers))
 		return fail(err, "answers", "must be an object of criterion codes");
+	size_t n = 0;
+
 	json_object_foreach(answers, key, value) {
-		snprintf(field, sizeof field, "answers.%s", key);
-		if ((i = questionnaire_criterion(q, key)) < 0)
+		/* Kiosks send the criteria in order: try that first. */
+		if (n < q->ncriteria && strcmp(q->criteria[n].code, key) == 0)
+			i = (int)n;
+		else if ((i = questionnaire_criterion(q, key)) < 0) {
+			snprintf(field, sizeof field, "answers.%s", key);
 			return fail(err, field, "unknown criterion for %s", q->code);
+		}
+		n++;
 		given[i] = true;
 		if (json_is_null(value))
 			r->answers[i] = RESPONSE_NA;
-		else if (!scale_value(q, value, field, &r->answers[i], err))
+		else if (!scale_value(q, value, "answers.", key, &r->answers[i], err))
 			return false;
 	}
 	for (size_t c = 0; c < q->ncriteria; c++) {
@@ -427,7 +440,7 @@ validate(struct response *r, json_t *obj, const struct catalog *cat,
 		return false;
 
 	if ((v = optional(obj, "overall")) != NULL &&
-	    !scale_value(r->questionnaire, v, "overall", &r->overall, err))
+	    !scale_value(r->questionnaire, v, "", "overall", &r->overall, err))
 		return false;
 	if ((v = optional(obj, "comment")) != NULL && !check_comment(r, v, err))
 		return false;

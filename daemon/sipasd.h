@@ -42,7 +42,7 @@ extern struct server server;
 enum conn_state {
 	CONN_HANDSHAKE,	/* TLS handshake in progress; no request yet */
 	CONN_READING,	/* reading and parsing; req is NULL or being read */
-	CONN_BUSY,	/* req is being served (kiosk lookup, database); reading paused */
+	CONN_BUSY,	/* req is being served (kiosk lookup, database); parsing paused */
 	CONN_CLOSING,	/* last reply queued; freed once the output has drained */
 	CONN_LINGERING,	/* reply sent after an error; input discarded until EOF or timeout */
 };
@@ -141,6 +141,7 @@ void ingest_response(struct request *req);
 void ingest_batch(struct request *req);
 
 /* admin.c */
+void admin_start(void);
 void admin_healthz(struct request *req);
 void admin_metrics(struct request *req);
 
@@ -156,6 +157,7 @@ typedef void kiosk_cb(enum kiosk_status st, const struct kiosk_ref *ref,
 /* Calls cb at once from the cache when fresh, else after asking the database. */
 void kiosk_resolve(const unsigned char fp[CERT_FINGERPRINT_LEN], kiosk_cb *cb,
     void *arg);
+void kiosk_start(void);
 void kiosk_cache_clear(void);
 
 #endif
