@@ -51,7 +51,7 @@ static struct {
 	SSL_CTX *ctx;
 	struct event_base *base;
 	struct conn *conns;
-	int connected, idle_connected;
+	int connected, idle_connected, idle_ready;
 	double start, end;
 	bool measuring, done, shown_error;
 	uint64_t requests, responses, errors_conn;
@@ -161,8 +161,12 @@ send_request(struct conn *c, double due)
 }
 
 static void
-record(double latency, int status, size_t items)
+record(struct conn *c, double latency, int status, size_t items)
 {
+	if (c->idle_only) {
+		L.idle_ready++;
+		return;
+	}
 	if (!L.measuring)
 		return;
 	L.requests++;
@@ -238,7 +242,7 @@ on_read(struct bufferevent *bev, void *arg)
 		} else {
 			evbuffer_drain(in, hlen + blen);
 		}
-		record(now() - c->sent_at, status, c->items);
+		record(c, now() - c->sent_at, status, c->items);
 		c->busy = false;
 		next(c);
 	}
@@ -309,6 +313,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	static int rr;
 	double t = now();
 
+	if (!L.measuring)
+		return;		/* the rate counts from the start of the measurement */
 	if (next_due == 0)
 		next_due = t;
 	while (next_due <= t) {
@@ -341,7 +347,7 @@ on_start(evutil_socket_t fd, short what, void *arg)
 {
 	struct timeval tv = { L.duration, 0 };
 
-	if (L.connected < L.connections || L.idle_connected < L.idle) {
+	if (L.connected < L.connections || L.idle_ready < L.idle) {
 		struct timeval again = { 0, 100000 };
 		event_add(arg, &again);
 		return;
