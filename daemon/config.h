@@ -33,6 +33,8 @@ struct config {
 	long long idle_timeout;
 	long long max_age_days;
 	long long kiosk_cache_ttl;
+	long long rate_limit;
+	long long rate_burst;
 };
 
 extern const struct conf_key config_keys[];

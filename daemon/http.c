@@ -403,6 +403,7 @@ static void
 on_kiosk(enum kiosk_status st, const struct kiosk_ref *ref, void *arg)
 {
 	struct request *req = arg;
+	int wait;
 
 	if (req->conn == NULL) {
 		request_free(req);
@@ -411,6 +412,12 @@ on_kiosk(enum kiosk_status st, const struct kiosk_ref *ref, void *arg)
 	switch (st) {
 	case KIOSK_ACTIVE:
 		req->kiosk = *ref;
+		if ((wait = kiosk_throttle(req->conn->fingerprint)) > 0) {
+			snprintf(req->retry_after, sizeof req->retry_after,
+			    "Retry-After: %d\r\n", wait);
+			reject_early(req, 429, "rate_limited", req->retry_after);
+			return;
+		}
 		route(req);
 		return;
 	case KIOSK_REVOKED:

@@ -20,6 +20,8 @@ struct kiosk_entry {
 	enum kiosk_status status;	/* ACTIVE, REVOKED or UNKNOWN */
 	struct kiosk_ref ref;
 	struct timespec fetched;
+	double tokens;			/* rate limit: requests it may send now */
+	struct timespec refilled;
 };
 
 struct kiosk_lookup {
@@ -89,6 +91,8 @@ store(const unsigned char *fp, enum kiosk_status st, const struct kiosk_ref *ref
 			kiosk_cache_clear();
 		e = xcalloc(1, sizeof *e);
 		memcpy(e->fp, fp, CERT_FINGERPRINT_LEN);
+		e->tokens = (double)server.cfg->rate_burst;
+		clock_gettime(CLOCK_MONOTONIC, &e->refilled);
 		e->next = *bucket(fp);
 		*bucket(fp) = e;
 		nentries++;
@@ -155,4 +159,29 @@ kiosk_resolve(const unsigned char fp[CERT_FINGERPRINT_LEN], kiosk_cb *cb,
 		memset(&none, 0, sizeof none);
 		cb(KIOSK_UNAVAILABLE, &none, arg);
 	}
+}
+
+/* A token bucket per certificate: rate_limit a second, rate_burst at
+ * most. Returns 0 when the request may go on, else the seconds to wait. */
+int
+kiosk_throttle(const unsigned char fp[CERT_FINGERPRINT_LEN])
+{
+	struct kiosk_entry *e = find(fp);
+	struct timespec now;
+	double rate = (double)server.cfg->rate_limit, elapsed;
+
+	if (e == NULL || rate <= 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	elapsed = (double)(now.tv_sec - e->refilled.tv_sec) +
+	    (double)(now.tv_nsec - e->refilled.tv_nsec) / 1e9;
+	e->refilled = now;
+	e->tokens += elapsed * rate;
+	if (e->tokens > (double)server.cfg->rate_burst)
+		e->tokens = (double)server.cfg->rate_burst;
+	if (e->tokens >= 1) {
+		e->tokens -= 1;
+		return 0;
+	}
+	return (int)((1 - e->tokens) / rate) + 1;
 }

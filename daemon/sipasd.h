@@ -109,6 +109,7 @@ struct request {
 	bool headers_done;	/* set by the parser */
 	bool headers_seen;	/* the headers stage has run */
 	int reject_status;	/* answer at the end of the message, if not 0 */
+	char retry_after[32];	/* its Retry-After header, for 429 */
 	const char *reject_error;
 	const char *reject_extra;
 
@@ -158,6 +159,8 @@ typedef void kiosk_cb(enum kiosk_status st, const struct kiosk_ref *ref,
 void kiosk_resolve(const unsigned char fp[CERT_FINGERPRINT_LEN], kiosk_cb *cb,
     void *arg);
 void kiosk_start(void);
+/* 0 when the kiosk may send this request, else seconds to wait (429). */
+int kiosk_throttle(const unsigned char fp[CERT_FINGERPRINT_LEN]);
 void kiosk_cache_clear(void);
 
 #endif

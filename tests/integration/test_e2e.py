@@ -578,6 +578,26 @@ class Service(unittest.TestCase):
                                        "listen = 127.0.0.1:%d\n" % free_port()))
         self.assertEqual(kiosk(2).post(example())[0], 201)
 
+    def test_a_kiosk_over_its_rate_gets_429_and_nothing_is_stored(self):
+        self.reload("reloaded", self.saved.replace("rate_limit = 0",
+                                                   "rate_limit = 2\nrate_burst = 5"))
+        k = kiosk(4)
+        statuses, refused = [], []
+        for _ in range(8):
+            r = example()
+            status, headers, reply = k.post(r)
+            statuses.append(status)
+            if status == 429:
+                self.assertEqual(reply, {"error": "rate_limited"})
+                self.assertGreaterEqual(int(headers["Retry-After"]), 1)
+                refused.append(r)
+        self.assertEqual(statuses[:5], [201] * 5)
+        self.assertIn(429, statuses[5:])
+        for r in refused:
+            self.assertEqual(stored(r["id"]), 0)
+        time.sleep(1.1)     # two tokens come back a second
+        self.assertEqual(k.post(refused[0])[0], 201)
+
     def test_systemd_notifications(self):
         d = tempfile.mkdtemp(dir=W["dir"])
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
