@@ -20,6 +20,8 @@ const struct conf_key config_keys[] = {
 	KEY(crl, CONF_STRING, NULL, 0, 0),
 	KEY(db, CONF_STRING, "dbname=sipas", 0, 0),
 	KEY(db_connections, CONF_INT, "4", 1, 64),
+	KEY(db_allow_privileged, CONF_BOOL, "no", 0, 0),
+	KEY(user, CONF_STRING, NULL, 0, 0),
 	KEY(spool_dir, CONF_STRING, "/var/lib/sipasd/spool", 0, 0),
 	KEY(spool_max_size, CONF_SIZE, "1g", 1024 * 1024, 1024LL * 1024 * 1024 * 1024),
 	KEY(batch_size, CONF_INT, "200", 1, 5000),
@@ -42,7 +44,7 @@ const struct conf_key config_keys[] = {
 };
 
 const char *const config_restart_keys[] = { "listen", "admin_listen", "db",
-	"db_connections", "spool_dir", "spool_max_size", NULL };
+	"db_connections", "spool_dir", "spool_max_size", "user", NULL };
 
 /* Under systemd, LoadCredential=tls_key:FILE hands us a copy of the key
  * that the service user can read while FILE stays root's; it wins over the

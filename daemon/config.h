@@ -17,6 +17,8 @@ struct config {
 	char *crl;
 	char *db;
 	long long db_connections;
+	bool db_allow_privileged;
+	char *user;
 	char *spool_dir;
 	long long spool_max_size;
 	long long batch_size;

@@ -671,57 +671,26 @@ conn_free(struct conn *c)
 	free(c);
 }
 
-static void
-on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
+void
+http_conn_new(struct bufferevent *bev, bool admin, const char *peer,
+    const unsigned char *fingerprint)
 {
-	bool admin = arg != NULL;
-	struct conn *c;
-	char host[INET6_ADDRSTRLEN];
-	int one = 1, port = 0;
-	SSL *ssl;
+	struct conn *c = xcalloc(1, sizeof *c);
 
-	if (server.nconns >= (unsigned)server.cfg->max_connections) {
-		/* Refused cheaply: no TLS, no allocation. */
-		evutil_closesocket(fd);
-		return;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	c = xcalloc(1, sizeof *c);
 	c->admin = admin;
-	if (sa->sa_family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-		evutil_inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
-		port = ntohs(s6->sin6_port);
-		snprintf(c->peer, sizeof c->peer, "[%s]:%d", host, port);
+	c->bev = bev;
+	snprintf(c->peer, sizeof c->peer, "%s", peer);
+	if (admin) {
+		c->state = CONN_READING;
+	} else if (fingerprint != NULL) {
+		c->state = CONN_READING;
+		memcpy(c->fingerprint, fingerprint, CERT_FINGERPRINT_LEN);
 	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
-		evutil_inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
-		port = ntohs(s4->sin_port);
-		snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
+		c->state = CONN_HANDSHAKE;
 	}
 	http_parser_init(&c->parser, HTTP_REQUEST);
 	c->parser.data = c;
 	c->timer = evtimer_new(server.base, on_timer, c);
-	if (admin) {
-		c->state = CONN_READING;
-		c->bev = bufferevent_socket_new(server.base, fd,
-		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	} else {
-		c->state = CONN_HANDSHAKE;
-		ssl = SSL_new(server.ssl_ctx);
-		c->bev = bufferevent_openssl_socket_new(server.base, fd, ssl,
-		    BUFFEREVENT_SSL_ACCEPTING,
-		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	}
-	if (c->bev == NULL) {
-		log_error("%s: cannot create a buffer event", c->peer);
-		evutil_closesocket(fd);
-		event_free(c->timer);
-		free(c);
-		return;
-	}
 	TAILQ_INSERT_TAIL(&server.conns, c, entry);
 	server.nconns++;
 	/* Reading stays on; while a request is served, pipelined input waits
@@ -731,6 +700,48 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	arm_timer(c, server.cfg->request_timeout);
+}
+
+static void
+on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	bool admin = arg != NULL;
+	struct bufferevent *bev;
+	char host[INET6_ADDRSTRLEN], peer[64];
+	int one = 1;
+
+	if (server.nconns >= (unsigned)server.cfg->max_connections) {
+		/* Refused cheaply: no TLS, no allocation. */
+		evutil_closesocket(fd);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (sa->sa_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+		evutil_inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+		snprintf(peer, sizeof peer, "[%s]:%d", host, ntohs(s6->sin6_port));
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+		evutil_inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+		snprintf(peer, sizeof peer, "%s:%d", host, ntohs(s4->sin_port));
+	}
+	if (admin) {
+		bev = bufferevent_socket_new(server.base, fd,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	} else {
+		bev = bufferevent_openssl_socket_new(server.base, fd,
+		    SSL_new(server.ssl_ctx), BUFFEREVENT_SSL_ACCEPTING,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		if (bev != NULL)
+			bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	}
+	if (bev == NULL) {
+		log_error("%s: cannot create a buffer event", peer);
+		evutil_closesocket(fd);
+		return;
+	}
+	http_conn_new(bev, admin, peer, NULL);
 }
 
 static void

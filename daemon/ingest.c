@@ -186,29 +186,10 @@ ingest_batch(struct request *req)
 	json_t *doc, *item;
 
 	body = body_text(req, &len);
-	if ((doc = response_json_load(body, len, &err)) == NULL) {
+	if ((doc = response_batch_load(body, len,
+	    (size_t)server.cfg->max_batch_items, &err)) == NULL) {
 		reply_invalid(req, &err);
 		return;
-	}
-	if (!json_is_array(doc) ||
-	    json_array_size(doc) > (size_t)server.cfg->max_batch_items) {
-		snprintf(err.field, sizeof err.field, "%s", "");
-		snprintf(err.message, sizeof err.message, "a batch must be a JSON "
-		    "array of at most %lld response objects",
-		    server.cfg->max_batch_items);
-		json_decref(doc);
-		reply_invalid(req, &err);
-		return;
-	}
-	json_array_foreach(doc, i, item) {
-		if (!json_is_object(item)) {
-			snprintf(err.field, sizeof err.field, "[%zu]", i);
-			snprintf(err.message, sizeof err.message, "a batch must be "
-			    "a JSON array of response objects");
-			json_decref(doc);
-			reply_invalid(req, &err);
-			return;
-		}
 	}
 	req->nitems = json_array_size(doc);
 	req->items = xcalloc(req->nitems, sizeof *req->items);

@@ -185,3 +185,10 @@ kiosk_throttle(const unsigned char fp[CERT_FINGERPRINT_LEN])
 	}
 	return (int)((1 - e->tokens) / rate) + 1;
 }
+
+void
+kiosk_remember(const unsigned char fp[CERT_FINGERPRINT_LEN], enum kiosk_status st,
+    const struct kiosk_ref *ref)
+{
+	store(fp, st, ref);
+}

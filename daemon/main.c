@@ -1,6 +1,8 @@
 /* sipasd: start-up in order (config, TLS, catalog, listeners, database),
  * the event loop, reload on SIGHUP and shutdown on SIGTERM or SIGINT. */
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,56 @@ usage(FILE *f)
 	    "See sipasd(8) and sipasd.conf(5).\n", SIPASD_CONF);
 }
 
+/* A superuser or the owner of the tables could do anything a stolen kiosk
+ * manages to make sipasd do; the daemon's role should only insert. */
+static void
+check_role(PGconn *conn)
+{
+	PGresult *res = PQexec(conn, "SELECT r.rolsuper, (SELECT count(*) FROM "
+	    "pg_tables WHERE schemaname = 'public' AND tableowner = current_user) "
+	    "FROM pg_roles r WHERE r.rolname = current_user");
+	bool super, owner;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		fatalx("cannot check the database role: %s", PQresultErrorMessage(res));
+	super = PQgetvalue(res, 0, 0)[0] == 't';
+	owner = atoi(PQgetvalue(res, 0, 1)) > 0;
+	PQclear(res);
+	if (!super && !owner)
+		return;
+	if (!server.cfg->db_allow_privileged)
+		fatalx("the database role %s %s: connect as a role granted "
+		    "sipas_ingest only (see docs/operations.md), or set "
+		    "db_allow_privileged = yes", PQuser(conn),
+		    super ? "is a superuser" : "owns the tables");
+	log_warn("the database role %s %s; db_allow_privileged = yes", PQuser(conn),
+	    super ? "is a superuser" : "owns the tables");
+}
+
+/* After binding, before touching anything else: read the keys as root, serve
+ * as nobody in particular. */
+static void
+drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return;
+	if (user == NULL)
+		fatalx("refusing to run as root: set user = sipasd (an unprivileged "
+		    "user) in the configuration");
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("user %s: no such user", user);
+	if (pw->pw_uid == 0)
+		fatalx("user %s is root; name an unprivileged user", user);
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1)
+		fatal("cannot become user %s", user);
+	if (setuid(0) != -1)
+		fatalx("could become root again after dropping privileges");
+	log_info("running as user %s", user);
+}
+
 /* The daemon cannot validate without the catalog: wait for the database
  * once at start-up, telling the operator why we are waiting. */
 static struct catalog *
@@ -50,6 +102,7 @@ load_catalog(const char *conninfo)
 	for (;;) {
 		PGconn *conn = PQconnectdb(conninfo);
 		if (PQstatus(conn) == CONNECTION_OK) {
+			check_role(conn);
 			bool ok = catalog_load(conn, &cat, err, sizeof err);
 			PQfinish(conn);
 			if (ok)
@@ -234,14 +287,15 @@ main(int argc, char **argv)
 		fatalx("cannot create the event base");
 
 	log_info("sipasd %s starting with %s", PACKAGE_VERSION, config_path);
+	if (!http_listen())
+		fatalx("cannot listen; is another sipasd running?");
+	drop_privileges(server.cfg->user);
 	server.catalog = load_catalog(server.cfg->db);
 	log_info("catalog: %zu questionnaire(s), %zu service area(s)",
 	    server.catalog->nquestionnaires, server.catalog->nareas);
 	if (!spool_open(server.cfg->spool_dir, server.cfg->spool_max_size, err,
 	    sizeof err))
 		fatalx("%s; check spool_dir", err);
-	if (!http_listen())
-		fatalx("cannot listen; is another sipasd running?");
 	kiosk_start();
 	admin_start();
 	commit_start(server.base);

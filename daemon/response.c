@@ -70,6 +70,34 @@ response_json_load(const char *body, size_t len, struct response_error *err)
 	return doc;
 }
 
+json_t *
+response_batch_load(const char *body, size_t len, size_t max_items,
+    struct response_error *err)
+{
+	json_t *doc, *item;
+	size_t i;
+
+	if ((doc = response_json_load(body, len, err)) == NULL)
+		return NULL;
+	if (!json_is_array(doc) || json_array_size(doc) > max_items) {
+		json_decref(doc);
+		fail(err, "", "a batch must be a JSON array of at most %zu "
+		    "response objects", max_items);
+		return NULL;
+	}
+	json_array_foreach(doc, i, item) {
+		if (!json_is_object(item)) {
+			char field[32];
+			json_decref(doc);
+			snprintf(field, sizeof field, "[%zu]", i);
+			fail(err, field, "a batch must be a JSON array of response "
+			    "objects");
+			return NULL;
+		}
+	}
+	return doc;
+}
+
 static const char *
 one_of(const char *value, const char *const *set)
 {

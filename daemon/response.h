@@ -45,6 +45,10 @@ struct response_limits {
  * NULL and fills err on failure. */
 json_t *response_json_load(const char *body, size_t len,
     struct response_error *err);
+/* Parses a batch body: a JSON array of at most max_items objects. Returns
+ * NULL and fills err when the batch is refused whole. */
+json_t *response_batch_load(const char *body, size_t len, size_t max_items,
+    struct response_error *err);
 /* Validates one response object and computes its hash. On failure r is
  * cleared and err says which field and why. */
 bool response_from_json(struct response *r, json_t *obj,

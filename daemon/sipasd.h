@@ -127,6 +127,11 @@ struct request {
 
 /* http.c */
 bool http_listen(void) __attribute__((warn_unused_result));
+/* Serves requests on bev, which it takes over: a TLS bufferevent still in
+ * its handshake (fingerprint NULL), or, for the admin listener and the
+ * fuzzer, one ready to read. */
+void http_conn_new(struct bufferevent *bev, bool admin, const char *peer,
+    const unsigned char *fingerprint);
 void http_close_all(bool force);
 /* Queues the reply (body is JSON, extra is more header lines ending in
  * "\r\n" or NULL) and frees req. Safe when the connection has gone. */
@@ -162,5 +167,8 @@ void kiosk_start(void);
 /* 0 when the kiosk may send this request, else seconds to wait (429). */
 int kiosk_throttle(const unsigned char fp[CERT_FINGERPRINT_LEN]);
 void kiosk_cache_clear(void);
+/* Puts an entry in the cache as if the database had answered (the fuzzer). */
+void kiosk_remember(const unsigned char fp[CERT_FINGERPRINT_LEN],
+    enum kiosk_status st, const struct kiosk_ref *ref);
 
 #endif

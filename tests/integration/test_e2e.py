@@ -118,6 +118,72 @@ class Identity(unittest.TestCase):
         self.assertEqual((status, reply), (403, {"error": "kiosk_revoked"}))
 
 
+def run_daemon_with(extra_conf, replace=()):
+    """Starts a second sipasd on other ports with changes to the config;
+    returns (exit status or None if it is running, its stderr, process)."""
+    d = tempfile.mkdtemp(dir=W["dir"])
+    conf = open(os.path.join(W["dir"], "sipasd.conf")).read()
+    conf = conf.replace(":%d\n" % W["port"], ":%d\n" % free_port())
+    conf = conf.replace(":%d\n" % W["admin_port"], ":%d\n" % free_port())
+    for old, new in replace:
+        conf = conf.replace(old, new)
+    path = os.path.join(d, "sipasd.conf")
+    with open(path, "w") as f:
+        f.write(conf + extra_conf)
+    p = subprocess.Popen([SIPASD, "-c", path], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        status = p.wait(3)
+    except subprocess.TimeoutExpired:
+        status = None
+    if status is None:
+        p.send_signal(signal.SIGTERM)
+        p.wait(15)
+    return status, p.stderr.read()
+
+
+class Privileges(unittest.TestCase):
+    def db_as(self, user, sql):
+        return subprocess.run(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-U", user, "-c", sql],
+                              env=W["env"], capture_output=True, text=True)
+
+    def test_daemon_refuses_a_superuser_role_unless_told(self):
+        to_super = [("user=sipasd", "user=sipas")]
+        status, err = run_daemon_with("", to_super)
+        self.assertEqual(status, 1)
+        self.assertIn("the database role sipas is a superuser", err)
+        status, err = run_daemon_with("db_allow_privileged = yes\n", to_super)
+        self.assertIsNone(status, err)
+
+    def test_ingest_role_only_inserts(self):
+        for sql in ["DELETE FROM responses", "UPDATE kiosks SET status = 'active'",
+                    "SELECT comment FROM responses", "TRUNCATE responses",
+                    "INSERT INTO kiosks (code, center_id, cert_sha256) SELECT 'X', 1, '\\x00'"]:
+            r = self.db_as("sipasd", sql)
+            self.assertNotEqual(r.returncode, 0, sql)
+            self.assertIn("permission denied", r.stderr, sql)
+        self.assertEqual(self.db_as("sipasd", "SELECT count(*) > 0 FROM kiosks").stdout.strip(), "t")
+
+    def test_report_role_reads_everything_and_writes_nothing(self):
+        r = self.db_as("reporter", "SELECT count(*) >= 0 FROM responses")
+        self.assertEqual(r.stdout.strip(), "t")
+        r = self.db_as("reporter", "UPDATE responses SET overall = 1")
+        self.assertIn("permission denied", r.stderr)
+        r = subprocess.run([SIPAS, "--db", "host=%s/pg dbname=sipas user=reporter" % W["dir"],
+                            "report", "--by", "area", "--format", "json"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    @unittest.skipUnless(os.geteuid() == 0, "only root can drop privileges")
+    def test_as_root_it_refuses_to_run_without_a_user_to_become(self):
+        status, err = run_daemon_with("", [("user = nobody\n", "")])
+        self.assertEqual(status, 1)
+        self.assertIn("refusing to run as root", err)
+        out = subprocess.run(["ps", "-o", "user=", "-p", str(W["daemon"].pid)],
+                             capture_output=True, text=True).stdout.strip()
+        self.assertEqual(out, "nobody")
+
+
 class Responses(unittest.TestCase):
     def setUp(self):
         self.k = kiosk(1)

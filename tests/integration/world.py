@@ -107,10 +107,12 @@ def stored(rid):
 
 
 def start_daemon():
+    # SIPASD_WRAPPER runs the daemon under a tool, e.g. valgrind.
+    wrapper = os.environ.get("SIPASD_WRAPPER", "").split()
     with open(W["log"], "a") as log:
-        W["daemon"] = subprocess.Popen([SIPASD, "-c", os.path.join(W["dir"], "sipasd.conf")],
+        W["daemon"] = subprocess.Popen(wrapper + [SIPASD, "-c", os.path.join(W["dir"], "sipasd.conf")],
                                        stdout=log, stderr=subprocess.STDOUT)
-    wait_healthy()
+    wait_healthy(120 if wrapper else 20)
 
 
 def start_world(kiosks, centers):
@@ -126,6 +128,7 @@ def start_world(kiosks, centers):
     env["SIPAS_SQL_DIR"] = os.path.join(SRC, "sql")
     W["env"] = env
     sipas("db", "init")
+    subprocess.run([SANDBOX, "roles", W["dir"]], check=True)
     sipas("center", "import", os.path.join(SRC, "data", "ha-tinh-centers.csv"))
     for i, center in enumerate(centers, 1):
         sipas("kiosk", "add", "K%d" % i, "--center", center, "--cert", tls("kiosk%d.crt" % i))
@@ -133,18 +136,25 @@ def start_world(kiosks, centers):
 
 
 def stop_world():
+    """Stops the daemon and checks it exited cleanly: under ASan or valgrind
+    a leak or a memory error makes the exit status non-zero."""
     d = W.get("daemon")
+    status = 0
     if d is not None and d.poll() is None:
         d.send_signal(signal.SIGTERM)
         try:
-            d.wait(15)
+            status = d.wait(60)
         except subprocess.TimeoutExpired:
             d.kill()
+            status = "killed after 60 s"
     subprocess.run([SANDBOX, "stop", W["dir"]])
-    if os.environ.get("KEEP_TEST_DIR"):
+    log = open(W["log"]).read() if os.path.exists(W["log"]) else ""
+    if os.environ.get("KEEP_TEST_DIR") or status != 0:
         print("test world kept in", W["dir"])
     else:
         shutil.rmtree(W["dir"], ignore_errors=True)
+    if status != 0:
+        raise AssertionError("sipasd exited with %s; its log ends:\n%s" % (status, log[-4000:]))
 
 
 def metric(text, name):
