@@ -133,6 +133,8 @@ conn_fail(struct conn *c, int status, const char *error, const char *extra)
 	char body[128];
 
 	snprintf(body, sizeof body, "{\"error\":\"%s\"}", error);
+	/* Written before the request is freed: extra may live in it. */
+	conn_write_status(c, status, JSON_TYPE, body, strlen(body), extra, true);
 	if (c->req != NULL) {
 		log_info("request %llu %s kiosk=%s %s %d %s",
 		    (unsigned long long)c->req->id, c->peer,
@@ -143,7 +145,6 @@ conn_fail(struct conn *c, int status, const char *error, const char *extra)
 	} else {
 		log_info("%s: %d %s", c->peer, status, error);
 	}
-	conn_write_status(c, status, JSON_TYPE, body, strlen(body), extra, true);
 	c->state = CONN_CLOSING;
 	c->linger = true;
 	bufferevent_disable(c->bev, EV_READ);
