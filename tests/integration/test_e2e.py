@@ -668,6 +668,9 @@ class Service(unittest.TestCase):
         d = tempfile.mkdtemp(dir=W["dir"])
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.bind(os.path.join(d, "notify"))
+        # sipasd may have become nobody by the time it is ready.
+        os.chmod(d, 0o755)
+        os.chmod(os.path.join(d, "notify"), 0o777)
         sock.settimeout(20)
         conf = os.path.join(d, "sipasd.conf")
         port, admin_port = free_port(), free_port()

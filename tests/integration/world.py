@@ -148,7 +148,10 @@ def stop_world():
             d.kill()
             status = "killed after 60 s"
     subprocess.run([SANDBOX, "stop", W["dir"]])
-    log = open(W["log"]).read() if os.path.exists(W["log"]) else ""
+    log = ""
+    if os.path.exists(W["log"]):
+        with open(W["log"]) as f:
+            log = f.read()
     if os.environ.get("KEEP_TEST_DIR") or status != 0:
         print("test world kept in", W["dir"])
     else:
