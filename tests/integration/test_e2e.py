@@ -32,7 +32,146 @@ def tearDownModule():
     stop_world()
 
 
+class KioskCA:
+    """openssl ca over the sandbox's CA, for revocation and odd validity."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(dir=W["dir"])
+        os.chmod(self.dir, 0o755)       # the CRL is read by sipasd as nobody
+        open(os.path.join(self.dir, "index.txt"), "w").close()
+        for name in ("crlnumber", "serial"):
+            with open(os.path.join(self.dir, name), "w") as f:
+                f.write("1000\n")
+        self.conf = os.path.join(self.dir, "ca.cnf")
+        with open(self.conf, "w") as f:
+            f.write("[ca]\ndefault_ca = kiosks\n[kiosks]\ndatabase = %s/index.txt\n"
+                    "certificate = %s\nprivate_key = %s\ncrlnumber = %s/crlnumber\nserial = %s/serial\n"
+                    "new_certs_dir = %s\ndefault_md = sha256\ndefault_crl_days = 2\n"
+                    "policy = any\ncopy_extensions = none\nx509_extensions = kiosk\n"
+                    "[any]\ncommonName = supplied\n"
+                    "[kiosk]\nbasicConstraints = CA:false\nextendedKeyUsage = clientAuth\n"
+                    % (self.dir, tls("ca.crt"), tls("ca.key"), self.dir, self.dir, self.dir))
+
+    def issue(self, name, *validity):
+        key, csr, crt = (os.path.join(self.dir, name + e) for e in (".key", ".csr", ".crt"))
+        subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", csr,
+                        "-subj", "/CN=" + name], check=True, capture_output=True)
+        subprocess.run(["openssl", "ca", "-batch", "-config", self.conf, "-in", csr, "-out", crt,
+                        *(validity or ("-days", "2"))], check=True, capture_output=True)
+        return crt, key
+
+    def revoke(self, crt):
+        subprocess.run(["openssl", "ca", "-config", self.conf, "-revoke", crt],
+                       check=True, capture_output=True)
+        crl = os.path.join(self.dir, "crl.pem")
+        subprocess.run(["openssl", "ca", "-config", self.conf, "-gencrl", "-out", crl],
+                       check=True, capture_output=True)
+        return crl
+
+
+def handshake_fails(crt, key):
+    k = Kiosk("localhost", W["port"], tls("ca.crt"), crt, key)
+    try:
+        k.request("GET", "/v1/questionnaire")
+    except (ssl.SSLError, ConnectionError, OSError):
+        return True
+    return False
+
+
 class Identity(unittest.TestCase):
+    def test_certificate_in_the_crl_is_refused_at_the_handshake(self):
+        ca = KioskCA()
+        crt, key = ca.issue("kiosk-crl")
+        sipas("kiosk", "add", "K-CRL", "--center", "ht", "--cert", crt)
+        k = Kiosk("localhost", W["port"], tls("ca.crt"), crt, key)
+        self.assertEqual(k.post(example())[0], 201)
+        crl = ca.revoke(crt)
+        conf = os.path.join(W["dir"], "sipasd.conf")
+        with open(conf) as f:
+            saved = f.read()
+        try:
+            with open(conf, "w") as f:
+                f.write(saved + "crl = %s\n" % crl)
+            since = os.path.getsize(W["log"])
+            W["daemon"].send_signal(signal.SIGHUP)
+            wait_log("reloaded", since)
+            self.assertTrue(handshake_fails(crt, key))
+            self.assertEqual(kiosk(1).request("GET", "/v1/questionnaire")[0], 200)
+        finally:
+            with open(conf, "w") as f:
+                f.write(saved)
+            since = os.path.getsize(W["log"])
+            W["daemon"].send_signal(signal.SIGHUP)
+            wait_log("reloaded", since)
+
+    def test_expired_certificate_is_refused_at_the_handshake(self):
+        ca = KioskCA()
+        crt, key = ca.issue("kiosk-old", "-startdate", "20200101000000Z", "-enddate", "20200201000000Z")
+        sipas("kiosk", "add", "K-OLD", "--center", "ht", "--cert", crt)
+        self.assertTrue(handshake_fails(crt, key))
+        crt, key = ca.issue("kiosk-future", "-startdate", "20990101000000Z", "-enddate", "20990201000000Z")
+        self.assertTrue(handshake_fails(crt, key))
+
+    def test_an_rsa_server_key_works_too(self):
+        d = tempfile.mkdtemp(dir=W["dir"])
+        subprocess.run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        d + "/rsa.key", "-out", d + "/rsa.csr", "-subj", "/CN=localhost"],
+                       check=True, capture_output=True)
+        subprocess.run(["openssl", "x509", "-req", "-in", d + "/rsa.csr", "-CA", tls("ca.crt"),
+                        "-CAkey", tls("ca.key"), "-CAcreateserial", "-days", "2", "-extfile",
+                        tls("ext.cnf"), "-extensions", "server", "-out", d + "/rsa.crt"],
+                       check=True, capture_output=True)
+        os.chmod(d, 0o755)
+        os.chmod(d + "/rsa.key", 0o644)     # readable after sipasd becomes nobody
+        port = free_port()
+        conf = open(os.path.join(W["dir"], "sipasd.conf")).read()
+        conf = conf.replace(tls("server.crt"), d + "/rsa.crt").replace(tls("server.key"), d + "/rsa.key")
+        conf = conf.replace(":%d\n" % W["port"], ":%d\n" % port)
+        conf = conf.replace(":%d\n" % W["admin_port"], ":%d\n" % free_port())
+        with open(d + "/sipasd.conf", "w") as f:
+            f.write(conf)
+        p = subprocess.Popen([SIPASD, "-c", d + "/sipasd.conf"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        try:
+            k = Kiosk("localhost", port, tls("ca.crt"), tls("kiosk1.crt"), tls("kiosk1.key"))
+            for _ in range(50):
+                try:
+                    status, _, _ = k.request("GET", "/v1/questionnaire")
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            self.assertEqual(status, 200)
+            cipher = k.conn.sock.cipher()
+            self.assertIn(cipher[1], ("TLSv1.3", "TLSv1.2"))
+        finally:
+            p.send_signal(signal.SIGTERM)
+            p.wait(15)
+
+    def test_old_protocols_and_weak_ciphers_are_refused(self):
+        for version in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1):
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.load_verify_locations(tls("ca.crt"))
+            ctx.load_cert_chain(tls("kiosk1.crt"), tls("kiosk1.key"))
+            ctx.minimum_version = ctx.maximum_version = version
+            try:
+                ctx.set_ciphers("ALL:@SECLEVEL=0")
+            except ssl.SSLError:
+                pass
+            with self.assertRaises((ssl.SSLError, ConnectionError, OSError)):
+                with socket.create_connection(("localhost", W["port"]), timeout=5) as s:
+                    with ctx.wrap_socket(s, server_hostname="localhost"):
+                        pass
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(tls("ca.crt"))
+        ctx.load_cert_chain(tls("kiosk1.crt"), tls("kiosk1.key"))
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers("ECDHE-ECDSA-AES128-SHA:AES128-GCM-SHA256:DHE-RSA-AES128-SHA")
+        with self.assertRaises((ssl.SSLError, ConnectionError, OSError)):
+            with socket.create_connection(("localhost", W["port"]), timeout=5) as s:
+                with ctx.wrap_socket(s, server_hostname="localhost"):
+                    pass
+
     def test_handshake_without_client_certificate_fails(self):
         ctx = ssl.create_default_context(cafile=tls("ca.crt"))
         with self.assertRaises((ssl.SSLError, ConnectionError, OSError)):
