@@ -34,6 +34,8 @@ struct conn {
 	int index;
 	bool busy;		/* a request is in flight */
 	bool idle_only;		/* part of --idle: one request, then silence */
+	bool slow;		/* part of --slowloris: a byte a second, never done */
+	size_t sent_bytes;
 	bool connected;
 	unsigned queued;	/* open loop: requests due but not yet sent */
 	double due[64];		/* their due times, FIFO */
@@ -45,13 +47,14 @@ struct conn {
 static struct {
 	const char *host, *path;
 	int port;
-	int connections, idle, batch, duration;
+	int connections, idle, slow, batch, duration;
 	long count;
 	double rate;
 	SSL_CTX *ctx;
 	struct event_base *base;
 	struct conn *conns;
-	int connected, idle_connected, idle_ready;
+	int connected, idle_connected, idle_ready, slow_connected;
+	uint64_t slow_closed;
 	double start, end;
 	bool measuring, done, shown_error;
 	uint64_t requests, responses, errors_conn;
@@ -260,10 +263,15 @@ on_event(struct bufferevent *bev, short what, void *arg)
 		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof one);
 		c->connected = true;
-		if (c->idle_only)
+		c->sent_bytes = 0;
+		if (c->slow)
+			L.slow_connected++;
+		else if (c->idle_only)
 			L.idle_connected++;
 		else
 			L.connected++;
+		if (c->slow)
+			return;		/* the slowloris timer feeds it */
 		if (c->idle_only)
 			send_request(c, now());	/* a kiosk that submitted, then waits */
 		else if (L.rate <= 0)
@@ -273,8 +281,16 @@ on_event(struct bufferevent *bev, short what, void *arg)
 	/* The server closed or failed: count it and open a new connection. */
 	if (c->busy && L.measuring)
 		L.errors_conn++;
-	if (c->connected)
-		c->idle_only ? L.idle_connected-- : L.connected--;
+	if (c->connected) {
+		if (c->slow) {
+			L.slow_connected--;
+			L.slow_closed++;
+		} else if (c->idle_only) {
+			L.idle_connected--;
+		} else {
+			L.connected--;
+		}
+	}
 	c->connected = false;
 	c->busy = false;
 	bufferevent_free(bev);
@@ -332,6 +348,24 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Slowloris: every connection of --slowloris sends one more byte of a
+ * request that never ends. */
+static void
+on_trickle(evutil_socket_t fd, short what, void *arg)
+{
+	static const char req[] = "POST /v1/responses HTTP/1.1\r\nHost: k\r\n"
+	    "Content-Type: application/json\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+	for (int i = L.connections + L.idle; i < L.connections + L.idle + L.slow; i++) {
+		struct conn *c = &L.conns[i];
+		if (!c->connected || c->bev == NULL)
+			continue;
+		bufferevent_write(c->bev, req + c->sent_bytes % (sizeof req - 1), 1);
+		c->sent_bytes++;
+	}
+}
+
 static void
 on_second(evutil_socket_t fd, short what, void *arg)
 {
@@ -347,13 +381,14 @@ on_start(evutil_socket_t fd, short what, void *arg)
 {
 	struct timeval tv = { L.duration, 0 };
 
-	if (L.connected < L.connections || L.idle_ready < L.idle) {
+	if (L.connected < L.connections || L.idle_ready < L.idle ||
+	    L.slow_connected < L.slow * 9 / 10) {
 		struct timeval again = { 0, 100000 };
 		event_add(arg, &again);
 		return;
 	}
-	fprintf(stderr, "kiosk-load: %d connections up (%d idle), measuring\n",
-	    L.connected, L.idle_connected);
+	fprintf(stderr, "kiosk-load: %d connections up (%d idle, %d slow), "
+	    "measuring\n", L.connected, L.idle_connected, L.slow_connected);
 	L.measuring = true;
 	L.start = now();
 	if (L.count == 0)
@@ -384,7 +419,7 @@ usage(void)
 	fprintf(stderr, "usage: kiosk-load --ca CA --cert CERT --key KEY [--host IP] "
 	    "[--port N] [--path P]\n"
 	    "                  [--connections N] [--duration S | --count N] "
-	    "[--batch N] [--rate R] [--idle N]\n");
+	    "[--batch N] [--rate R] [--idle N] [--slowloris N]\n");
 	exit(2);
 }
 
@@ -404,6 +439,7 @@ main(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "idle", required_argument, NULL, 'i' },
+		{ "slowloris", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ca = NULL, *cert = NULL, *key = NULL;
@@ -427,6 +463,7 @@ main(int argc, char **argv)
 		case 'b': L.batch = atoi(optarg); break;
 		case 'r': L.rate = atof(optarg); break;
 		case 'i': L.idle = atoi(optarg); break;
+		case 's': L.slow = atoi(optarg); break;
 		default: usage();
 		}
 	}
@@ -456,11 +493,17 @@ main(int argc, char **argv)
 		L.base = event_base_new_with_config(cfg);
 		event_config_free(cfg);
 	}
-	L.conns = calloc((size_t)(L.connections + L.idle), sizeof *L.conns);
-	for (int i = 0; i < L.connections + L.idle; i++) {
+	L.conns = calloc((size_t)(L.connections + L.idle + L.slow), sizeof *L.conns);
+	for (int i = 0; i < L.connections + L.idle + L.slow; i++) {
 		L.conns[i].index = i;
 		L.conns[i].idle_only = i >= L.connections;
+		L.conns[i].slow = i >= L.connections + L.idle;
 		connect_one(&L.conns[i]);
+	}
+	if (L.slow > 0) {
+		struct timeval sec = { 1, 0 };
+		struct event *trickle = event_new(L.base, -1, EV_PERSIST, on_trickle, NULL);
+		event_add(trickle, &sec);
 	}
 	start = evtimer_new(L.base, on_start, NULL);
 	event_assign(start, L.base, -1, 0, on_start, start);
@@ -487,5 +530,9 @@ main(int argc, char **argv)
 		if (L.status[s])
 			printf(" %d=%llu", s, (unsigned long long)L.status[s]);
 	printf(" broken_connections=%llu\n", (unsigned long long)L.errors_conn);
+	if (L.slow > 0)
+		printf("slowloris: %d connections open at the end, %llu closed by the "
+		    "server (and reopened)\n", L.slow_connected,
+		    (unsigned long long)L.slow_closed);
 	return 0;
 }

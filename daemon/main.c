@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,22 @@ drop_privileges(const char *user)
 	if (setuid(0) != -1)
 		fatalx("could become root again after dropping privileges");
 	log_info("running as user %s", user);
+}
+
+/* Every connection is a descriptor; the soft limit is often 1024. */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)server.cfg->max_connections + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		log_warn("open files limited to %llu, fewer than max_connections "
+		    "%lld needs; raise LimitNOFILE or ulimit -n",
+		    (unsigned long long)rl.rlim_cur, server.cfg->max_connections);
 }
 
 /* The daemon cannot validate without the catalog: wait for the database
@@ -280,6 +297,7 @@ main(int argc, char **argv)
 		config_free(server.cfg);
 		return 0;
 	}
+	raise_fd_limit();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);	/* until the loop can reload */
 	TAILQ_INIT(&server.conns);
