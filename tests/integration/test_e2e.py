@@ -148,6 +148,23 @@ class Identity(unittest.TestCase):
             p.send_signal(signal.SIGTERM)
             p.wait(15)
 
+    def test_testssl_finds_no_vulnerability_nor_weak_protocol_or_cipher(self):
+        out = os.path.join(W["dir"], "testssl.json")
+        subprocess.run(["testssl", "--quiet", "--color", "0", "--warnings", "off",
+                        "--jsonfile", out, "--protocols", "--std", "--vulnerable",
+                        "127.0.0.1:%d" % W["port"]], capture_output=True, timeout=300)
+        with open(out) as f:
+            findings = {x["id"]: x for x in json.load(f)}
+        self.assertGreater(len(findings), 20)
+        for proto in ("SSLv2", "SSLv3", "TLS1", "TLS1_1"):
+            self.assertIn("not offered", findings[proto]["finding"])
+        self.assertIn("offered", findings["TLS1_3"]["finding"])
+        # What testssl cannot test without a client certificate is a warning.
+        untestable = {"secure_client_renego", "BREACH"}
+        bad = ["%s %s: %s" % (i, x["severity"], x["finding"]) for i, x in findings.items()
+               if x["severity"] not in ("OK", "INFO") and i not in untestable]
+        self.assertEqual(bad, [])
+
     def test_old_protocols_and_weak_ciphers_are_refused(self):
         for version in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1):
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -802,6 +819,20 @@ class Service(unittest.TestCase):
             self.assertEqual(stored(r["id"]), 0)
         time.sleep(1.1)     # two tokens come back a second
         self.assertEqual(k.post(refused[0])[0], 201)
+
+    def test_beyond_max_connections_new_ones_are_refused_and_old_ones_work(self):
+        opened = [kiosk(1) for _ in range(4)]
+        for k in opened:
+            self.assertEqual(k.request("GET", "/v1/questionnaire")[0], 200)
+        # Open now: ours, and the scrape's own, which closes after it.
+        current = int(metric(metrics()[2], "sipasd_connections_open")) - 1
+        self.reload("reloaded", self.saved + "max_connections = %d\n" % current)
+        with self.assertRaises((ssl.SSLError, ConnectionError, OSError)):
+            extra = kiosk(2)
+            extra.request("GET", "/v1/questionnaire")
+        for k in opened:
+            self.assertEqual(k.post(example())[0], 201)
+            k.close()
 
     def test_systemd_notifications(self):
         d = tempfile.mkdtemp(dir=W["dir"])
