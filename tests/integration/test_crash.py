@@ -154,15 +154,7 @@ class Crash(unittest.TestCase):
             W["daemon"].wait(15)
             start_daemon()
             held = example()
-            locker = subprocess.Popen(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1"], env=W["env"],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-            locker.stdin.write(
-                "BEGIN; INSERT INTO responses (id, content_hash, kiosk_id, center_id, "
-                "service_area_id, questionnaire_id, submitted_at, answers) "
-                "SELECT '%s', '\\\\x00', id, center_id, 1, 1, now(), '{}' FROM kiosks "
-                "WHERE code = 'K1';\n\\echo locked\n" % held["id"])
-            locker.stdin.flush()
-            self.assertEqual(locker.stdout.readline().strip(), "locked")
+            lock = RowLock(held["id"])
             result = {}
             waiter = threading.Thread(target=lambda: result.update(r=kiosk(1).post(held)))
             waiter.start()
@@ -174,9 +166,7 @@ class Crash(unittest.TestCase):
             self.assertEqual(result["r"][0], 202)
             self.assertEqual(W["daemon"].wait(10), 0)
             self.assertLess(time.monotonic() - start, 4.5)
-            locker.stdin.write("ROLLBACK;\n")
-            locker.stdin.close()
-            locker.wait(10)
+            lock.release()
         finally:
             with open(conf, "w") as f:
                 f.write(saved)

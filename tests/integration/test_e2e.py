@@ -528,15 +528,7 @@ class Responses(unittest.TestCase):
         # Another session holds the row lock of an id; the kiosk's insert of
         # that id waits for it while other kiosks are served at once.
         held = example()
-        locker = subprocess.Popen(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1"], env=W["env"],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        locker.stdin.write(
-            "BEGIN; INSERT INTO responses (id, content_hash, kiosk_id, center_id, "
-            "service_area_id, questionnaire_id, submitted_at, answers) "
-            "SELECT '%s', '\\x00', id, center_id, 1, 1, now(), '{}' FROM kiosks "
-            "WHERE code = 'K1';\n\\echo locked\n" % held["id"])
-        locker.stdin.flush()
-        self.assertEqual(locker.stdout.readline().strip(), "locked")
+        lock = RowLock(held["id"])
         result = {}
         waiter = threading.Thread(target=lambda: result.update(r=kiosk(1).post(held)))
         waiter.start()
@@ -549,9 +541,7 @@ class Responses(unittest.TestCase):
             self.assertEqual(status, 201)
             self.assertLess(time.monotonic() - start, 1.0)
         self.assertEqual(admin("/healthz")[0], 200)
-        locker.stdin.write("ROLLBACK;\n")
-        locker.stdin.close()
-        locker.wait(10)
+        lock.release()
         waiter.join(10)
         self.assertEqual(result["r"][0], 201)
         self.assertEqual(stored(held["id"]), 1)

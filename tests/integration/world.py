@@ -160,6 +160,29 @@ def stop_world():
         raise AssertionError("sipasd exited with %s; its log ends:\n%s" % (status, log[-4000:]))
 
 
+class RowLock:
+    """Another session that has inserted the row of an id and not yet
+    committed: an insert of the same id waits for it."""
+
+    def __init__(self, rid):
+        self.p = subprocess.Popen(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1"], env=W["env"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.p.stdin.write(
+            "BEGIN; INSERT INTO responses (id, content_hash, kiosk_id, center_id, "
+            "service_area_id, questionnaire_id, submitted_at, answers) "
+            "SELECT '%s', '\\x00', id, center_id, 1, 1, now(), '{}' FROM kiosks "
+            "WHERE code = 'K1';\n\\echo locked\n" % rid)
+        self.p.stdin.flush()
+        if self.p.stdout.readline().strip() != "locked":
+            raise AssertionError("could not take the row lock")
+
+    def release(self):
+        self.p.stdin.write("ROLLBACK;\n")
+        self.p.stdin.close()
+        self.p.wait(10)
+        self.p.stdout.close()
+
+
 def metric(text, name):
     for line in text.splitlines():
         if line.startswith(name + " "):
