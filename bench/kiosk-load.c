@@ -35,6 +35,7 @@ struct conn {
 	bool busy;		/* a request is in flight */
 	bool idle_only;		/* part of --idle: one request, then silence */
 	bool slow;		/* part of --slowloris: a byte a second, never done */
+	bool flood;		/* part of --flood: handshake, hang up, again */
 	size_t sent_bytes;
 	bool connected;
 	unsigned queued;	/* open loop: requests due but not yet sent */
@@ -47,7 +48,9 @@ struct conn {
 static struct {
 	const char *host, *path;
 	int port;
-	int connections, idle, slow, batch, duration;
+	int connections, idle, slow, flood, batch, duration;
+	const char *source;	/* bind to this address before connecting */
+	uint64_t handshakes;	/* completed by --flood connections */
 	long count;
 	double rate;
 	SSL_CTX *ctx;
@@ -55,7 +58,7 @@ static struct {
 	struct conn *conns;
 	int connected, idle_connected, idle_ready, slow_connected;
 	uint64_t slow_closed;
-	double start, end;
+	double t0, start, end;
 	bool measuring, done, shown_error;
 	uint64_t requests, responses, errors_conn;
 	uint64_t status[600];
@@ -254,10 +257,24 @@ on_read(struct bufferevent *bev, void *arg)
 static void connect_one(struct conn *c);
 
 static void
+reconnect(evutil_socket_t fd, short what, void *arg)
+{
+	connect_one(arg);
+}
+
+static void
 on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 
+	if ((what & BEV_EVENT_CONNECTED) && c->flood) {
+		L.handshakes++;
+		bufferevent_free(bev);
+		c->bev = NULL;
+		if (!L.done)
+			connect_one(c);
+		return;
+	}
 	if (what & BEV_EVENT_CONNECTED) {
 		int one = 1;
 		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one,
@@ -295,8 +312,11 @@ on_event(struct bufferevent *bev, short what, void *arg)
 	c->busy = false;
 	bufferevent_free(bev);
 	c->bev = NULL;
-	if (!L.done)
-		connect_one(c);
+	if (!L.done) {
+		/* Not at once: a refused connection would spin. */
+		struct timeval later = { 0, 50000 };
+		event_base_once(L.base, -1, EV_TIMEOUT, reconnect, c, &later);
+	}
 }
 
 static void
@@ -310,7 +330,21 @@ connect_one(struct conn *c)
 	sin.sin_port = htons((uint16_t)L.port);
 	inet_pton(AF_INET, L.host, &sin.sin_addr);
 	SSL_set_tlsext_host_name(ssl, "localhost");
-	c->bev = bufferevent_openssl_socket_new(L.base, -1, ssl,
+	evutil_socket_t fd = -1;
+	if (L.source != NULL) {
+		struct sockaddr_in src;
+		memset(&src, 0, sizeof src);
+		src.sin_family = AF_INET;
+		inet_pton(AF_INET, L.source, &src.sin_addr);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd == -1 || bind(fd, (struct sockaddr *)&src, sizeof src) != 0 ||
+		    evutil_make_socket_nonblocking(fd) != 0) {
+			fprintf(stderr, "kiosk-load: bind %s: %s\n", L.source,
+			    strerror(errno));
+			exit(1);
+		}
+	}
+	c->bev = bufferevent_openssl_socket_new(L.base, fd, ssl,
 	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
@@ -381,14 +415,17 @@ on_start(evutil_socket_t fd, short what, void *arg)
 {
 	struct timeval tv = { L.duration, 0 };
 
+	/* Slowloris and flood connections get a few seconds to get going;
+	 * the server may well refuse most of them. */
 	if (L.connected < L.connections || L.idle_ready < L.idle ||
-	    L.slow_connected < L.slow * 9 / 10) {
+	    (L.slow + L.flood > 0 && now() - L.t0 < 3.0)) {
 		struct timeval again = { 0, 100000 };
 		event_add(arg, &again);
 		return;
 	}
 	fprintf(stderr, "kiosk-load: %d connections up (%d idle, %d slow), "
 	    "measuring\n", L.connected, L.idle_connected, L.slow_connected);
+	L.handshakes = 0;
 	L.measuring = true;
 	L.start = now();
 	if (L.count == 0)
@@ -419,7 +456,8 @@ usage(void)
 	fprintf(stderr, "usage: kiosk-load --ca CA --cert CERT --key KEY [--host IP] "
 	    "[--port N] [--path P]\n"
 	    "                  [--connections N] [--duration S | --count N] "
-	    "[--batch N] [--rate R] [--idle N] [--slowloris N]\n");
+	    "[--batch N] [--rate R] [--idle N] [--slowloris N]\n"
+	    "                  [--flood N] [--source IP]\n");
 	exit(2);
 }
 
@@ -440,6 +478,8 @@ main(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'r' },
 		{ "idle", required_argument, NULL, 'i' },
 		{ "slowloris", required_argument, NULL, 's' },
+		{ "flood", required_argument, NULL, 'f' },
+		{ "source", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ca = NULL, *cert = NULL, *key = NULL;
@@ -464,11 +504,15 @@ main(int argc, char **argv)
 		case 'r': L.rate = atof(optarg); break;
 		case 'i': L.idle = atoi(optarg); break;
 		case 's': L.slow = atoi(optarg); break;
+		case 'f': L.flood = atoi(optarg); break;
+		case 'S': L.source = optarg; break;
 		default: usage();
 		}
 	}
-	if (ca == NULL || cert == NULL || key == NULL || L.connections < 1)
+	if (ca == NULL || cert == NULL || key == NULL || L.connections < 0 ||
+	    (L.connections == 0 && L.slow + L.flood == 0))
 		usage();
+	L.t0 = now();
 	if (L.batch > 0 && strcmp(L.path, "/v1/responses") == 0)
 		L.path = "/v1/responses/batch";
 	signal(SIGPIPE, SIG_IGN);
@@ -493,11 +537,14 @@ main(int argc, char **argv)
 		L.base = event_base_new_with_config(cfg);
 		event_config_free(cfg);
 	}
-	L.conns = calloc((size_t)(L.connections + L.idle + L.slow), sizeof *L.conns);
-	for (int i = 0; i < L.connections + L.idle + L.slow; i++) {
+	int total = L.connections + L.idle + L.slow + L.flood;
+	L.conns = calloc((size_t)total, sizeof *L.conns);
+	for (int i = 0; i < total; i++) {
 		L.conns[i].index = i;
 		L.conns[i].idle_only = i >= L.connections;
-		L.conns[i].slow = i >= L.connections + L.idle;
+		L.conns[i].slow = i >= L.connections + L.idle &&
+		    i < L.connections + L.idle + L.slow;
+		L.conns[i].flood = i >= L.connections + L.idle + L.slow;
 		connect_one(&L.conns[i]);
 	}
 	if (L.slow > 0) {
@@ -534,5 +581,8 @@ main(int argc, char **argv)
 		printf("slowloris: %d connections open at the end, %llu closed by the "
 		    "server (and reopened)\n", L.slow_connected,
 		    (unsigned long long)L.slow_closed);
+	if (L.flood > 0)
+		printf("flood: %llu handshakes completed, %.0f/s\n",
+		    (unsigned long long)L.handshakes, (double)L.handshakes / elapsed);
 	return 0;
 }

@@ -27,6 +27,8 @@ struct config {
 	enum log_level log_level;
 	bool syslog;
 	long long max_connections;
+	long long max_connections_per_ip;
+	long long new_connections_per_ip;
 	long long max_body_size;
 	long long max_batch_body_size;
 	long long max_batch_items;

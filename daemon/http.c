@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "peer.h"
 #include "sipasd.h"
 #include "tls.h"
 #include "xmalloc.h"
@@ -667,12 +668,13 @@ conn_free(struct conn *c)
 	}
 	bufferevent_free(c->bev);
 	event_free(c->timer);
+	peer_release(c->from);
 	TAILQ_REMOVE(&server.conns, c, entry);
 	server.nconns--;
 	free(c);
 }
 
-void
+struct conn *
 http_conn_new(struct bufferevent *bev, bool admin, const char *peer,
     const unsigned char *fingerprint)
 {
@@ -701,6 +703,7 @@ http_conn_new(struct bufferevent *bev, bool admin, const char *peer,
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	arm_timer(c, server.cfg->request_timeout);
+	return c;
 }
 
 static void
@@ -709,11 +712,13 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 {
 	bool admin = arg != NULL;
 	struct bufferevent *bev;
+	struct peer *from = NULL;
 	char host[INET6_ADDRSTRLEN], peer[64];
 	int one = 1;
 
-	if (server.nconns >= (unsigned)server.cfg->max_connections) {
-		/* Refused cheaply: no TLS, no allocation. */
+	/* Refused cheaply: no TLS, no allocation. */
+	if (server.nconns >= (unsigned)server.cfg->max_connections ||
+	    (!admin && (from = peer_admit(sa)) == NULL)) {
 		evutil_closesocket(fd);
 		return;
 	}
@@ -740,9 +745,10 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	if (bev == NULL) {
 		log_error("%s: cannot create a buffer event", peer);
 		evutil_closesocket(fd);
+		peer_release(from);
 		return;
 	}
-	http_conn_new(bev, admin, peer, NULL);
+	http_conn_new(bev, admin, peer, NULL)->from = from;
 }
 
 static void

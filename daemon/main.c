@@ -16,6 +16,7 @@
 #include "db.h"
 #include "log.h"
 #include "notify.h"
+#include "peer.h"
 #include "sipasd.h"
 #include "spool.h"
 #include "tls.h"
@@ -340,6 +341,7 @@ main(int argc, char **argv)
 	commit_stop();
 	spool_close();
 	kiosk_cache_clear();
+	peer_clear();
 	catalog_free(server.catalog);
 	SSL_CTX_free(server.ssl_ctx);
 	config_free(server.cfg);

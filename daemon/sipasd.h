@@ -56,6 +56,7 @@ struct conn {
 	struct bufferevent *bev;
 	struct event *timer;		/* request, idle or closing deadline */
 	char peer[64];			/* address:port, for log lines */
+	struct peer *from;		/* its source address's limits; NULL for admin */
 	unsigned char fingerprint[CERT_FINGERPRINT_LEN];	/* of the kiosk's certificate */
 	http_parser parser;
 	struct request *req;		/* the request being read or served */
@@ -130,8 +131,8 @@ bool http_listen(void) __attribute__((warn_unused_result));
 /* Serves requests on bev, which it takes over: a TLS bufferevent still in
  * its handshake (fingerprint NULL), or, for the admin listener and the
  * fuzzer, one ready to read. */
-void http_conn_new(struct bufferevent *bev, bool admin, const char *peer,
-    const unsigned char *fingerprint);
+struct conn *http_conn_new(struct bufferevent *bev, bool admin,
+    const char *peer, const unsigned char *fingerprint);
 void http_close_all(bool force);
 /* Queues the reply (body is JSON, extra is more header lines ending in
  * "\r\n" or NULL) and frees req. Safe when the connection has gone. */
