@@ -7,14 +7,20 @@
 #include "db.h"
 #include "metrics.h"
 #include "sipasd.h"
+#include "utf8.h"
 
 static void
 reply_health(struct request *req, const char *error)
 {
-	json_t *doc = error == NULL ?
-	    json_pack("{s:s}", "status", "ok") :
-	    json_pack("{s:s, s:s}", "status", "unavailable", "reason", error);
-	char *text = json_dumps(doc, JSON_COMPACT);
+	char reason[256];
+	json_t *doc;
+	char *text;
+
+	snprintf(reason, sizeof reason, "%s", error ? error : "");
+	utf8_sanitize(reason);	/* a server message, cut to size */
+	doc = error == NULL ? json_pack("{s:s}", "status", "ok") :
+	    json_pack("{s:s, s:s}", "status", "unavailable", "reason", reason);
+	text = json_dumps(doc, JSON_COMPACT);
 
 	http_reply(req, error == NULL ? 200 : 503, text, NULL);
 	free(text);

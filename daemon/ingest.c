@@ -13,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "sipasd.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 static struct response_limits
@@ -38,8 +39,15 @@ invalid_json(const struct response_error *err)
 static void
 reply_json(struct request *req, int status, json_t *doc)
 {
-	char *text = json_dumps(doc, JSON_COMPACT);
+	char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
 
+	if (text == NULL) {	/* a bug, not the kiosk's fault: say so */
+		log_error("request %llu: cannot build the %d reply",
+		    (unsigned long long)req->id, status);
+		json_decref(doc);
+		http_reply_error(req, 500, "internal");
+		return;
+	}
 	http_reply(req, status, text, status == 503 ? "Retry-After: 5\r\n" : NULL);
 	free(text);
 	json_decref(doc);
@@ -199,8 +207,10 @@ ingest_batch(struct request *req)
 		json_t *id = json_object_get(item, "id");
 
 		it->req = req;
-		if (json_is_string(id))
+		if (json_is_string(id)) {
 			snprintf(it->id, sizeof it->id, "%s", json_string_value(id));
+			utf8_sanitize(it->id);	/* cut to size, maybe mid-character */
+		}
 		if (!response_from_json(&it->resp, item, server.catalog, &lim,
 		    &it->error)) {
 			it->status = 400;

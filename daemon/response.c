@@ -54,6 +54,10 @@ fail(struct response_error *err, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof err->message, fmt, ap);
 	va_end(ap);
+	/* Both go back to the kiosk in JSON: they may quote its bytes (a
+	 * parser message, a member name cut short by the buffer). */
+	utf8_sanitize(err->field);
+	utf8_sanitize(err->message);
 	return false;
 }
 

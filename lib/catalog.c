@@ -287,15 +287,6 @@ catalog_area(const struct catalog *cat, const char *code)
 	return NULL;
 }
 
-const struct service_area *
-catalog_area_by_id(const struct catalog *cat, int id)
-{
-	for (size_t i = 0; i < cat->nareas; i++)
-		if (cat->areas[i].id == id)
-			return &cat->areas[i];
-	return NULL;
-}
-
 int
 questionnaire_criterion(const struct questionnaire *q, const char *code)
 {

@@ -80,7 +80,6 @@ const struct questionnaire *catalog_questionnaire_by_id(const struct catalog *ca
 const struct questionnaire *catalog_default_questionnaire(const struct catalog *cat);
 const struct service_area *catalog_area(const struct catalog *cat,
     const char *code);
-const struct service_area *catalog_area_by_id(const struct catalog *cat, int id);
 /* Index of the criterion in q->criteria, or -1. */
 int questionnaire_criterion(const struct questionnaire *q, const char *code);
 

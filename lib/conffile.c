@@ -101,7 +101,7 @@ valid_address(const char *value)
 	return end != port && *end == '\0' && errno == 0 && p > 0 && p < 65536;
 }
 
-bool
+static bool
 conf_set(const struct conf_key *key, void *target, const char *value,
     char *err, size_t errlen)
 {

@@ -36,8 +36,6 @@ bool conf_load(const char *path, const struct conf_key *keys, void *target,
 bool conf_parse_line(char *line, unsigned lineno, const struct conf_key *keys,
     void *target, unsigned char *seen, char *err, size_t errlen)
     __attribute__((warn_unused_result));
-bool conf_set(const struct conf_key *key, void *target, const char *value,
-    char *err, size_t errlen) __attribute__((warn_unused_result));
 void conf_free(const struct conf_key *keys, void *target);
 size_t conf_count(const struct conf_key *keys);
 

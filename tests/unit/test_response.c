@@ -209,6 +209,32 @@ test_unknown_member_is_refused_by_name(void **state)
 }
 
 static void
+test_errors_quoting_the_body_are_valid_utf8(void **state)
+{
+	struct response r;
+	struct response_error err;
+	char name[300] = "", text[400];
+	json_t *f, *m;
+
+	/* A member name of two-byte characters, longer than the field. */
+	for (int i = 0; i < 120; i++)
+		strcat(name, "é");
+	snprintf(text, sizeof text, "{\"%s\": 1}", name);
+	assert_false(check_text(text, &r, &err));
+	f = json_string(err.field);
+	m = json_string(err.message);
+	assert_non_null(f);	/* jansson refuses invalid UTF-8 */
+	assert_non_null(m);
+	json_decref(f);
+	json_decref(m);
+	/* And raw invalid bytes in a broken body. */
+	assert_false(check_text("{\"a\xff\xfe\": ", &r, &err));
+	m = json_string(err.message);
+	assert_non_null(m);
+	json_decref(m);
+}
+
+static void
 test_id_is_required(void **state)
 {
 	refused(without("id"), "id");
@@ -546,6 +572,7 @@ main(void)
 		cmocka_unit_test(test_body_that_is_not_an_object_is_refused),
 		cmocka_unit_test(test_duplicate_member_names_are_refused),
 		cmocka_unit_test(test_unknown_member_is_refused_by_name),
+		cmocka_unit_test(test_errors_quoting_the_body_are_valid_utf8),
 		cmocka_unit_test(test_id_is_required),
 		cmocka_unit_test(test_id_must_be_a_canonical_uuid),
 		cmocka_unit_test(test_id_in_upper_case_is_accepted_and_lowered),
