@@ -483,7 +483,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ca = NULL, *cert = NULL, *key = NULL;
-	struct event *start, *tick = NULL, *second;
+	struct event *start, *tick = NULL, *second, *trickle = NULL;
 	struct timeval tv = { 0, 0 }, one = { 1, 0 };
 	struct rlimit rl;
 	double elapsed;
@@ -549,7 +549,7 @@ main(int argc, char **argv)
 	}
 	if (L.slow > 0) {
 		struct timeval sec = { 1, 0 };
-		struct event *trickle = event_new(L.base, -1, EV_PERSIST, on_trickle, NULL);
+		trickle = event_new(L.base, -1, EV_PERSIST, on_trickle, NULL);
 		event_add(trickle, &sec);
 	}
 	start = evtimer_new(L.base, on_start, NULL);
@@ -584,5 +584,21 @@ main(int argc, char **argv)
 	if (L.flood > 0)
 		printf("flood: %llu handshakes completed, %.0f/s\n",
 		    (unsigned long long)L.handshakes, (double)L.handshakes / elapsed);
+	fflush(stdout);
+
+	/* Tidy, so that a sanitized build reports only real leaks. */
+	for (int i = 0; i < total; i++)
+		if (L.conns[i].bev != NULL)
+			bufferevent_free(L.conns[i].bev);
+	event_free(start);
+	event_free(second);
+	if (tick != NULL)
+		event_free(tick);
+	if (trickle != NULL)
+		event_free(trickle);
+	event_base_free(L.base);
+	SSL_CTX_free(L.ctx);
+	free(L.conns);
+	free(L.lat);
 	return 0;
 }
