@@ -566,7 +566,8 @@ main(int argc, char **argv)
 	L.done = true;
 	elapsed = now() - L.start;
 
-	qsort(L.lat, L.nlat, sizeof *L.lat, cmp_u32);
+	if (L.nlat > 0)
+		qsort(L.lat, L.nlat, sizeof *L.lat, cmp_u32);
 	printf("requests: %llu in %.1f s\n", (unsigned long long)L.requests, elapsed);
 	printf("requests_per_s: %.0f\n", (double)L.requests / elapsed);
 	printf("responses_per_s: %.0f\n", (double)L.responses / elapsed);
