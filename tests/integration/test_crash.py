@@ -155,9 +155,7 @@ class Crash(unittest.TestCase):
             start_daemon()
             held = example()
             lock = RowLock(held["id"])
-            result = {}
-            waiter = threading.Thread(target=lambda: result.update(r=kiosk(1).post(held)))
-            waiter.start()
+            waiter, result = post_in_background(kiosk(1), held)
             time.sleep(0.5)
             start = time.monotonic()
             W["daemon"].send_signal(signal.SIGTERM)

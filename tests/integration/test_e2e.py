@@ -8,18 +8,15 @@ import datetime
 import json
 import os
 import random
-import shutil
 import signal
 import socket
 import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unicodedata
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from world import *  # noqa: E402,F401,F403
@@ -159,10 +156,11 @@ class Identity(unittest.TestCase):
         for proto in ("SSLv2", "SSLv3", "TLS1", "TLS1_1"):
             self.assertIn("not offered", findings[proto]["finding"])
         self.assertIn("offered", findings["TLS1_3"]["finding"])
-        # What testssl cannot test without a client certificate is a warning.
+        # What testssl cannot test without a client certificate is a warning;
+        # DEBUG lines (a slow service detection under sanitizers) say nothing.
         untestable = {"secure_client_renego", "BREACH"}
         bad = ["%s %s: %s" % (i, x["severity"], x["finding"]) for i, x in findings.items()
-               if x["severity"] not in ("OK", "INFO") and i not in untestable]
+               if x["severity"] not in ("OK", "INFO", "DEBUG") and i not in untestable]
         self.assertEqual(bad, [])
 
     def test_old_protocols_and_weak_ciphers_are_refused(self):
@@ -529,9 +527,7 @@ class Responses(unittest.TestCase):
         # that id waits for it while other kiosks are served at once.
         held = example()
         lock = RowLock(held["id"])
-        result = {}
-        waiter = threading.Thread(target=lambda: result.update(r=kiosk(1).post(held)))
-        waiter.start()
+        waiter, result = post_in_background(kiosk(1), held)
         time.sleep(0.5)
         self.assertTrue(waiter.is_alive(), "the locked insert did not wait")
         k2 = kiosk(2)

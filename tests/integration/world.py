@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 
@@ -181,6 +182,15 @@ class RowLock:
         self.p.stdin.close()
         self.p.wait(10)
         self.p.stdout.close()
+
+
+def post_in_background(k, r):
+    """Posts r from another thread; result["r"] holds the reply once the
+    thread is done."""
+    result = {}
+    t = threading.Thread(target=lambda: result.update(r=k.post(r)))
+    t.start()
+    return t, result
 
 
 def metric(text, name):
