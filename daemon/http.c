@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <openssl/err.h>
 
+#include "db.h"
 #include "log.h"
 #include "metrics.h"
 #include "peer.h"
@@ -93,11 +94,7 @@ request_free(struct request *req)
 static double
 elapsed_ms(const struct request *req)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - req->started.tv_sec) * 1e3 +
-	    (double)(now.tv_nsec - req->started.tv_nsec) / 1e6;
+	return seconds_since(&req->started) * 1e3;
 }
 
 /* Reading resumes: the next pipelined request, or waiting for one. */
