@@ -1,0 +1,132 @@
+-- The daily rollup the reports read instead of the responses: one row per
+-- Vietnam day, center, kiosk, service area and questionnaire, holding sums
+-- from which every figure of docs/sipas.md follows. A year of a province is
+-- a few hundred thousand rollup rows however many millions of responses it
+-- received. It is kept by a statement trigger on responses, in the same
+-- transaction as the insert, so it is never behind and a response counted
+-- twice or not at all is impossible: rows that ON CONFLICT DO NOTHING skips
+-- are not in the transition table.
+--
+-- Arrays, 1-based:
+--   rated[s], p_sum[s], p_sq[s]   s = 1 for the whole questionnaire, 1 + e
+--       for element position e: respondents with at least one valid answer
+--       in the scope, and the sum and the sum of squares of each one's share
+--       of satisfied answers there (for the margin of error).
+--   cells[(c - 1) * L + (v - scale_min) + 1]   answers with value v to the
+--       criterion at position c, L = scale_max - scale_min + 1. Valid and
+--       satisfied answers, level shares and mean scores all follow.
+
+CREATE TABLE response_rollup (
+    day              date NOT NULL,
+    center_id        integer NOT NULL,
+    kiosk_id         integer NOT NULL,
+    service_area_id  smallint NOT NULL,
+    questionnaire_id smallint NOT NULL,
+    n                bigint NOT NULL,
+    rated            bigint[] NOT NULL,
+    p_sum            float8[] NOT NULL,
+    p_sq             float8[] NOT NULL,
+    cells            bigint[] NOT NULL,
+    PRIMARY KEY (day, center_id, kiosk_id, service_area_id, questionnaire_id)
+);
+
+CREATE FUNCTION sipas_add(a anyarray, b anyarray) RETURNS anyarray
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT array_agg(x + y ORDER BY i) FROM unnest(a, b) WITH ORDINALITY AS u (x, y, i)
+$$;
+
+-- The query that rolls up the responses of questionnaire QID in relation
+-- SOURCE, grouped by KEYS (columns of responses, or "day"), into columns n,
+-- rated, p_sum, p_sq and cells as described above. It is written out from
+-- the questionnaire's shape as plain expressions over answers[i], because
+-- PostgreSQL evaluates those far faster than it unnests arrays. The trigger
+-- runs it over its transition table, this migration over the responses
+-- already stored, and `sipas report --by procedure` over the responses, so
+-- the arithmetic exists once.
+CREATE FUNCTION sipas_rollup_query(source text, qid smallint, keys text) RETURNS text
+LANGUAGE sql STABLE AS $f$
+WITH q AS (
+    SELECT scale_min, scale_max, satisfied_min FROM questionnaires WHERE id = qid
+), crit AS (
+    SELECT c.position AS pos, e.position AS el
+    FROM criteria c JOIN elements e ON e.id = c.element_id
+    WHERE c.questionnaire_id = qid
+), share AS (        -- a respondent's share of satisfied answers in scope s
+    SELECT s, format('(%s)::float8 / nullif(%s, 0)',
+        string_agg(format('coalesce((r.answers[%s] >= %s)::int, 0)', pos, q.satisfied_min), ' + '),
+        string_agg(format('(r.answers[%s] IS NOT NULL)::int', pos), ' + ')) AS p
+    FROM (SELECT 0 AS s UNION ALL
+          SELECT position FROM elements WHERE questionnaire_id = qid) scope
+    JOIN crit ON s = 0 OR el = s
+    CROSS JOIN q
+    GROUP BY s
+)
+SELECT format($q$
+SELECT %1$s, count(*) AS n,
+    ARRAY[%2$s]::bigint[] AS rated,
+    ARRAY[%3$s]::float8[] AS p_sum,
+    ARRAY[%4$s]::float8[] AS p_sq,
+    ARRAY[%5$s]::bigint[] AS cells
+FROM (SELECT r.*, (r.submitted_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS day,
+             ARRAY[%6$s] AS p
+      FROM %7$s r WHERE r.questionnaire_id = %8$s
+      OFFSET 0) r   -- keeps p computed once a row, not once a use
+GROUP BY %1$s$q$,
+    keys,
+    (SELECT string_agg(format('count(r.p[%s])', s + 1), ', ' ORDER BY s) FROM share),
+    (SELECT string_agg(format('coalesce(sum(r.p[%s]), 0)', s + 1), ', ' ORDER BY s) FROM share),
+    (SELECT string_agg(format('coalesce(sum(r.p[%s] ^ 2), 0)', s + 1), ', ' ORDER BY s) FROM share),
+    (SELECT string_agg(format('count(*) FILTER (WHERE r.answers[%s] = %s)', pos, v), ', ' ORDER BY pos, v)
+     FROM crit, q, generate_series(q.scale_min::int, q.scale_max::int) AS v),
+    (SELECT string_agg(p, ', ' ORDER BY s) FROM share),
+    source, qid)
+$f$;
+
+-- The statement adding those rollup rows to the table. A function returning
+-- text, not one running it: a trigger's transition table is visible only to
+-- statements the trigger function itself executes.
+CREATE FUNCTION sipas_rollup_insert(source text, qid smallint) RETURNS text
+LANGUAGE sql STABLE AS $$
+SELECT format('INSERT INTO response_rollup AS t %s
+    ORDER BY 1, 2, 3, 4, 5  -- rollup rows are locked in one order: no deadlock
+    ON CONFLICT (day, center_id, kiosk_id, service_area_id, questionnaire_id) DO UPDATE SET
+        n = t.n + excluded.n,
+        rated = sipas_add(t.rated, excluded.rated),
+        p_sum = sipas_add(t.p_sum, excluded.p_sum),
+        p_sq = sipas_add(t.p_sq, excluded.p_sq),
+        cells = sipas_add(t.cells, excluded.cells)',
+    sipas_rollup_query(source, qid, 'day, center_id, kiosk_id, service_area_id, questionnaire_id'))
+$$;
+
+-- SECURITY DEFINER: sipasd's role inserts responses but cannot write the
+-- rollup itself.
+CREATE FUNCTION sipas_rollup_added() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    qid smallint;
+BEGIN
+    FOR qid IN SELECT DISTINCT questionnaire_id FROM added LOOP
+        EXECUTE sipas_rollup_insert('added', qid);
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION sipas_rollup_added() FROM PUBLIC;
+
+CREATE TRIGGER responses_rollup AFTER INSERT ON responses
+    REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION sipas_rollup_added();
+
+-- Responses stored before this migration.
+LOCK TABLE responses IN SHARE MODE;
+DO $$
+DECLARE
+    qid smallint;
+BEGIN
+    FOR qid IN SELECT DISTINCT questionnaire_id FROM responses LOOP
+        EXECUTE sipas_rollup_insert('responses', qid);
+    END LOOP;
+END
+$$;
+
+GRANT SELECT ON response_rollup TO sipas_report;
