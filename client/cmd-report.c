@@ -1,304 +1,1020 @@
-/* sipas report: satisfaction figures by group. PostgreSQL counts valid and
- * satisfied answers per group and criterion; client/report.c turns the
- * counts into the figures; this file chooses, filters and prints. */
+/* sipas report: satisfaction figures by one or two dimensions. PostgreSQL
+ * sums the daily rollup (sql/005_rollup.sql) per group, in parallel; this
+ * file adds the groups up into margins and the total, client/report.c turns
+ * the sums into figures, and this file ranks, compares and prints (HTML in
+ * report-html.c). */
 #include <getopt.h>
+#include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "catalog.h"
+#include "filter.h"
 #include "output.h"
 #include "report.h"
 #include "sipas.h"
 #include "xmalloc.h"
 
 static const char usage[] =
-    "usage: sipas report --by area [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
-    "                    [--center CODE] [--questionnaire CODE] [--min-n N]\n"
-    "                    [--format table|csv|json] [--db CONNINFO]\n"
+    "usage: sipas report --by DIM[,DIM] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
+    "                    [--center CODE] [--area CODE] [--kiosk CODE]\n"
+    "                    [--questionnaire CODE] [--min-n N] [--target PERCENT]\n"
+    "                    [--worst N] [--compare previous|FROM:TO]\n"
+    "                    [--format table|csv|json|html] [--db CONNINFO]\n"
     "\n"
-    "Satisfaction by group: n, the SIPAS index (%), points out of 10 and each\n"
-    "element's index, ranked by index. Dates are inclusive, in Vietnam time.\n"
-    "--center includes every center below it. Without --questionnaire, the one\n"
-    "with the most responses in the selection. Groups with fewer than --min-n\n"
-    "(default 30) responses are marked low-sample.\n";
+    "Satisfaction by group: n, the SIPAS index (%) with its 95 % margin of\n"
+    "error, points out of 10, the mean score, each element's index and each\n"
+    "level's share, ranked by index. DIM is area, center, district, level,\n"
+    "criterion, element, month, quarter, year, procedure or kiosk; two give a\n"
+    "cross table. Dates are inclusive, in Vietnam time. --center includes\n"
+    "every center below it. Without --questionnaire, the one with the most\n"
+    "responses in the selection. Groups with fewer than --min-n (default 30)\n"
+    "responses are marked low-sample. --compare previous compares with the\n"
+    "period of the same length just before (a year, quarter or month with the\n"
+    "one before it).\n";
 
-struct grouping {
-	const char *name;
-	const char *title_vi;	/* column heading */
-	const char *key;	/* SQL expressions over the joined tables */
-	const char *label;
-	const char *join;
+#define CENTER_JOIN "LEFT JOIN centers c# ON c#.id = g.k# " \
+	"LEFT JOIN centers cp# ON cp#.id = c#.parent_id"
+
+static const struct report_dim dims[] = {
+	{ "area", "Lĩnh vực", "x.service_area_id", "sa#.code", "sa#.name_vi",
+	  "LEFT JOIN service_areas sa# ON sa#.id = g.k#", false, DIM_PLAIN },
+	{ "center", "Đơn vị", "x.center_id", "c#.code", "c#.name_vi", CENTER_JOIN,
+	  false, DIM_PLAIN },
+	{ "district", "Huyện", "x.center_id",
+	  "CASE WHEN c#.level = 'commune' THEN cp#.code ELSE c#.code END",
+	  "CASE WHEN c#.level = 'commune' THEN cp#.name_vi ELSE c#.name_vi END",
+	  CENTER_JOIN, false, DIM_PLAIN },
+	{ "level", "Cấp", "x.center_id", "c#.level",
+	  "CASE c#.level WHEN 'province' THEN 'Cấp tỉnh' WHEN 'district' THEN 'Cấp huyện' "
+	  "ELSE 'Cấp xã' END", CENTER_JOIN, false, DIM_PLAIN },
+	{ "kiosk", "Ki-ốt", "x.kiosk_id", "k#.code", "k#.code || ' - ' || kc#.name_vi",
+	  "LEFT JOIN kiosks k# ON k#.id = g.k# LEFT JOIN centers kc# ON kc#.id = k#.center_id",
+	  true, DIM_PLAIN },
+	{ "procedure", "Thủ tục", "x.procedure", "coalesce(g.k#, '-')",
+	  "coalesce(g.k#, 'Không ghi thủ tục')", "", true, DIM_PLAIN },
+	{ "month", "Tháng", "date_trunc('month', x.day)", "to_char(g.k#, 'YYYY-MM')",
+	  "'Tháng ' || to_char(g.k#, 'MM/YYYY')", "", false, DIM_TIME },
+	{ "quarter", "Quý", "date_trunc('quarter', x.day)", "to_char(g.k#, 'YYYY-\"Q\"Q')",
+	  "'Quý ' || to_char(g.k#, 'Q/YYYY')", "", false, DIM_TIME },
+	{ "year", "Năm", "date_trunc('year', x.day)", "to_char(g.k#, 'YYYY')",
+	  "'Năm ' || to_char(g.k#, 'YYYY')", "", false, DIM_TIME },
+	{ "criterion", "Tiêu chí", NULL, NULL, NULL, NULL, false, DIM_SPLIT },
+	{ "element", "Yếu tố", NULL, NULL, NULL, NULL, false, DIM_SPLIT },
 };
 
-static const struct grouping groupings[] = {
-	{ "area", "Lĩnh vực", "sa.code", "sa.name_vi",
-	  "JOIN service_areas sa ON sa.id = r.service_area_id" },
-};
+#define DIM(name) (&dims[dim_index(name)])
 
-/* $1 questionnaire id (or NULL for any), $2 from, $3 to, $4 center code. */
+/* $1 questionnaire id, $2 from, $3 to, $4 center code, $5 area code; $6
+ * kiosk code, which only responses rolled up on the fly can honour. */
 static const char filter_sql[] =
-    " WHERE ($1::smallint IS NULL OR r.questionnaire_id = $1)"
-    " AND ($2::date IS NULL OR r.submitted_at >="
-    "      $2::date::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')"
-    " AND ($3::date IS NULL OR r.submitted_at <"
-    "      ($3::date + 1)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')"
-    " AND ($4::text IS NULL OR r.center_id IN ("
-    "      WITH RECURSIVE scope AS ("
-    "        SELECT id FROM centers WHERE code = $4"
-    "        UNION ALL SELECT c.id FROM centers c JOIN scope s ON c.parent_id = s.id)"
-    "      SELECT id FROM scope))";
+    " WHERE x.questionnaire_id = $1 AND $6::text IS NULL"
+    " AND ($2::date IS NULL OR x.day >= $2::date)"
+    " AND ($3::date IS NULL OR x.day <= $3::date)"
+    " AND ($4::text IS NULL OR x.center_id IN (" FILTER_CENTER_SCOPE("$4") "))"
+    " AND ($5::text IS NULL OR x.service_area_id = "
+    "      (SELECT id FROM service_areas WHERE code = $5))";
 
-struct group {
-	char *key;
-	char *label;
-	struct report_counts counts;
-	struct report_figures fig;
-};
-
-struct report {
-	const struct grouping *by;
-	const struct questionnaire *q;
-	const char *from, *to, *center;
-	long min_n;
-	struct group *groups;
-	size_t ngroups;
-	struct group total;
-};
+static int
+dim_index(const char *name)
+{
+	for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++)
+		if (strcmp(name, dims[i].name) == 0)
+			return (int)i;
+	return -1;
+}
 
 static bool
-valid_date(const char *s)
+same_key(const char *a, const char *b)
 {
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y, m, d, n = 0;
-
-	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 ||
-	    n != 10 || s[4] != '-' || s[7] != '-')
-		return false;
-	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-		return false;
-	return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
 }
 
-static struct group *
-find_group(struct report *r, const char *key, const char *label)
+/* --- the comparison period ------------------------------------------------ */
+
+static time_t
+day_of(const char *s)
+{
+	struct tm tm = { 0 };
+
+	sscanf(s, "%d-%d-%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return timegm(&tm);
+}
+
+static char *
+date_of(time_t t)
+{
+	struct tm tm;
+	char *s;
+
+	gmtime_r(&t, &tm);
+	xasprintf(&s, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	return s;
+}
+
+/* Whole calendar months shift by their count of months (2025 -> 2024,
+ * Q2 -> Q1), other periods by their count of days. */
+static void
+previous_period(const char *from, const char *to, char **pfrom, char **pto)
+{
+	time_t f = day_of(from), t = day_of(to);
+	struct tm a, b, next;
+
+	gmtime_r(&f, &a);
+	gmtime_r(&t, &b);
+	time_t after = t + 86400;
+	gmtime_r(&after, &next);
+	if (a.tm_mday == 1 && next.tm_mday == 1) {
+		int months = (b.tm_year - a.tm_year) * 12 + b.tm_mon - a.tm_mon + 1;
+		a.tm_mon -= months;
+		*pfrom = date_of(timegm(&a));
+		*pto = date_of(f - 86400);
+	} else {
+		long days = (long)((t - f) / 86400) + 1;
+		*pfrom = date_of(f - days * 86400);
+		*pto = date_of(f - 86400);
+	}
+}
+
+/* --- the query ------------------------------------------------------------ */
+
+struct query {
+	const struct report_dim *sql[2];	/* the dimensions PostgreSQL groups by */
+	size_t nsql;
+	const char *params[6];
+	bool raw;		/* responses rolled up on the fly, not the rollup */
+	char *source;
+};
+
+/* Writes tmpl with '#' replaced by the slot. */
+static void
+put_slot(FILE *f, const char *tmpl, size_t slot)
+{
+	for (; *tmpl != '\0'; tmpl++)
+		if (*tmpl == '#')
+			fprintf(f, "%zu", slot);
+		else
+			fputc(*tmpl, f);
+}
+
+/* SELECT key0, label0, [key1, label1,] g.* FROM (the rollup rows grouped
+ * and summed, k0 [k1] first) g JOIN what the labels need. Grouping on ids
+ * and dates, labelling only the groups, keeps the hashing cheap. */
+static char *
+build_sql(const struct questionnaire *q, const struct query *qu)
+{
+	size_t S = 1 + q->nelements, K = q->ncriteria * report_nlevels(q);
+	char *sql;
+	size_t len;
+	FILE *f = open_memstream(&sql, &len);
+
+	fputs("SELECT ", f);
+	for (size_t d = 0; d < qu->nsql; d++) {
+		put_slot(f, qu->sql[d]->key, d);
+		fputs(", ", f);
+		put_slot(f, qu->sql[d]->label, d);
+		fputs(", ", f);
+	}
+	fputs("g.* FROM (SELECT ", f);
+	for (size_t d = 0; d < qu->nsql; d++)
+		fprintf(f, "%s AS k%zu, ", qu->sql[d]->group, d);
+	fputs("sum(x.n)", f);
+	for (const char *const *col = (const char *const[]){ "rated", "p_sum", "p_sq", NULL };
+	    *col != NULL; col++)
+		for (size_t s = 1; s <= S; s++)
+			fprintf(f, ", sum(x.%s[%zu])", *col, s);
+	for (size_t k = 1; k <= K; k++)
+		fprintf(f, ", sum(x.cells[%zu])", k);
+	fprintf(f, " FROM %s x", qu->source);
+	/* The raw source has applied FILTER_RESPONSES already. */
+	fputs(qu->raw ? " WHERE x.questionnaire_id = $1" : filter_sql, f);
+	if (qu->nsql > 0)
+		fputs(qu->nsql == 1 ? " GROUP BY 1" : " GROUP BY 1, 2", f);
+	fputs(") g", f);
+	for (size_t d = 0; d < qu->nsql; d++) {
+		fputc(' ', f);
+		put_slot(f, qu->sql[d]->join, d);
+	}
+	fclose(f);
+	return sql;
+}
+
+static long
+getlong(PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? 0 : atol(PQgetvalue(res, row, col));
+}
+
+static double
+getdouble(PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? 0 : strtod(PQgetvalue(res, row, col), NULL);
+}
+
+/* Runs the query; each row is a group with its keys in the SQL dimensions'
+ * slots (slot[d] for qu->sql[d]). */
+static struct report_group *
+fetch(PGconn *conn, const struct questionnaire *q, const struct query *qu,
+    const size_t *slot, size_t *ngroups)
+{
+	size_t S = 1 + q->nelements, K = q->ncriteria * report_nlevels(q);
+	char *sql = build_sql(q, qu);
+	PGresult *res = cli_exec(conn, "summing the rollup", sql, 6, qu->params);
+	struct report_group *g = xcalloc((size_t)PQntuples(res) + 1, sizeof *g);
+	size_t n = 0;
+
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct report_group *x = &g[n];
+		int col = 0;
+		for (size_t d = 0; d < qu->nsql; d++, col += 2) {
+			x->key[slot[d]] = xstrdup(PQgetvalue(res, i, col));
+			x->label[slot[d]] = xstrdup(PQgetvalue(res, i, col + 1));
+		}
+		col += (int)qu->nsql;	/* g.k0, g.k1 */
+		report_counts_init(&x->counts, q);
+		x->counts.n = getlong(res, i, col++);
+		for (size_t s = 0; s < S; s++)
+			x->counts.rated[s] = getlong(res, i, col++);
+		for (size_t s = 0; s < S; s++)
+			x->counts.p_sum[s] = getdouble(res, i, col++);
+		for (size_t s = 0; s < S; s++)
+			x->counts.p_sq[s] = getdouble(res, i, col++);
+		for (size_t k = 0; k < K; k++)
+			x->counts.cells[k] = getlong(res, i, col++);
+		n++;
+	}
+	PQclear(res);
+	free(sql);
+	*ngroups = n;
+	return g;
+}
+
+static int
+by_keys(const void *a, const void *b)
+{
+	const struct report_group *x = a, *y = b;
+
+	for (int d = 0; d < 2; d++) {
+		if (x->key[d] == NULL || y->key[d] == NULL) {
+			if (x->key[d] != y->key[d])
+				return x->key[d] == NULL ? -1 : 1;
+			continue;
+		}
+		int c = strcmp(x->key[d], y->key[d]);
+		if (c != 0)
+			return c;
+	}
+	return 0;
+}
+
+static void group_free(struct report_group *g);
+
+/* Adds up the groups with the same keys: several centers make a district. */
+static void
+merge_same_keys(const struct questionnaire *q, struct report_group *g, size_t *np)
+{
+	size_t n = *np, m = 0;
+
+	qsort(g, n, sizeof *g, by_keys);
+	for (size_t i = 0; i < n; i++) {
+		if (m > 0 && by_keys(&g[m - 1], &g[i]) == 0) {
+			report_counts_add(&g[m - 1].counts, &g[i].counts, q);
+			group_free(&g[i]);
+		} else {
+			g[m++] = g[i];
+		}
+	}
+	*np = m;
+}
+
+/* The groups PostgreSQL returned have a key in every SQL dimension; the
+ * margins (a key dropped) and the total (all dropped) are their sums. */
+static struct report_group *
+add_margins(const struct questionnaire *q, size_t nsql, struct report_group *g,
+    size_t *np)
+{
+	static const bool drops[3][2] = { { true, true }, { true, false }, { false, true } };
+	size_t n = *np, m = n;
+
+	if (nsql == 0)
+		return g;	/* the one row is the total */
+	g = xreallocarray(g, 3 * n + 1, sizeof *g);
+	for (size_t k = 0; k < (nsql == 2 ? 3 : 1); k++) {
+		for (size_t i = 0; i < n; i++) {
+			const char *key[2];
+			struct report_group *t = NULL;
+			for (int d = 0; d < 2; d++)
+				key[d] = drops[k][d] ? NULL : g[i].key[d];
+			for (size_t j = n; j < m && t == NULL; j++)
+				if (same_key(g[j].key[0], key[0]) && same_key(g[j].key[1], key[1]))
+					t = &g[j];
+			if (t == NULL) {
+				t = &g[m++];
+				memset(t, 0, sizeof *t);
+				for (int d = 0; d < 2; d++)
+					if (key[d] != NULL) {
+						t->key[d] = xstrdup(key[d]);
+						t->label[d] = xstrdup(g[i].label[d]);
+					}
+				report_counts_init(&t->counts, q);
+			}
+			report_counts_add(&t->counts, &g[i].counts, q);
+		}
+		if (m == n) {	/* nothing selected: still a total, of zero */
+			memset(&g[m], 0, sizeof g[m]);
+			report_counts_init(&g[m++].counts, q);
+		}
+	}
+	*np = m;
+	return g;
+}
+
+static void
+group_free(struct report_group *g)
+{
+	for (int d = 0; d < 2; d++) {
+		free(g->key[d]);
+		free(g->label[d]);
+	}
+	report_counts_free(&g->counts);
+	report_figures_free(&g->fig);
+	free(g->worst);
+}
+
+static void
+groups_free(struct report_group *g, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		group_free(&g[i]);
+	free(g);
+}
+
+/* A criterion or element dimension: every group also appears once per
+ * criterion (element) in that slot, with that part of its counts. */
+static struct report_group *
+split(const struct questionnaire *q, const struct report_dim *dim, size_t slot,
+    struct report_group *in, size_t nin, size_t *nout)
+{
+	bool crit = strcmp(dim->name, "criterion") == 0;
+	size_t parts = crit ? q->ncriteria : q->nelements, n = 0;
+	struct report_group *out = xcalloc(nin * (1 + parts), sizeof *out);
+
+	for (size_t i = 0; i < nin; i++) {
+		for (size_t p = 0; p < parts; p++) {
+			struct report_group *x = &out[n++];
+			for (int d = 0; d < 2; d++) {
+				x->key[d] = in[i].key[d] ? xstrdup(in[i].key[d]) : NULL;
+				x->label[d] = in[i].label[d] ? xstrdup(in[i].label[d]) : NULL;
+			}
+			x->key[slot] = xstrdup(crit ? q->criteria[p].code : q->elements[p].code);
+			x->label[slot] = xstrdup(crit ? q->criteria[p].text_vi :
+			    q->elements[p].name_vi);
+			if (crit)
+				report_counts_criterion(&x->counts, &in[i].counts, q, p);
+			else
+				report_counts_element(&x->counts, &in[i].counts, q, p);
+		}
+		out[n++] = in[i];	/* keeps its NULL in the slot: the margin */
+	}
+	free(in);
+	*nout = n;
+	return out;
+}
+
+/* The groups of r for the period from..to, with figures and ranks. */
+static struct report_group *
+compute(PGconn *conn, const struct report *r, const char *from, const char *to,
+    size_t *ngroups);
+
+static char *
+raw_source(PGconn *conn, const struct questionnaire *q)
+{
+	char qid[16], *src;
+	const char *p[2] = { qid, FILTER_RESPONSES };
+	PGresult *res;
+
+	snprintf(qid, sizeof qid, "%d", q->id);
+	res = cli_exec(conn, "preparing the query",
+	    "SELECT sipas_rollup_query('responses', $1::smallint, 'day, center_id, "
+	    "kiosk_id, service_area_id, questionnaire_id, procedure', $2)", 2, p);
+	xasprintf(&src, "(%s)", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return src;
+}
+
+/* Competition ranking ("1, 2, 2, 4") by index among groups with the same
+ * margins and the same key in the second slot. */
+static void
+rank(struct report_group *g, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		g[i].rank = 0;
+		if (!g[i].fig.has_index || (g[i].key[0] == NULL && g[i].key[1] == NULL))
+			continue;
+		g[i].rank = 1;
+		for (size_t j = 0; j < n; j++) {
+			bool peer = g[i].key[0] == NULL ?
+			    g[j].key[0] == NULL && g[j].key[1] != NULL :
+			    g[j].key[0] != NULL && same_key(g[j].key[1], g[i].key[1]);
+			if (peer && g[j].fig.has_index && g[j].fig.index > g[i].fig.index)
+				g[i].rank++;
+		}
+	}
+}
+
+static struct report_group *
+compute(PGconn *conn, const struct report *r, const char *from, const char *to,
+    size_t *ngroups)
+{
+	struct query qu;
+	size_t slot[2], n;
+	char qid[16];
+	struct report_group *g;
+
+	memset(&qu, 0, sizeof qu);
+	for (size_t d = 0; d < r->nby; d++)
+		if (r->by[d]->kind != DIM_SPLIT) {
+			slot[qu.nsql] = d;
+			qu.sql[qu.nsql++] = r->by[d];
+		}
+	snprintf(qid, sizeof qid, "%d", r->q->id);
+	qu.params[0] = qid;
+	qu.params[1] = from;
+	qu.params[2] = to;
+	qu.params[3] = r->f.center;
+	qu.params[4] = r->f.area;
+	qu.params[5] = r->f.kiosk;
+	/* The rollup has no kiosk or procedure: those roll up the responses
+	 * on the fly, which reads every response of the questionnaire. */
+	qu.raw = r->f.kiosk != NULL;
+	for (size_t d = 0; d < r->nby; d++)
+		qu.raw |= r->by[d]->raw;
+	qu.source = qu.raw ? raw_source(conn, r->q) : xstrdup("response_rollup");
+	g = fetch(conn, r->q, &qu, slot, &n);
+	free(qu.source);
+	merge_same_keys(r->q, g, &n);
+	g = add_margins(r->q, qu.nsql, g, &n);
+	for (size_t d = 0; d < r->nby; d++)
+		if (r->by[d]->kind == DIM_SPLIT)
+			g = split(r->q, r->by[d], d, g, n, &n);
+	for (size_t i = 0; i < n; i++)
+		report_compute(r->q, &g[i].counts, r->min_n, &g[i].fig);
+	rank(g, n);
+	*ngroups = n;
+	return g;
+}
+
+/* --- order, comparison, weakest criteria ---------------------------------- */
+
+/* The position of a key along a dimension: time in order, criteria and
+ * elements in questionnaire order, the rest by rank of their margin. */
+static long
+position(const struct report *r, size_t d, const char *key)
+{
+	if (key == NULL)
+		return 1L << 30;	/* the margin comes last */
+	if (r->by[d]->kind == DIM_SPLIT) {
+		if (strcmp(r->by[d]->name, "criterion") == 0)
+			return questionnaire_criterion(r->q, key);
+		for (size_t e = 0; e < r->q->nelements; e++)
+			if (strcmp(r->q->elements[e].code, key) == 0)
+				return (long)e;
+		return 0;
+	}
+	if (r->by[d]->kind == DIM_TIME)
+		return 0;	/* ties broken by key below, which sorts by time */
+	for (size_t i = 0; i < r->ngroups; i++) {
+		const struct report_group *m = &r->groups[i];
+		if (m->key[1 - d] == NULL && (r->nby == 1 || m->key[d] != NULL) &&
+		    same_key(m->key[d], key))
+			return m->rank > 0 ? m->rank : 1L << 29;
+	}
+	return 1L << 29;
+}
+
+static int
+by_position(const void *a, const void *b)
+{
+	const struct report_group *x = a, *y = b;
+
+	for (size_t d = 0; d < 2; d++) {
+		if (x->order[d] != y->order[d])
+			return x->order[d] < y->order[d] ? -1 : 1;
+		if (x->key[d] != NULL && y->key[d] != NULL) {
+			int c = strcmp(x->key[d], y->key[d]);
+			if (c != 0)
+				return c;
+		}
+	}
+	return 0;
+}
+
+/* Margins of the first dimension after the cells, then those of the
+ * second, then the total. */
+static int
+margin_class(const struct report_group *g)
+{
+	return (g->key[0] == NULL) * 2 + (g->key[1] == NULL && g->key[0] == NULL);
+}
+
+static int
+in_print_order(const void *a, const void *b)
+{
+	int ca = margin_class(a), cb = margin_class(b);
+
+	return ca != cb ? ca - cb : by_position(a, b);
+}
+
+static void
+sort_groups(struct report *r)
 {
 	for (size_t i = 0; i < r->ngroups; i++)
-		if (strcmp(r->groups[i].key, key) == 0)
-			return &r->groups[i];
-	r->groups = xreallocarray(r->groups, r->ngroups + 1, sizeof *r->groups);
-	memset(&r->groups[r->ngroups], 0, sizeof r->groups[0]);
-	r->groups[r->ngroups].key = xstrdup(key);
-	r->groups[r->ngroups].label = xstrdup(label);
-	return &r->groups[r->ngroups++];
+		for (size_t d = 0; d < r->nby; d++)
+			r->groups[i].order[d] = position(r, d, r->groups[i].key[d]);
+	qsort(r->groups, r->ngroups, sizeof *r->groups, in_print_order);
 }
 
 static void
-choose_questionnaire(PGconn *conn, const struct catalog *cat, struct report *r,
-    const char *code, const char *const *params)
+attach_previous(struct report *r, const struct report_group *prev, size_t nprev)
 {
-	char *sql;
-	PGresult *res;
-
-	if (code != NULL) {
-		r->q = catalog_questionnaire(cat, code);
-		if (r->q == NULL)
-			cli_die("unknown questionnaire '%s'", code);
-		return;
+	for (size_t i = 0; i < r->ngroups; i++) {
+		struct report_group *g = &r->groups[i];
+		for (size_t j = 0; j < nprev; j++) {
+			if (!same_key(g->key[0], prev[j].key[0]) ||
+			    !same_key(g->key[1], prev[j].key[1]) || !prev[j].fig.has_index)
+				continue;
+			g->has_prev = true;
+			g->prev_index = prev[j].fig.index;
+			g->prev_rank = prev[j].rank;
+		}
 	}
-	xasprintf(&sql, "SELECT r.questionnaire_id FROM responses r %s "
-	    "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1", filter_sql);
-	res = cli_exec(conn, "choosing the questionnaire", sql, 4, params);
-	r->q = PQntuples(res) > 0 ?
-	    catalog_questionnaire_by_id(cat, atoi(PQgetvalue(res, 0, 0))) :
-	    catalog_default_questionnaire(cat);
-	if (r->q == NULL)
-		cli_die("no questionnaire in the database; run 'sipas db init'");
-	PQclear(res);
-	free(sql);
 }
 
-static void
-count(PGconn *conn, struct report *r, const char *const *params)
-{
-	char *sql, sat[16];
-	const char *p[5] = { params[0], params[1], params[2], params[3], sat };
-	PGresult *res;
+static const struct report_figures *weakest_of;
 
-	xasprintf(&sql, "SELECT %s, %s, count(*) FROM responses r %s %s "
-	    "GROUP BY 1, 2", r->by->key, r->by->label, r->by->join, filter_sql);
-	res = cli_exec(conn, "counting responses", sql, 4, params);
-	for (int i = 0; i < PQntuples(res); i++) {
-		struct group *g = find_group(r, PQgetvalue(res, i, 0),
-		    PQgetvalue(res, i, 1));
-		g->counts.n = atol(PQgetvalue(res, i, 2));
-		r->total.counts.n += g->counts.n;
-	}
-	PQclear(res);
-	free(sql);
-
-	snprintf(sat, sizeof sat, "%d", r->q->satisfied_min);
-	xasprintf(&sql, "SELECT %s, %s, a.pos, count(a.v), "
-	    "count(*) FILTER (WHERE a.v >= $5::smallint) "
-	    "FROM responses r %s "
-	    "CROSS JOIN LATERAL unnest(r.answers) WITH ORDINALITY AS a(v, pos) %s "
-	    "GROUP BY 1, 2, 3", r->by->key, r->by->label, r->by->join, filter_sql);
-	res = cli_exec(conn, "counting answers", sql, 5, p);
-	for (int i = 0; i < PQntuples(res); i++) {
-		struct group *g = find_group(r, PQgetvalue(res, i, 0),
-		    PQgetvalue(res, i, 1));
-		long pos = atol(PQgetvalue(res, i, 2)) - 1;
-		if (pos < 0 || (size_t)pos >= r->q->ncriteria)
-			continue;	/* cannot happen for a well-formed answers array */
-		g->counts.valid[pos] = atol(PQgetvalue(res, i, 3));
-		g->counts.satisfied[pos] = atol(PQgetvalue(res, i, 4));
-		r->total.counts.valid[pos] += g->counts.valid[pos];
-		r->total.counts.satisfied[pos] += g->counts.satisfied[pos];
-	}
-	PQclear(res);
-	free(sql);
-}
-
-/* By index, best first; groups without an index last; then by key. */
 static int
-by_rank(const void *a, const void *b)
+by_rate(const void *a, const void *b)
 {
-	const struct group *x = a, *y = b;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	double rx = weakest_of->rate[x], ry = weakest_of->rate[y];
 
-	if (x->fig.has_index != y->fig.has_index)
-		return x->fig.has_index ? -1 : 1;
-	if (x->fig.has_index && x->fig.index != y->fig.index)
-		return x->fig.index > y->fig.index ? -1 : 1;
-	return strcmp(x->key, y->key);
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+static void
+find_worst(const struct report *r, struct report_group *g)
+{
+	size_t n = 0;
+
+	g->worst = xcalloc(r->q->ncriteria, sizeof *g->worst);
+	for (size_t c = 0; c < r->q->ncriteria; c++)
+		if (g->fig.has_rate[c])
+			g->worst[n++] = c;
+	weakest_of = &g->fig;
+	qsort(g->worst, n, sizeof *g->worst, by_rate);
+	g->nworst = n < (size_t)r->worst ? n : (size_t)r->worst;
+}
+
+const struct report_group *
+report_total(const struct report *r)
+{
+	return &r->groups[r->ngroups - 1];
+}
+
+void
+report_fmt_pct(char *buf, size_t len, bool has, double percent)
+{
+	if (has)
+		snprintf(buf, len, "%.2f", report_round2(percent));
+	else
+		snprintf(buf, len, "-");
+}
+
+/* --- output --------------------------------------------------------------- */
+
+static json_t *
+json_pct(bool has, double percent)
+{
+	return has ? json_real(report_round2(percent)) : json_null();
 }
 
 static json_t *
-json_percent(bool has, double fraction)
-{
-	return has ? json_real(report_round2(100.0 * fraction)) : json_null();
-}
-
-static json_t *
-group_json(const struct report *r, const struct group *g)
-{
-	json_t *elements = json_object();
-
-	for (size_t e = 0; e < r->q->nelements; e++)
-		json_object_set_new(elements, r->q->elements[e].code,
-		    json_percent(g->fig.has_element[e], g->fig.element[e]));
-	return json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:b}",
-	    "key", g->key, "label", g->label, "n", (json_int_t)g->fig.n,
-	    "index", g->fig.has_index ? json_real(g->fig.index) : json_null(),
-	    "points", g->fig.has_index ? json_real(g->fig.points) : json_null(),
-	    "elements", elements, "low_sample", g->fig.low_sample);
-}
-
-static json_t *
-optional_string(const char *s)
+json_str(const char *s)
 {
 	return s ? json_string(s) : json_null();
+}
+
+static bool
+below_target(const struct report *r, const struct report_group *g)
+{
+	return r->has_target && g->fig.has_index && g->fig.index < r->target;
+}
+
+static json_t *
+group_json(const struct report *r, const struct report_group *g)
+{
+	const struct questionnaire *q = r->q;
+	const struct report_figures *f = &g->fig;
+	json_t *o = json_object(), *el = json_object(), *cr = json_object(),
+	    *lv = json_object();
+
+	for (size_t d = 0; d < r->nby; d++) {
+		char name[64];
+		json_object_set_new(o, r->by[d]->name, json_str(g->key[d]));
+		snprintf(name, sizeof name, "%s_label", r->by[d]->name);
+		json_object_set_new(o, name, json_str(g->key[d] ? g->label[d] : "Tổng cộng"));
+	}
+	json_object_set_new(o, "n", json_integer(f->n));
+	json_object_set_new(o, "rank", g->rank ? json_integer(g->rank) : json_null());
+	json_object_set_new(o, "index", f->has_index ? json_real(f->index) : json_null());
+	json_object_set_new(o, "points", f->has_index ? json_real(f->points) : json_null());
+	json_object_set_new(o, "margin", f->has_margin ? json_real(f->margin) : json_null());
+	json_object_set_new(o, "mean", f->has_mean ?
+	    json_real(report_round2(f->mean)) : json_null());
+	for (size_t e = 0; e < q->nelements; e++)
+		json_object_set_new(el, q->elements[e].code,
+		    json_pct(f->has_element[e], 100.0 * f->element[e]));
+	json_object_set_new(o, "elements", el);
+	for (size_t c = 0; c < q->ncriteria; c++)
+		json_object_set_new(cr, q->criteria[c].code,
+		    json_pct(f->has_rate[c], 100.0 * f->rate[c]));
+	json_object_set_new(o, "criteria", cr);
+	for (size_t l = 0; l < report_nlevels(q); l++) {
+		char v[16];
+		snprintf(v, sizeof v, "%d", q->scale_min + (int)l);
+		json_object_set_new(lv, v, json_pct(f->has_mean, 100.0 * f->level_share[l]));
+	}
+	json_object_set_new(o, "levels", lv);
+	json_object_set_new(o, "low_sample", json_boolean(f->low_sample));
+	if (r->has_target)
+		json_object_set_new(o, "below_target", json_boolean(below_target(r, g)));
+	if (r->cmp_from != NULL) {
+		json_object_set_new(o, "previous_index",
+		    g->has_prev ? json_real(g->prev_index) : json_null());
+		json_object_set_new(o, "change", g->has_prev && f->has_index ?
+		    json_real(report_round2(f->index - g->prev_index)) : json_null());
+		json_object_set_new(o, "previous_rank",
+		    g->has_prev && g->prev_rank ? json_integer(g->prev_rank) : json_null());
+		json_object_set_new(o, "rank_change", g->has_prev && g->prev_rank && g->rank ?
+		    json_integer(g->prev_rank - g->rank) : json_null());
+	}
+	if (r->worst > 0) {
+		json_t *w = json_array();
+		for (size_t i = 0; i < g->nworst; i++) {
+			size_t c = g->worst[i];
+			json_array_append_new(w, json_pack("{s:s, s:s, s:f}",
+			    "code", q->criteria[c].code, "text", q->criteria[c].text_vi,
+			    "rate", report_round2(100.0 * f->rate[c])));
+		}
+		json_object_set_new(o, "worst", w);
+	}
+	return o;
 }
 
 static void
 print_json(const struct report *r)
 {
-	json_t *groups = json_array(), *doc;
+	json_t *groups = json_array(), *by = json_array(), *doc;
 
-	for (size_t i = 0; i < r->ngroups; i++)
+	for (size_t d = 0; d < r->nby; d++)
+		json_array_append_new(by, json_string(r->by[d]->name));
+	for (size_t i = 0; i + 1 < r->ngroups; i++)
 		json_array_append_new(groups, group_json(r, &r->groups[i]));
-	doc = json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o, s:o}",
-	    "questionnaire", r->q->code, "by", r->by->name,
-	    "from", optional_string(r->from), "to", optional_string(r->to),
-	    "center", optional_string(r->center), "min_n", (json_int_t)r->min_n,
-	    "groups", groups, "total", group_json(r, &r->total));
+	doc = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o}",
+	    "questionnaire", r->q->code, "by", by,
+	    "from", json_str(r->f.from), "to", json_str(r->f.to),
+	    "center", json_str(r->f.center), "area", json_str(r->f.area),
+	    "kiosk", json_str(r->f.kiosk), "min_n", (json_int_t)r->min_n,
+	    "target", r->has_target ? json_real(r->target) : json_null(),
+	    "compare", r->cmp_from ? json_pack("{s:s, s:s}", "from", r->cmp_from,
+	        "to", r->cmp_to) : json_null(),
+	    "groups", groups, "total", group_json(r, report_total(r)));
 	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
 	putchar('\n');
 	json_decref(doc);
 }
 
+/* The columns of the long table (table and CSV): one row per group. */
+struct row_builder {
+	const char **cells;
+	char (*buf)[48];
+	size_t n;
+};
+
 static void
-fmt_percent(char *buf, size_t len, bool has, double fraction)
+put(struct row_builder *b, const char *s)
 {
-	if (has)
-		snprintf(buf, len, "%.2f", report_round2(100.0 * fraction));
-	else
-		snprintf(buf, len, "-");
+	b->cells[b->n++] = s;
 }
 
 static void
-add_row(struct table *t, const struct report *r, const struct group *g,
-    const char *rank, bool csv)
-{
-	size_t ncols = 7 + r->q->nelements, c = 0;
-	const char **row = xcalloc(ncols, sizeof *row);
-	char (*cells)[32] = xcalloc(ncols, sizeof *cells);
+putf(struct row_builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-	row[c++] = rank;
-	row[c++] = g->key;
-	row[c++] = g->label;
-	snprintf(cells[c], sizeof cells[c], "%ld", g->fig.n);
-	row[c] = cells[c], c++;
-	fmt_percent(cells[c], sizeof cells[c], g->fig.has_index, g->fig.index / 100.0);
-	row[c] = cells[c], c++;
-	if (g->fig.has_index)
-		snprintf(cells[c], sizeof cells[c], "%.2f", g->fig.points);
-	else
-		snprintf(cells[c], sizeof cells[c], "-");
-	row[c] = cells[c], c++;
-	for (size_t e = 0; e < r->q->nelements; e++, c++) {
-		fmt_percent(cells[c], sizeof cells[c], g->fig.has_element[e],
-		    g->fig.element[e]);
-		row[c] = cells[c];
+static void
+putf(struct row_builder *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b->buf[b->n], sizeof b->buf[0], fmt, ap);
+	va_end(ap);
+	b->cells[b->n] = b->buf[b->n];
+	b->n++;
+}
+
+static void
+put_pct(struct row_builder *b, bool has, double percent)
+{
+	report_fmt_pct(b->buf[b->n], sizeof b->buf[0], has, percent);
+	b->cells[b->n] = b->buf[b->n];
+	b->n++;
+}
+
+/* Builds the header (g == NULL) or a group's row. */
+static size_t
+long_row(const struct report *r, const struct report_group *g, bool csv,
+    struct row_builder *b)
+{
+	const struct questionnaire *q = r->q;
+	const struct report_figures *f = g ? &g->fig : NULL;
+
+	b->n = 0;
+	if (g == NULL) {
+		put(b, csv ? "rank" : ">#");
+		for (size_t d = 0; d < r->nby; d++) {
+			if (csv) {
+				putf(b, "%s", r->by[d]->name);
+				putf(b, "%s_label", r->by[d]->name);
+			} else {
+				put(b, "Mã");
+				put(b, r->by[d]->title_vi);
+			}
+		}
+		put(b, csv ? "n" : ">n");
+		put(b, csv ? "index" : ">Chỉ số %");
+		put(b, csv ? "margin" : ">±");
+		put(b, csv ? "points" : ">Điểm");
+		put(b, csv ? "mean" : ">TB");
+		for (size_t e = 0; e < q->nelements; e++)
+			putf(b, "%s%s", csv ? "" : ">", q->elements[e].code);
+		for (size_t l = 0; l < report_nlevels(q); l++)
+			putf(b, csv ? "level_%d" : ">M%d%%", q->scale_min + (int)l);
+		if (r->cmp_from != NULL) {
+			put(b, csv ? "previous_index" : ">Kỳ trước");
+			put(b, csv ? "change" : ">±điểm");
+			put(b, csv ? "rank_change" : ">±hạng");
+		}
+		if (r->has_target)
+			put(b, csv ? "below_target" : "Mục tiêu");
+		put(b, csv ? "low_sample" : "");
+		if (csv)
+			for (long i = 1; i <= r->worst; i++) {
+				putf(b, "worst_%ld", i);
+				putf(b, "worst_%ld_rate", i);
+			}
+		return b->n;
 	}
-	if (csv)
-		row[c] = g->fig.low_sample ? "true" : "false";
+	if (g->rank)
+		putf(b, "%ld", g->rank);
 	else
-		row[c] = g->fig.low_sample ? "*" : "";
-	table_add(t, row);
-	free(cells);
-	free(row);
+		put(b, "");
+	for (size_t d = 0; d < r->nby; d++) {
+		put(b, g->key[d] ? g->key[d] : "");
+		put(b, g->key[d] ? g->label[d] : "Tổng cộng");
+	}
+	putf(b, "%ld", f->n);
+	put_pct(b, f->has_index, f->index);
+	put_pct(b, f->has_margin, f->margin);
+	put_pct(b, f->has_index, f->points);
+	put_pct(b, f->has_mean, f->mean);
+	for (size_t e = 0; e < q->nelements; e++)
+		put_pct(b, f->has_element[e], 100.0 * f->element[e]);
+	for (size_t l = 0; l < report_nlevels(q); l++)
+		put_pct(b, f->has_mean, 100.0 * f->level_share[l]);
+	if (r->cmp_from != NULL) {
+		put_pct(b, g->has_prev, g->prev_index);
+		if (g->has_prev && f->has_index)
+			putf(b, "%+.2f", report_round2(f->index - g->prev_index));
+		else
+			put(b, "-");
+		if (g->has_prev && g->prev_rank && g->rank)
+			putf(b, "%+ld", g->prev_rank - g->rank);
+		else
+			put(b, "-");
+	}
+	if (r->has_target)
+		put(b, csv ? (below_target(r, g) ? "true" : "false") :
+		    (below_target(r, g) ? "dưới" : ""));
+	put(b, csv ? (f->low_sample ? "true" : "false") : (f->low_sample ? "*" : ""));
+	if (csv)
+		for (size_t i = 0; i < (size_t)r->worst; i++) {
+			if (i < g->nworst) {
+				put(b, q->criteria[g->worst[i]].code);
+				put_pct(b, true, 100.0 * f->rate[g->worst[i]]);
+			} else {
+				put(b, "");
+				put(b, "");
+			}
+		}
+	return b->n;
 }
 
 static void
-print_table(const struct report *r, enum output_format fmt)
+print_long(const struct report *r, enum output_format fmt)
 {
-	size_t ncols = 7 + r->q->nelements, c = 0;
-	const char **names = xcalloc(ncols, sizeof *names);
-	char (*heads)[40] = xcalloc(r->q->nelements, sizeof *heads);
-	char rank[24];
+	size_t max = 16 + 2 * r->nby + r->q->nelements + report_nlevels(r->q) +
+	    2 * (size_t)r->worst;
+	struct row_builder b = { xcalloc(max, sizeof *b.cells), xcalloc(max, sizeof *b.buf), 0 };
+	bool csv = fmt == OUTPUT_CSV;
 	struct table *t;
 
-	names[c++] = ">#";
-	names[c++] = "Mã";
-	names[c++] = r->by->title_vi;
-	names[c++] = ">n";
-	names[c++] = ">Chỉ số %";
-	names[c++] = ">Điểm";
-	for (size_t e = 0; e < r->q->nelements; e++) {
-		snprintf(heads[e], sizeof heads[e], ">%s", r->q->elements[e].code);
-		names[c++] = heads[e];
-	}
-	names[c++] = fmt == OUTPUT_CSV ? "low_sample" : "";
-	t = table_new(ncols, names);
+	t = table_new(long_row(r, NULL, csv, &b), b.cells);
 	for (size_t i = 0; i < r->ngroups; i++) {
-		snprintf(rank, sizeof rank, "%zu", i + 1);
-		add_row(t, r, &r->groups[i], rank, fmt == OUTPUT_CSV);
+		long_row(r, &r->groups[i], csv, &b);
+		table_add(t, b.cells);
 	}
-	add_row(t, r, &r->total, "", fmt == OUTPUT_CSV);
-	if (fmt == OUTPUT_TABLE)
-		printf("Chỉ số hài lòng (SIPAS) theo %s, phiếu %s, %s đến %s%s%s\n\n",
-		    r->by->title_vi, r->q->code, r->from ? r->from : "đầu",
-		    r->to ? r->to : "nay", r->center ? ", đơn vị " : "",
-		    r->center ? r->center : "");
 	table_print(t, fmt, stdout);
-	if (fmt == OUTPUT_TABLE)
-		printf("\n* mẫu nhỏ: dưới %ld phiếu. Chỉ số tính trên các câu trả lời "
-		    "hợp lệ; %s = tổng.\n", r->min_n, r->total.key);
 	table_free(t);
-	free(heads);
+	free(b.cells);
+	free(b.buf);
+}
+
+/* Two dimensions on a terminal: the index, rows by the first, columns by
+ * the second, margins at the right and at the bottom. */
+static void
+print_cross(const struct report *r)
+{
+	size_t ncol = 0, nrow = 0;
+	const struct report_group **cols = xcalloc(r->ngroups, sizeof *cols);
+	const struct report_group **rows = xcalloc(r->ngroups, sizeof *rows);
+
+	for (size_t i = 0; i < r->ngroups; i++) {
+		const struct report_group *g = &r->groups[i];
+		if (g->key[0] == NULL)
+			cols[ncol++] = g;	/* second dimension's margins, then the total */
+		else if (g->key[1] == NULL)
+			rows[nrow++] = g;
+	}
+	const char **names = xcalloc(ncol + 2, sizeof *names);
+	char (*heads)[80] = xcalloc(ncol, sizeof *heads);
+	char (*cells)[24] = xcalloc(ncol + 2, sizeof *cells);
+	const char **row = xcalloc(ncol + 2, sizeof *row);
+	names[0] = "Mã";
+	names[1] = r->by[0]->title_vi;
+	for (size_t c = 0; c < ncol; c++) {
+		snprintf(heads[c], sizeof heads[c], ">%s", cols[c]->key[1] ?
+		    cols[c]->key[1] : "Tổng");
+		names[2 + c] = heads[c];
+	}
+	struct table *t = table_new(ncol + 2, names);
+	for (size_t i = 0; i <= nrow; i++) {
+		const char *k0 = i < nrow ? rows[i]->key[0] : NULL;
+		row[0] = k0 ? k0 : "";
+		row[1] = k0 ? rows[i]->label[0] : "Tổng cộng";
+		for (size_t c = 0; c < ncol; c++) {
+			const struct report_group *g = NULL;
+			for (size_t j = 0; j < r->ngroups; j++)
+				if (same_key(r->groups[j].key[0], k0) &&
+				    same_key(r->groups[j].key[1], cols[c]->key[1]))
+					g = &r->groups[j];
+			if (g == NULL || !g->fig.has_index)
+				snprintf(cells[c], sizeof cells[c], "-");
+			else
+				snprintf(cells[c], sizeof cells[c], "%.2f%s", g->fig.index,
+				    g->fig.low_sample ? "*" : (below_target(r, g) ? "!" : ""));
+			row[2 + c] = cells[c];
+		}
+		table_add(t, row);
+	}
+	table_print(t, OUTPUT_TABLE, stdout);
+	table_free(t);
 	free(names);
+	free(heads);
+	free(cells);
+	free(row);
+	free(cols);
+	free(rows);
+}
+
+static void
+print_table(const struct report *r)
+{
+	const struct report_group *total = report_total(r);
+
+	printf("Chỉ số hài lòng (SIPAS) theo %s%s%s, phiếu %s, %s đến %s",
+	    r->by[0]->title_vi, r->nby == 2 ? " và " : "",
+	    r->nby == 2 ? r->by[1]->title_vi : "", r->q->code,
+	    r->f.from ? r->f.from : "đầu", r->f.to ? r->f.to : "nay");
+	if (r->f.center)
+		printf(", đơn vị %s", r->f.center);
+	if (r->f.area)
+		printf(", lĩnh vực %s", r->f.area);
+	if (r->f.kiosk)
+		printf(", ki-ốt %s", r->f.kiosk);
+	printf("\nToàn bộ: %ld phiếu, chỉ số ", total->fig.n);
+	if (total->fig.has_index)
+		printf("%.2f %% (± %.2f), %.2f điểm\n\n", total->fig.index,
+		    total->fig.has_margin ? total->fig.margin : 0, total->fig.points);
+	else
+		printf("-\n\n");
+	if (r->nby == 2)
+		print_cross(r);
+	else
+		print_long(r, OUTPUT_TABLE);
+	if (r->worst > 0) {
+		printf("\nTiêu chí yếu nhất:\n");
+		for (size_t i = 0; i < r->ngroups; i++) {
+			const struct report_group *g = &r->groups[i];
+			if (g->nworst == 0 || (r->nby == 2 && g->key[0] && g->key[1]))
+				continue;
+			printf("  %s:", g->key[0] ? g->label[0] :
+			    g->key[1] ? g->label[1] : "Tổng cộng");
+			for (size_t w = 0; w < g->nworst; w++)
+				printf("%s %s %.2f", w ? "," : "", r->q->criteria[g->worst[w]].code,
+				    report_round2(100.0 * g->fig.rate[g->worst[w]]));
+			putchar('\n');
+		}
+	}
+	printf("\n%s* mẫu nhỏ: dưới %ld phiếu. ± = sai số biên 95 %%. M1%%...: tỷ lệ "
+	    "mỗi mức trong các câu trả lời hợp lệ.", r->nby == 2 ?
+	    "Ô: chỉ số %. " : "", r->min_n);
+	if (r->has_target)
+		printf(" Mục tiêu %.2f %%%s.", r->target, r->nby == 2 ? " (! = dưới)" : "");
+	if (r->cmp_from)
+		printf(" Kỳ trước: %s đến %s.", r->cmp_from, r->cmp_to);
+	putchar('\n');
+}
+
+/* --- the command ---------------------------------------------------------- */
+
+static void
+parse_by(struct report *r, const char *arg)
+{
+	char *copy = xstrdup(arg), *save, *tok;
+
+	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		int i = dim_index(tok);
+		if (i < 0)
+			cli_usage_error(usage, "--by: '%s' is not one of area, center, district, "
+			    "level, criterion, element, month, quarter, year, procedure, kiosk",
+			    tok);
+		if (r->nby == 2)
+			cli_usage_error(usage, "--by: at most two dimensions");
+		r->by[r->nby++] = &dims[i];
+	}
+	free(copy);
+	if (r->nby == 0)
+		cli_usage_error(usage, "--by: no dimension");
+	if (r->nby == 2 && (r->by[0] == r->by[1] ||
+	    (r->by[0]->kind == DIM_SPLIT && r->by[1]->kind == DIM_SPLIT)))
+		cli_usage_error(usage, "--by %s: two different dimensions, at most one of "
+		    "criterion and element", arg);
+}
+
+static long
+parse_count(const char *opt, const char *arg)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (*arg == '\0' || *end != '\0' || v < 0 || v > 1000000000)
+		cli_usage_error(usage, "%s: '%s' is not a count", opt, arg);
+	return v;
+}
+
+/* HTML: the total by quarter, or by month when the period holds fewer than
+ * three quarters; nothing when it holds a single month. */
+static void
+compute_trend(PGconn *conn, struct report *r)
+{
+	struct report t = *r;
+	const char *names[] = { "quarter", "month" };
+
+	for (size_t i = 0; i < 2; i++) {
+		t.by[0] = DIM(names[i]);
+		t.nby = 1;
+		size_t n;
+		struct report_group *g = compute(conn, &t, r->f.from, r->f.to, &n);
+		if (n >= 4 || (i == 1 && n >= 3)) {	/* the total is one of them */
+			t.groups = g;
+			t.ngroups = n;
+			sort_groups(&t);
+			r->trend_by = t.by[0];
+			r->trend = g;
+			r->ntrend = n - 1;	/* without the total */
+			return;
+		}
+		groups_free(g, n);
+	}
 }
 
 int
@@ -309,16 +1025,20 @@ cmd_report(int argc, char **argv)
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 't' },
 		{ "center", required_argument, NULL, 'c' },
+		{ "area", required_argument, NULL, 'a' },
+		{ "kiosk", required_argument, NULL, 'k' },
 		{ "questionnaire", required_argument, NULL, 'q' },
 		{ "min-n", required_argument, NULL, 'n' },
+		{ "target", required_argument, NULL, 'T' },
+		{ "worst", required_argument, NULL, 'w' },
+		{ "compare", required_argument, NULL, 'C' },
 		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 } };
 	struct report r;
 	enum output_format fmt = OUTPUT_TABLE;
-	const char *by = NULL, *qcode = NULL, *params[4];
+	const char *qcode = NULL, *compare = NULL;
 	struct catalog *cat;
 	char err[512], *end;
-	PGresult *res;
 	PGconn *conn;
 	int ch;
 
@@ -326,20 +1046,27 @@ cmd_report(int argc, char **argv)
 	r.min_n = 30;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'b': by = optarg; break;
-		case 'f': r.from = optarg; break;
-		case 't': r.to = optarg; break;
-		case 'c': r.center = optarg; break;
+		case 'b': parse_by(&r, optarg); break;
+		case 'f': r.f.from = optarg; break;
+		case 't': r.f.to = optarg; break;
+		case 'c': r.f.center = optarg; break;
+		case 'a': r.f.area = optarg; break;
+		case 'k': r.f.kiosk = optarg; break;
 		case 'q': qcode = optarg; break;
-		case 'n':
-			r.min_n = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || r.min_n < 0)
-				cli_usage_error(usage, "--min-n: '%s' is not a count", optarg);
+		case 'n': r.min_n = parse_count("--min-n", optarg); break;
+		case 'w': r.worst = parse_count("--worst", optarg); break;
+		case 'C': compare = optarg; break;
+		case 'T':
+			r.target = strtod(optarg, &end);
+			if (*optarg == '\0' || *end != '\0' || !(r.target >= 0 && r.target <= 100))
+				cli_usage_error(usage, "--target: '%s' is not a percentage 0..100",
+				    optarg);
+			r.has_target = true;
 			break;
 		case 'F':
 			if (!output_format_parse(optarg, &fmt))
-				cli_usage_error(usage, "--format: '%s' is not table, csv "
-				    "or json", optarg);
+				cli_usage_error(usage, "--format: '%s' is not table, csv, json "
+				    "or html", optarg);
 			break;
 		default:
 			cli_common_option(ch, optarg, usage);
@@ -347,62 +1074,69 @@ cmd_report(int argc, char **argv)
 	}
 	if (optind != argc)
 		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-	if (by == NULL)
+	if (r.nby == 0)
 		cli_usage_error(usage, "report: --by is required");
-	for (size_t i = 0; i < sizeof groupings / sizeof groupings[0]; i++)
-		if (strcmp(by, groupings[i].name) == 0)
-			r.by = &groupings[i];
-	if (r.by == NULL)
-		cli_usage_error(usage, "--by: '%s' is not supported (area)", by);
-	if (r.from != NULL && !valid_date(r.from))
-		cli_usage_error(usage, "--from: '%s' is not a date YYYY-MM-DD", r.from);
-	if (r.to != NULL && !valid_date(r.to))
-		cli_usage_error(usage, "--to: '%s' is not a date YYYY-MM-DD", r.to);
-	if (r.from != NULL && r.to != NULL && strcmp(r.from, r.to) > 0)
-		cli_usage_error(usage, "--from %s is after --to %s", r.from, r.to);
+	filter_check(NULL, &r.f, usage);
+	if (compare != NULL && strcmp(compare, "previous") == 0) {
+		if (r.f.from == NULL || r.f.to == NULL)
+			cli_usage_error(usage, "--compare previous needs --from and --to");
+		previous_period(r.f.from, r.f.to, &r.cmp_from, &r.cmp_to);
+	} else if (compare != NULL) {
+		const char *colon = strchr(compare, ':');
+		if (colon == NULL)
+			cli_usage_error(usage, "--compare: 'previous' or FROM:TO");
+		r.cmp_from = xstrndup(compare, (size_t)(colon - compare));
+		r.cmp_to = xstrdup(colon + 1);
+		if (!filter_valid_date(r.cmp_from) || !filter_valid_date(r.cmp_to) ||
+		    strcmp(r.cmp_from, r.cmp_to) > 0)
+			cli_usage_error(usage, "--compare: '%s' is not FROM:TO, two dates "
+			    "YYYY-MM-DD in order", compare);
+	}
 
 	conn = cli_connect();
-	if (r.center != NULL) {
-		params[0] = r.center;
-		res = cli_exec(conn, "looking up the center",
-		    "SELECT 1 FROM centers WHERE code = $1", 1, params);
-		if (PQntuples(res) == 0)
-			cli_die("unknown center '%s'; see 'sipas center list'", r.center);
-		PQclear(res);
-	}
+	filter_check(conn, &r.f, usage);
 	if (!catalog_load(conn, &cat, err, sizeof err))
 		cli_die("%s", err);
-	params[0] = NULL;
-	params[1] = r.from;
-	params[2] = r.to;
-	params[3] = r.center;
-	choose_questionnaire(conn, cat, &r, qcode, params);
-	char qid[16];
-	snprintf(qid, sizeof qid, "%d", r.q->id);
-	params[0] = qid;
+	r.q = filter_questionnaire(conn, cat, &r.f, qcode);
 
-	r.total.key = xstrdup("total");
-	r.total.label = xstrdup("Tổng cộng");
-	count(conn, &r, params);
-	for (size_t i = 0; i < r.ngroups; i++)
-		report_compute(r.q, &r.groups[i].counts, r.min_n, &r.groups[i].fig);
-	report_compute(r.q, &r.total.counts, r.min_n, &r.total.fig);
-	qsort(r.groups, r.ngroups, sizeof *r.groups, by_rank);
-
-	if (fmt == OUTPUT_JSON)
-		print_json(&r);
-	else
-		print_table(&r, fmt);
-
-	for (size_t i = 0; i < r.ngroups; i++) {
-		report_figures_free(&r.groups[i].fig);
-		free(r.groups[i].key);
-		free(r.groups[i].label);
+	r.groups = compute(conn, &r, r.f.from, r.f.to, &r.ngroups);
+	if (r.cmp_from != NULL) {
+		size_t nprev;
+		struct report_group *prev = compute(conn, &r, r.cmp_from, r.cmp_to, &nprev);
+		attach_previous(&r, prev, nprev);
+		groups_free(prev, nprev);
 	}
-	report_figures_free(&r.total.fig);
-	free(r.total.key);
-	free(r.total.label);
-	free(r.groups);
+	/* A criterion's group has one criterion: nothing to choose from. */
+	bool by_criterion = false;
+	for (size_t d = 0; d < r.nby; d++)
+		by_criterion |= strcmp(r.by[d]->name, "criterion") == 0;
+	if (r.worst > 0 && !by_criterion)
+		for (size_t i = 0; i < r.ngroups; i++)
+			find_worst(&r, &r.groups[i]);
+	sort_groups(&r);
+
+	switch (fmt) {
+	case OUTPUT_JSON:
+		print_json(&r);
+		break;
+	case OUTPUT_HTML:
+		compute_trend(conn, &r);
+		report_html(&r, stdout);
+		break;
+	case OUTPUT_CSV:
+		print_long(&r, OUTPUT_CSV);
+		break;
+	case OUTPUT_TABLE:
+		print_table(&r);
+		break;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		cli_die("writing the report failed");
+
+	groups_free(r.groups, r.ngroups);
+	groups_free(r.trend, r.ntrend + (r.trend != NULL));
+	free(r.cmp_from);
+	free(r.cmp_to);
 	catalog_free(cat);
 	PQfinish(conn);
 	return 0;

@@ -28,8 +28,13 @@ static const char usage_text[] =
     "  kiosk rotate CODE --cert NEW.pem  replace the kiosk's certificate\n"
     "  kiosk revoke CODE             refuse the kiosk's requests from now on\n"
     "  kiosk list                    list the kiosks\n"
-    "  report --by area [--from DATE] [--to DATE] [--center CODE]\n"
-    "         [--questionnaire CODE] [--min-n N] [--format table|csv|json]\n"
+    "  report --by DIM[,DIM] [--from DATE] [--to DATE] [--center CODE]\n"
+    "         [--area CODE] [--kiosk CODE] [--questionnaire CODE] [--min-n N]\n"
+    "         [--target PERCENT] [--worst N] [--compare previous|FROM:TO]\n"
+    "         [--format table|csv|json|html]   satisfaction figures\n"
+    "  export [--from DATE] [--to DATE] [--center CODE] [--area CODE]\n"
+    "         [--kiosk CODE] [--questionnaire CODE] [--format csv|ndjson]\n"
+    "                                every response with its answers\n"
     "\n"
     "The database is --db CONNINFO, else $SIPAS_DB, else libpq's PG* variables.\n"
     "Every command takes --help. See sipas(1).\n";
@@ -130,7 +135,8 @@ cli_list(int argc, char **argv, const char *usage, const char *what,
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (ch == 'f') {
-			if (!output_format_parse(optarg, &fmt) || fmt == OUTPUT_JSON)
+			if (!output_format_parse(optarg, &fmt) || fmt == OUTPUT_JSON ||
+			    fmt == OUTPUT_HTML)
 				cli_usage_error(usage, "--format: '%s' is not table "
 				    "or csv", optarg);
 		} else {
@@ -171,6 +177,7 @@ main(int argc, char **argv)
 		{ "center", cmd_center },
 		{ "kiosk", cmd_kiosk },
 		{ "report", cmd_report },
+		{ "export", cmd_export },
 	};
 	int ch;
 

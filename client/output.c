@@ -23,6 +23,8 @@ output_format_parse(const char *name, enum output_format *out)
 		*out = OUTPUT_CSV;
 	else if (strcmp(name, "json") == 0)
 		*out = OUTPUT_JSON;
+	else if (strcmp(name, "html") == 0)
+		*out = OUTPUT_HTML;
 	else
 		return false;
 	return true;

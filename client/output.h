@@ -10,6 +10,7 @@ enum output_format {
 	OUTPUT_TABLE,
 	OUTPUT_CSV,
 	OUTPUT_JSON,
+	OUTPUT_HTML,
 };
 
 struct table;

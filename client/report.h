@@ -1,37 +1,116 @@
-/* The figures of docs/sipas.md computed from a group's counts: criterion
- * rates, element indices, the SIPAS index and its points. Pure arithmetic,
- * tested against an independent computation. */
+/* The figures of docs/sipas.md computed from a group's sums, as the rollup
+ * (sql/005_rollup.sql) keeps them: criterion rates, element indices, the
+ * SIPAS index and its points, the mean score, each level's share and the
+ * margin of error. Pure arithmetic, tested against an independent
+ * computation. */
 #ifndef SIPAS_REPORT_H
 #define SIPAS_REPORT_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "catalog.h"
+#include "filter.h"
 
+/* Scope 0 is the whole questionnaire, scope 1 + e its element e. */
 struct report_counts {
-	long n;					/* responses in the group */
-	long valid[CATALOG_MAX_CRITERIA];	/* V_c: non-null answers */
-	long satisfied[CATALOG_MAX_CRITERIA];	/* S_c: answers >= satisfied_min */
+	long n;			/* responses in the group */
+	long *rated;		/* [1 + nelements]: respondents with a valid answer in the scope */
+	double *p_sum;		/* sum of their shares of satisfied answers there */
+	double *p_sq;		/* sum of the squares of those shares */
+	long *cells;		/* [ncriteria * nlevels]: answers by criterion and value */
 };
 
-/* Rates are fractions 0..1; "has_" is false where the formula leaves the
- * value out (no valid answer). */
+/* Rates and shares are fractions 0..1; "has_" is false where the formula
+ * leaves the value out (nothing to compute it from). */
 struct report_figures {
 	long n;
 	bool low_sample;
-	bool has_rate[CATALOG_MAX_CRITERIA];
-	double rate[CATALOG_MAX_CRITERIA];
-	bool *has_element;		/* q->nelements of each */
+	long *valid;		/* V_c, [ncriteria] */
+	bool *has_rate;
+	double *rate;		/* r_c */
+	bool *has_element;	/* [nelements] */
 	double *element;
 	bool has_index;
-	double index;			/* percent, rounded to two decimals */
-	double points;			/* index / 10, rounded to two decimals */
+	double index;		/* percent, rounded to two decimals */
+	double points;		/* index / 10, rounded to two decimals */
+	bool has_mean;
+	double mean;		/* mean value of all valid answers */
+	double *level_share;	/* [nlevels]: share of valid answers at scale_min + i */
+	bool has_margin;
+	double margin;		/* 95 % margin of error of the index, in points of % */
 };
+
+/* scale_max - scale_min + 1: the width of a criterion's row of cells. */
+size_t report_nlevels(const struct questionnaire *q);
+
+void report_counts_init(struct report_counts *c, const struct questionnaire *q);
+void report_counts_add(struct report_counts *to, const struct report_counts *from,
+    const struct questionnaire *q);
+void report_counts_free(struct report_counts *c);
+/* The counts of one criterion, or one element, of a group, shaped as a
+ * group of their own: n is the criterion's valid answers (the element's
+ * respondents), the index is the criterion's rate (the element's index). */
+void report_counts_criterion(struct report_counts *to, const struct report_counts *from,
+    const struct questionnaire *q, size_t criterion);
+void report_counts_element(struct report_counts *to, const struct report_counts *from,
+    const struct questionnaire *q, size_t element);
 
 void report_compute(const struct questionnaire *q, const struct report_counts *c,
     long min_n, struct report_figures *f);
 void report_figures_free(struct report_figures *f);
 /* Rounds half away from zero to two decimals. */
 double report_round2(double x);
+
+
+/* A report as sipas report prints it: groups by one or two dimensions. */
+struct report_dim {
+	const char *name;	/* as given to --by */
+	const char *title_vi;	/* column heading */
+	/* SQL: what the rollup rows x are grouped by, then, over the group
+	 * g.k# and the tables join brings in, its key and label; '#' stands for
+	 * the dimension's slot. Groups with the same key are added up, so that
+	 * district and level can group by center. */
+	const char *group, *key, *label, *join;
+	bool raw;		/* not in the rollup: responses rolled up on the fly */
+	enum { DIM_PLAIN, DIM_TIME, DIM_SPLIT } kind;
+};
+
+struct report_group {
+	char *key[2];		/* NULL: all of that dimension (a margin, or the total) */
+	char *label[2];
+	struct report_counts counts;
+	struct report_figures fig;
+	long rank;		/* by index among its peers; 0 when not ranked */
+	bool has_prev;		/* --compare: the same group in the other period */
+	double prev_index;
+	long prev_rank;
+	size_t *worst;		/* --worst: criteria, weakest first */
+	size_t nworst;
+	long order[2];		/* position along each dimension, for printing */
+};
+
+struct report {
+	const struct report_dim *by[2];
+	size_t nby;
+	const struct questionnaire *q;
+	struct filter f;
+	char *cmp_from, *cmp_to;	/* --compare period, or NULL */
+	long min_n;
+	bool has_target;
+	double target;
+	long worst;
+	struct report_group *groups;	/* in print order, margins and total last */
+	size_t ngroups;
+	const struct report_dim *trend_by;	/* HTML: the index over time */
+	struct report_group *trend;
+	size_t ntrend;
+};
+
+/* Writes the report as one self-contained HTML page (report-html.c). */
+void report_html(const struct report *r, FILE *f);
+const struct report_group *report_total(const struct report *r);
+/* "1,234" style, and "84.37" or "-": what every output prints. */
+void report_fmt_pct(char *buf, size_t len, bool has, double percent);
 
 #endif

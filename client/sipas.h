@@ -34,6 +34,7 @@ int cmd_area(int argc, char **argv);
 int cmd_center(int argc, char **argv);
 int cmd_kiosk(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #define CLI_COMMON_LONGOPTS \
 	{ "db", required_argument, NULL, 'D' }, \

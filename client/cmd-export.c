@@ -1,0 +1,188 @@
+/* sipas export: every selected response, one CSV row or one JSON line
+ * each, criteria as columns in questionnaire order. Rows are streamed in
+ * libpq's single-row mode, so memory stays flat however many there are;
+ * PostgreSQL builds the JSON lines itself. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "filter.h"
+#include "output.h"
+#include "sipas.h"
+#include "xmalloc.h"
+
+static const char usage[] =
+    "usage: sipas export [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--center CODE]\n"
+    "                    [--area CODE] [--kiosk CODE] [--questionnaire CODE]\n"
+    "                    [--format csv|ndjson] [--db CONNINFO]\n"
+    "\n"
+    "Writes every selected response to standard output in the order submitted:\n"
+    "its id, time (Vietnam), center, kiosk, service area, procedure, one column\n"
+    "per criterion of the questionnaire (empty: not applicable), the overall\n"
+    "rating, the respondent's profile and the comment. CSV (RFC 4180, UTF-8)\n"
+    "has a header row; ndjson is one JSON object a line. Without\n"
+    "--questionnaire, the one with the most responses in the selection.\n";
+
+static const char *const fixed[] = { "id", "submitted_at", "center", "kiosk",
+	"service_area", "procedure" };
+static const char *const profile[] = { "overall", "gender", "age_group", "ethnicity",
+	"education", "occupation", "comment" };
+
+#define NFIXED (sizeof fixed / sizeof fixed[0])
+#define NPROFILE (sizeof profile / sizeof profile[0])
+
+/* $1 questionnaire, then the selection of FILTER_RESPONSES. */
+static const char from_sql[] =
+    " FROM responses r"
+    " JOIN centers c ON c.id = r.center_id"
+    " JOIN kiosks k ON k.id = r.kiosk_id"
+    " JOIN service_areas sa ON sa.id = r.service_area_id"
+    " WHERE r.questionnaire_id = $1 AND " FILTER_RESPONSES
+    " ORDER BY r.submitted_at, r.id";
+
+static const char when_sql[] =
+    "to_char(r.submitted_at AT TIME ZONE 'Asia/Ho_Chi_Minh',"
+    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"+07:00\"')";
+
+static char *
+csv_query(const struct questionnaire *q)
+{
+	char *sql;
+	size_t len;
+	FILE *f = open_memstream(&sql, &len);
+
+	fprintf(f, "SELECT r.id, %s, c.code, k.code, sa.code, r.procedure", when_sql);
+	for (size_t i = 0; i < q->ncriteria; i++)
+		fprintf(f, ", r.answers[%zu]", i + 1);
+	for (size_t i = 0; i < NPROFILE; i++)
+		fprintf(f, ", r.%s", profile[i]);
+	fputs(from_sql, f);
+	fclose(f);
+	return sql;
+}
+
+static char *
+ndjson_query(PGconn *conn, const struct questionnaire *q)
+{
+	char *sql, *code;
+	size_t len;
+	FILE *f = open_memstream(&sql, &len);
+
+	fprintf(f, "SELECT json_build_object('id', r.id, 'submitted_at', %s,"
+	    " 'center', c.code, 'kiosk', k.code, 'service_area', sa.code,"
+	    " 'questionnaire', ", when_sql);
+	code = PQescapeLiteral(conn, q->code, strlen(q->code));
+	fprintf(f, "%s, 'procedure', r.procedure, 'answers', json_build_object(", code);
+	PQfreemem(code);
+	/* json_build_object takes at most 100 arguments: 50 criteria a call. */
+	for (size_t i = 0; i < q->ncriteria; i++) {
+		if (i > 0 && i % 50 == 0)
+			fputs(")::jsonb || jsonb_build_object(", f);
+		code = PQescapeLiteral(conn, q->criteria[i].code, strlen(q->criteria[i].code));
+		fprintf(f, "%s%s, r.answers[%zu]", i % 50 ? ", " : "", code, i + 1);
+		PQfreemem(code);
+	}
+	fputs(")", f);
+	for (size_t i = 0; i < NPROFILE; i++)
+		fprintf(f, ", '%s', r.%s", profile[i], profile[i]);
+	fputs(")::text", f);
+	fputs(from_sql, f);
+	fclose(f);
+	return sql;
+}
+
+int
+cmd_export(int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "center", required_argument, NULL, 'c' },
+		{ "area", required_argument, NULL, 'a' },
+		{ "kiosk", required_argument, NULL, 'k' },
+		{ "questionnaire", required_argument, NULL, 'q' },
+		{ "format", required_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 } };
+	struct filter flt = { 0 };
+	const char *qcode = NULL, *params[6];
+	bool ndjson = false;
+	const struct questionnaire *q;
+	struct catalog *cat;
+	char err[512], qid[16], *sql;
+	PGconn *conn;
+	PGresult *res;
+	int ch;
+	long rows = 0;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': flt.from = optarg; break;
+		case 't': flt.to = optarg; break;
+		case 'c': flt.center = optarg; break;
+		case 'a': flt.area = optarg; break;
+		case 'k': flt.kiosk = optarg; break;
+		case 'q': qcode = optarg; break;
+		case 'F':
+			if (strcmp(optarg, "ndjson") == 0)
+				ndjson = true;
+			else if (strcmp(optarg, "csv") != 0)
+				cli_usage_error(usage, "--format: '%s' is not csv or ndjson", optarg);
+			break;
+		default:
+			cli_common_option(ch, optarg, usage);
+		}
+	}
+	if (optind != argc)
+		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	filter_check(NULL, &flt, usage);
+	conn = cli_connect();
+	filter_check(conn, &flt, usage);
+	if (!catalog_load(conn, &cat, err, sizeof err))
+		cli_die("%s", err);
+	q = filter_questionnaire(conn, cat, &flt, qcode);
+
+	snprintf(qid, sizeof qid, "%d", q->id);
+	params[0] = qid;
+	params[1] = flt.from;
+	params[2] = flt.to;
+	params[3] = flt.center;
+	params[4] = flt.area;
+	params[5] = flt.kiosk;
+	sql = ndjson ? ndjson_query(conn, q) : csv_query(q);
+	if (!PQsendQueryParams(conn, sql, 6, NULL, params, NULL, NULL, 0) ||
+	    !PQsetSingleRowMode(conn))
+		cli_die("exporting: %s", PQerrorMessage(conn));
+	if (!ndjson) {
+		for (size_t i = 0; i < NFIXED; i++)
+			csv_field(stdout, fixed[i], false);
+		for (size_t i = 0; i < q->ncriteria; i++)
+			csv_field(stdout, q->criteria[i].code, false);
+		for (size_t i = 0; i < NPROFILE; i++)
+			csv_field(stdout, profile[i], i + 1 == NPROFILE);
+	}
+	while ((res = PQgetResult(conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+		if (st == PGRES_SINGLE_TUPLE) {
+			int n = PQnfields(res);
+			if (ndjson) {
+				fputs(PQgetvalue(res, 0, 0), stdout);
+				putchar('\n');
+			} else {
+				for (int i = 0; i < n; i++)
+					csv_field(stdout, PQgetvalue(res, 0, i), i + 1 == n);
+			}
+			rows++;
+		} else if (st != PGRES_TUPLES_OK) {
+			cli_die("exporting, after %ld rows: %s", rows, PQresultErrorMessage(res));
+		}
+		PQclear(res);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		cli_die("writing the export failed after %ld rows", rows);
+	free(sql);
+	catalog_free(cat);
+	PQfinish(conn);
+	return 0;
+}

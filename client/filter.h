@@ -1,0 +1,46 @@
+/* The selection options that sipas report and sipas export share: a period
+ * in Vietnam dates, a center (with every center below it), a service area,
+ * a kiosk, a questionnaire. */
+#ifndef SIPAS_FILTER_H
+#define SIPAS_FILTER_H
+
+#include <stdbool.h>
+
+#include <libpq-fe.h>
+
+#include "catalog.h"
+
+struct filter {
+	const char *from, *to;		/* YYYY-MM-DD, inclusive, or NULL */
+	const char *center, *area, *kiosk;	/* codes, or NULL */
+};
+
+/* The ids of center $N and every center below it, for "center_id IN (...)". */
+#define FILTER_CENTER_SCOPE(param) \
+	"WITH RECURSIVE scope AS (SELECT id FROM centers WHERE code = " param \
+	" UNION ALL SELECT c.id FROM centers c JOIN scope s ON c.parent_id = s.id)" \
+	" SELECT id FROM scope"
+
+/* The selection as conditions on responses r: $2 from, $3 to, $4 center,
+ * $5 area, $6 kiosk, each NULL for "any". The dates bound submitted_at,
+ * which is indexed. */
+#define FILTER_RESPONSES \
+	"($2::date IS NULL OR r.submitted_at >=" \
+	"  $2::date::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')" \
+	" AND ($3::date IS NULL OR r.submitted_at <" \
+	"  ($3::date + 1)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')" \
+	" AND ($4::text IS NULL OR r.center_id IN (" FILTER_CENTER_SCOPE("$4") "))" \
+	" AND ($5::text IS NULL OR r.service_area_id =" \
+	"  (SELECT id FROM service_areas WHERE code = $5))" \
+	" AND ($6::text IS NULL OR r.kiosk_id = (SELECT id FROM kiosks WHERE code = $6))"
+
+bool filter_valid_date(const char *s);
+/* Exits with a usage error for malformed dates, or with a clear message for
+ * a code the database does not know. */
+void filter_check(PGconn *conn, const struct filter *f, const char *usage);
+/* The questionnaire named by code, else the one with the most responses in
+ * the selection, else the default one. */
+const struct questionnaire *filter_questionnaire(PGconn *conn,
+    const struct catalog *cat, const struct filter *f, const char *code);
+
+#endif

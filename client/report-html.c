@@ -1,0 +1,330 @@
+/* sipas report --format html: one self-contained page for officials who
+ * will not read a CSV. Vietnamese labels; charts are inline SVG written
+ * here, so the file opens anywhere, offline, and prints as it shows. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+
+static void
+esc(FILE *f, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+static const char *
+name_of(const struct report_group *g, size_t d)
+{
+	return g->key[d] ? g->label[d] : "Tổng cộng";
+}
+
+static void
+pct(FILE *f, bool has, double percent)
+{
+	char buf[32];
+
+	report_fmt_pct(buf, sizeof buf, has, percent);
+	fputs(buf, f);
+}
+
+static const char style[] =
+    "body{font-family:'Segoe UI',Roboto,'Noto Sans',Arial,sans-serif;margin:2em auto;"
+    "max-width:70em;color:#222;padding:0 1em}"
+    "h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:2em}"
+    ".scope{color:#555}.headline{display:flex;gap:2em;align-items:baseline;margin:1em 0}"
+    ".big{font-size:3em;font-weight:600;color:#0b5394}.note{color:#666;font-size:.9em}"
+    "table{border-collapse:collapse;font-size:.9em}th,td{padding:.3em .6em;"
+    "border-bottom:1px solid #ddd;text-align:right}th{background:#f3f6fa}"
+    "td.l,th.l{text-align:left}tr.total td{font-weight:600;border-top:2px solid #888}"
+    ".low{color:#999}.below{color:#b00020;font-weight:600}"
+    "svg text{font-family:inherit;font-size:12px}";
+
+/* The axis starts at a round number below the lowest value shown, so that
+ * differences of a few points are visible. */
+static double
+axis_min(double lowest, const struct report *r)
+{
+	if (r->has_target && r->target < lowest)
+		lowest = r->target;
+	lowest = floor((lowest - 5) / 10) * 10;
+	return lowest < 0 ? 0 : lowest;
+}
+
+/* Horizontal bars, one per group of the first dimension, with the target. */
+static void
+bar_chart(FILE *f, const struct report *r)
+{
+	const struct report_group *bars[4096];
+	size_t n = 0;
+	const double left = 260, width = 520, row = 22;
+
+	for (size_t i = 0; i < r->ngroups && n < 4096; i++) {
+		const struct report_group *g = &r->groups[i];
+		if (g->key[0] != NULL && (r->nby == 1 || g->key[1] == NULL))
+			bars[n++] = g;
+	}
+	if (n == 0)
+		return;
+	double lowest = 100;
+	for (size_t i = 0; i < n; i++)
+		if (bars[i]->fig.has_index && bars[i]->fig.index < lowest)
+			lowest = bars[i]->fig.index;
+	double lo = axis_min(lowest, r);
+	double height = row * (double)n + 30;
+	fprintf(f, "<svg id=\"chart-groups\" role=\"img\" width=\"%.0f\" height=\"%.0f\" "
+	    "viewBox=\"0 0 %.0f %.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n",
+	    left + width + 80, height, left + width + 80, height);
+	fprintf(f, "<title>Chỉ số hài lòng theo %s</title>\n", r->by[0]->title_vi);
+	for (int t = 0; t <= 5; t++) {
+		double v = lo + (100 - lo) * t / 5, x = left + width * t / 5;
+		fprintf(f, "<line x1=\"%.1f\" y1=\"0\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#e3e3e3\"/>"
+		    "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" fill=\"#666\">%.0f</text>\n",
+		    x, x, height - 24, x, height - 8, v);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct report_group *g = bars[i];
+		double y = row * (double)i + 4;
+		double w = g->fig.has_index ? width * (g->fig.index - lo) / (100 - lo) : 0;
+		bool below = r->has_target && g->fig.has_index && g->fig.index < r->target;
+		fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", left - 8, y + 14);
+		esc(f, name_of(g, 0));
+		fprintf(f, "</text><rect x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"16\" "
+		    "fill=\"%s\" opacity=\"%s\"/>", left, y + 2, w < 0 ? 0 : w,
+		    below ? "#d9534f" : "#3d85c6", g->fig.low_sample ? "0.45" : "1");
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", left + (w < 0 ? 0 : w) + 4, y + 14);
+		pct(f, g->fig.has_index, g->fig.index);
+		fputs(g->fig.low_sample ? "*" : "", f);
+		fputs("</text>\n", f);
+	}
+	if (r->has_target) {
+		double x = left + width * (r->target - lo) / (100 - lo);
+		fprintf(f, "<line x1=\"%.1f\" y1=\"0\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#b00020\" "
+		    "stroke-width=\"2\" stroke-dasharray=\"5,3\"/><text x=\"%.1f\" y=\"%.0f\" "
+		    "fill=\"#b00020\">Mục tiêu %.2f</text>\n", x, x, height - 24, x + 4,
+		    height - 26, r->target);
+	}
+	fputs("</svg>\n", f);
+}
+
+/* The total index over time, with the target. */
+static void
+trend_chart(FILE *f, const struct report *r)
+{
+	const double left = 50, width = 640, top = 20, plot = 200;
+	size_t n = r->ntrend;
+
+	if (n < 2)
+		return;
+	double lowest = 100;
+	for (size_t i = 0; i < n; i++)
+		if (r->trend[i].fig.has_index && r->trend[i].fig.index < lowest)
+			lowest = r->trend[i].fig.index;
+	double lo = axis_min(lowest, r);
+	fprintf(f, "<h2>Diễn biến theo %s</h2>\n", r->trend_by->title_vi);
+	fprintf(f, "<svg id=\"chart-trend\" role=\"img\" width=\"%.0f\" height=\"%.0f\" "
+	    "viewBox=\"0 0 %.0f %.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n"
+	    "<title>Chỉ số hài lòng theo %s</title>\n", left + width + 40, top + plot + 50,
+	    left + width + 40, top + plot + 50, r->trend_by->title_vi);
+#define Y(v) (top + plot * (1 - ((v) - lo) / (100 - lo)))
+#define X(i) (left + width * ((double)(i) + 0.5) / (double)n)
+	for (int t = 0; t <= 5; t++) {
+		double v = lo + (100 - lo) * t / 5;
+		fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/>"
+		    "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#666\">%.0f</text>\n",
+		    left, Y(v), left + width, Y(v), left - 6, Y(v) + 4, v);
+	}
+	if (r->has_target)
+		fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#b00020\" "
+		    "stroke-width=\"2\" stroke-dasharray=\"5,3\"/>\n", left, Y(r->target),
+		    left + width, Y(r->target));
+	fputs("<polyline fill=\"none\" stroke=\"#0b5394\" stroke-width=\"2.5\" points=\"", f);
+	for (size_t i = 0; i < n; i++)
+		if (r->trend[i].fig.has_index)
+			fprintf(f, "%.1f,%.1f ", X(i), Y(r->trend[i].fig.index));
+	fputs("\"/>\n", f);
+	for (size_t i = 0; i < n; i++) {
+		const struct report_group *g = &r->trend[i];
+		if (g->fig.has_index)
+			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"#0b5394\"/>"
+			    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.2f</text>\n",
+			    X(i), Y(g->fig.index), X(i), Y(g->fig.index) - 8, g->fig.index);
+		fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" fill=\"#444\">",
+		    X(i), top + plot + 18);
+		esc(f, g->key[0]);
+		fputs("</text>\n", f);
+	}
+#undef X
+#undef Y
+	fputs("</svg>\n", f);
+}
+
+static void
+long_table(FILE *f, const struct report *r)
+{
+	const struct questionnaire *q = r->q;
+
+	fputs("<table id=\"report-table\">\n<thead><tr><th>Hạng</th>", f);
+	for (size_t d = 0; d < r->nby; d++) {
+		fputs("<th class=\"l\">", f);
+		esc(f, r->by[d]->title_vi);
+		fputs("</th>", f);
+	}
+	fputs("<th>Số phiếu</th><th>Chỉ số %</th><th>Sai số ±</th><th>Điểm</th>"
+	    "<th>Điểm TB</th>", f);
+	for (size_t e = 0; e < q->nelements; e++) {
+		fputs("<th title=\"", f);
+		esc(f, q->elements[e].name_vi);
+		fputs("\">", f);
+		esc(f, q->elements[e].code);
+		fputs("</th>", f);
+	}
+	for (size_t l = 0; l < q->nlevels; l++) {
+		fputs("<th>", f);
+		esc(f, q->levels[l].label_vi);
+		fputs(" %</th>", f);
+	}
+	if (r->cmp_from)
+		fputs("<th>Kỳ trước</th><th>Thay đổi</th><th>Thay đổi hạng</th>", f);
+	fputs("</tr></thead>\n<tbody>\n", f);
+	for (size_t i = 0; i < r->ngroups; i++) {
+		const struct report_group *g = &r->groups[i];
+		const struct report_figures *x = &g->fig;
+		bool total = g->key[0] == NULL && g->key[1] == NULL;
+		bool below = r->has_target && x->has_index && x->index < r->target;
+		fprintf(f, "<tr class=\"%s%s\"><td>", total ? "total" : "",
+		    x->low_sample ? " low" : "");
+		if (g->rank)
+			fprintf(f, "%ld", g->rank);
+		fputs("</td>", f);
+		for (size_t d = 0; d < r->nby; d++) {
+			fputs("<td class=\"l\">", f);
+			esc(f, name_of(g, d));
+			fputs("</td>", f);
+		}
+		fprintf(f, "<td>%ld%s</td><td class=\"%s\">", x->n, x->low_sample ? "*" : "",
+		    below ? "below" : "");
+		pct(f, x->has_index, x->index);
+		fputs("</td><td>", f);
+		pct(f, x->has_margin, x->margin);
+		fputs("</td><td>", f);
+		pct(f, x->has_index, x->points);
+		fputs("</td><td>", f);
+		pct(f, x->has_mean, x->mean);
+		fputs("</td>", f);
+		for (size_t e = 0; e < q->nelements; e++) {
+			fputs("<td>", f);
+			pct(f, x->has_element[e], 100.0 * x->element[e]);
+			fputs("</td>", f);
+		}
+		for (size_t l = 0; l < report_nlevels(q); l++) {
+			fputs("<td>", f);
+			pct(f, x->has_mean, 100.0 * x->level_share[l]);
+			fputs("</td>", f);
+		}
+		if (r->cmp_from) {
+			fputs("<td>", f);
+			pct(f, g->has_prev, g->prev_index);
+			if (g->has_prev && x->has_index)
+				fprintf(f, "</td><td>%+.2f</td>", report_round2(x->index - g->prev_index));
+			else
+				fputs("</td><td>-</td>", f);
+			if (g->has_prev && g->prev_rank && g->rank)
+				fprintf(f, "<td>%+ld</td>", g->prev_rank - g->rank);
+			else
+				fputs("<td>-</td>", f);
+		}
+		fputs("</tr>\n", f);
+	}
+	fputs("</tbody></table>\n", f);
+}
+
+static void
+worst_list(FILE *f, const struct report *r)
+{
+	fputs("<h2>Các tiêu chí yếu nhất</h2>\n<table id=\"worst\"><thead><tr>"
+	    "<th class=\"l\">Nhóm</th><th class=\"l\">Tiêu chí</th><th>Tỷ lệ hài lòng %</th>"
+	    "</tr></thead><tbody>\n", f);
+	for (size_t i = 0; i < r->ngroups; i++) {
+		const struct report_group *g = &r->groups[i];
+		if (r->nby == 2 && g->key[0] && g->key[1])
+			continue;
+		for (size_t w = 0; w < g->nworst; w++) {
+			const struct criterion *c = &r->q->criteria[g->worst[w]];
+			fputs("<tr><td class=\"l\">", f);
+			if (w == 0)
+				esc(f, g->key[0] ? name_of(g, 0) : name_of(g, 1));
+			fputs("</td><td class=\"l\">", f);
+			esc(f, c->code);
+			fputs(" - ", f);
+			esc(f, c->text_vi);
+			fprintf(f, "</td><td>%.2f</td></tr>\n",
+			    report_round2(100.0 * g->fig.rate[g->worst[w]]));
+		}
+	}
+	fputs("</tbody></table>\n", f);
+}
+
+void
+report_html(const struct report *r, FILE *f)
+{
+	const struct report_group *t = report_total(r);
+
+	fputs("<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
+	    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	    "<title>Báo cáo chỉ số hài lòng</title>\n<style>", f);
+	fputs(style, f);
+	fputs("</style>\n</head>\n<body>\n<h1>Báo cáo chỉ số hài lòng của người dân, tổ chức "
+	    "(SIPAS)</h1>\n<p class=\"scope\">", f);
+	fprintf(f, "Theo %s", r->by[0]->title_vi);
+	if (r->nby == 2)
+		fprintf(f, " và %s", r->by[1]->title_vi);
+	fprintf(f, "; kỳ báo cáo: %s đến %s", r->f.from ? r->f.from : "đầu", r->f.to ? r->f.to : "nay");
+	if (r->f.center) {
+		fputs("; đơn vị: ", f);
+		esc(f, r->f.center);
+	}
+	if (r->f.area) {
+		fputs("; lĩnh vực: ", f);
+		esc(f, r->f.area);
+	}
+	if (r->f.kiosk) {
+		fputs("; ki-ốt: ", f);
+		esc(f, r->f.kiosk);
+	}
+	fputs("; phiếu: ", f);
+	esc(f, r->q->name_vi);
+	fputs("</p>\n<div class=\"headline\"><div class=\"big\" id=\"headline\">", f);
+	pct(f, t->fig.has_index, t->fig.index);
+	fputs(" %</div><div>", f);
+	if (t->fig.has_index)
+		fprintf(f, "%.2f điểm / 10<br>", t->fig.points);
+	if (t->fig.has_margin)
+		fprintf(f, "sai số ± %.2f (95 %%)<br>", t->fig.margin);
+	fprintf(f, "%ld phiếu khảo sát", t->fig.n);
+	if (r->cmp_from && t->has_prev)
+		fprintf(f, "<br>kỳ trước (%s đến %s): %.2f %%, thay đổi %+.2f", r->cmp_from,
+		    r->cmp_to, t->prev_index, report_round2(t->fig.index - t->prev_index));
+	if (r->has_target)
+		fprintf(f, "<br>mục tiêu: %.2f %%", r->target);
+	fputs("</div></div>\n", f);
+	fprintf(f, "<h2>Chỉ số hài lòng theo %s</h2>\n", r->by[0]->title_vi);
+	bar_chart(f, r);
+	trend_chart(f, r);
+	fputs("<h2>Bảng số liệu</h2>\n", f);
+	long_table(f, r);
+	if (r->worst > 0)
+		worst_list(f, r);
+	fprintf(f, "<p class=\"note\">Chỉ số = bình quân các yếu tố, mỗi yếu tố = bình quân "
+	    "tỷ lệ hài lòng của các tiêu chí; câu trả lời \"không áp dụng\" không được tính. "
+	    "* mẫu nhỏ: dưới %ld phiếu. Sai số biên với độ tin cậy 95 %%.</p>\n"
+	    "</body>\n</html>\n", r->min_n);
+}
