@@ -44,19 +44,35 @@ static const char style[] =
     ".big{font-size:3em;font-weight:600;color:#0b5394}.note{color:#666;font-size:.9em}"
     "table{border-collapse:collapse;font-size:.9em}th,td{padding:.3em .6em;"
     "border-bottom:1px solid #ddd;text-align:right}th{background:#f3f6fa}"
-    "td.l,th.l{text-align:left}tr.total td{font-weight:600;border-top:2px solid #888}"
+    "td.l,th.l{text-align:left;min-width:14em}tr.total td{font-weight:600;border-top:2px solid #888}"
     ".low{color:#999}.below{color:#b00020;font-weight:600}"
     "svg text{font-family:inherit;font-size:12px}";
 
-/* The axis starts at a round number below the lowest value shown, so that
- * differences of a few points are visible. */
-static double
-axis_min(double lowest, const struct report *r)
+/* The axis runs between round numbers around the values shown (and the
+ * target), so that differences of a few points are visible. */
+struct axis {
+	double lo, hi;
+};
+
+static struct axis
+axis_of(const struct report_group *const *g, size_t n, const struct report *r)
 {
-	if (r->has_target && r->target < lowest)
-		lowest = r->target;
-	lowest = floor((lowest - 5) / 10) * 10;
-	return lowest < 0 ? 0 : lowest;
+	struct axis a = { 100, 0 };
+
+	for (size_t i = 0; i < n; i++)
+		if (g[i]->fig.has_index) {
+			a.lo = fmin(a.lo, g[i]->fig.index);
+			a.hi = fmax(a.hi, g[i]->fig.index);
+		}
+	if (r->has_target) {
+		a.lo = fmin(a.lo, r->target);
+		a.hi = fmax(a.hi, r->target);
+	}
+	a.lo = fmax(0, floor((a.lo - 2) / 5) * 5);
+	a.hi = fmin(100, ceil((a.hi + 2) / 5) * 5);
+	if (a.hi <= a.lo)
+		a = (struct axis){ 0, 100 };
+	return a;
 }
 
 /* Horizontal bars, one per group of the first dimension, with the target. */
@@ -74,18 +90,15 @@ bar_chart(FILE *f, const struct report *r)
 	}
 	if (n == 0)
 		return;
-	double lowest = 100;
-	for (size_t i = 0; i < n; i++)
-		if (bars[i]->fig.has_index && bars[i]->fig.index < lowest)
-			lowest = bars[i]->fig.index;
-	double lo = axis_min(lowest, r);
+	struct axis a = axis_of(bars, n, r);
+	double lo = a.lo, span = a.hi - a.lo;
 	double height = row * (double)n + 30;
 	fprintf(f, "<svg id=\"chart-groups\" role=\"img\" width=\"%.0f\" height=\"%.0f\" "
 	    "viewBox=\"0 0 %.0f %.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n",
 	    left + width + 80, height, left + width + 80, height);
 	fprintf(f, "<title>Chỉ số hài lòng theo %s</title>\n", r->by[0]->title_vi);
 	for (int t = 0; t <= 5; t++) {
-		double v = lo + (100 - lo) * t / 5, x = left + width * t / 5;
+		double v = lo + span * t / 5, x = left + width * t / 5;
 		fprintf(f, "<line x1=\"%.1f\" y1=\"0\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#e3e3e3\"/>"
 		    "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" fill=\"#666\">%.0f</text>\n",
 		    x, x, height - 24, x, height - 8, v);
@@ -93,7 +106,7 @@ bar_chart(FILE *f, const struct report *r)
 	for (size_t i = 0; i < n; i++) {
 		const struct report_group *g = bars[i];
 		double y = row * (double)i + 4;
-		double w = g->fig.has_index ? width * (g->fig.index - lo) / (100 - lo) : 0;
+		double w = g->fig.has_index ? width * (g->fig.index - lo) / span : 0;
 		bool below = r->has_target && g->fig.has_index && g->fig.index < r->target;
 		fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", left - 8, y + 14);
 		esc(f, name_of(g, 0));
@@ -106,7 +119,7 @@ bar_chart(FILE *f, const struct report *r)
 		fputs("</text>\n", f);
 	}
 	if (r->has_target) {
-		double x = left + width * (r->target - lo) / (100 - lo);
+		double x = left + width * (r->target - lo) / span;
 		fprintf(f, "<line x1=\"%.1f\" y1=\"0\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#b00020\" "
 		    "stroke-width=\"2\" stroke-dasharray=\"5,3\"/><text x=\"%.1f\" y=\"%.0f\" "
 		    "fill=\"#b00020\">Mục tiêu %.2f</text>\n", x, x, height - 24, x + 4,
@@ -124,20 +137,20 @@ trend_chart(FILE *f, const struct report *r)
 
 	if (n < 2)
 		return;
-	double lowest = 100;
+	const struct report_group *points[n];
 	for (size_t i = 0; i < n; i++)
-		if (r->trend[i].fig.has_index && r->trend[i].fig.index < lowest)
-			lowest = r->trend[i].fig.index;
-	double lo = axis_min(lowest, r);
+		points[i] = &r->trend[i];
+	struct axis a = axis_of(points, n, r);
+	double lo = a.lo, span = a.hi - a.lo;
 	fprintf(f, "<h2>Diễn biến theo %s</h2>\n", r->trend_by->title_vi);
 	fprintf(f, "<svg id=\"chart-trend\" role=\"img\" width=\"%.0f\" height=\"%.0f\" "
 	    "viewBox=\"0 0 %.0f %.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n"
 	    "<title>Chỉ số hài lòng theo %s</title>\n", left + width + 40, top + plot + 50,
 	    left + width + 40, top + plot + 50, r->trend_by->title_vi);
-#define Y(v) (top + plot * (1 - ((v) - lo) / (100 - lo)))
+#define Y(v) (top + plot * (1 - ((v) - lo) / span))
 #define X(i) (left + width * ((double)(i) + 0.5) / (double)n)
 	for (int t = 0; t <= 5; t++) {
-		double v = lo + (100 - lo) * t / 5;
+		double v = lo + span * t / 5;
 		fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/>"
 		    "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#666\">%.0f</text>\n",
 		    left, Y(v), left + width, Y(v), left - 6, Y(v) + 4, v);
