@@ -21,8 +21,9 @@ static const char usage[] =
     "Writes every selected response to standard output in the order submitted:\n"
     "its id, time (Vietnam), center, kiosk, service area, procedure, one column\n"
     "per criterion of the questionnaire (empty: not applicable), the overall\n"
-    "rating, the respondent's profile and the comment. CSV (RFC 4180, UTF-8)\n"
-    "has a header row; ndjson is one JSON object a line. Without\n"
+    "rating, the respondent's profile and the comment. CSV (RFC 4180, UTF-8\n"
+    "with a byte order mark) has a header row; ndjson is one JSON object a\n"
+    "line. Without\n"
     "--questionnaire, the one with the most responses in the selection.\n";
 
 static const char *const fixed[] = { "id", "submitted_at", "center", "kiosk",
@@ -155,6 +156,7 @@ cmd_export(int argc, char **argv)
 	    !PQsetSingleRowMode(conn))
 		cli_die("exporting: %s", PQerrorMessage(conn));
 	if (!ndjson) {
+		fputs(CSV_BOM, stdout);
 		for (size_t i = 0; i < NFIXED; i++)
 			csv_field(stdout, fixed[i], false);
 		for (size_t i = 0; i < q->ncriteria; i++)

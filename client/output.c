@@ -93,6 +93,7 @@ table_print(const struct table *t, enum output_format fmt, FILE *f)
 	size_t *width;
 
 	if (fmt == OUTPUT_CSV) {
+		fputs(CSV_BOM, f);
 		for (size_t c = 0; c < t->ncols; c++)
 			csv_field(f, t->names[c], c + 1 == t->ncols);
 		for (size_t r = 0; r < t->nrows; r++)

@@ -24,6 +24,10 @@ void table_add(struct table *t, const char *const *cells);
 void table_print(const struct table *t, enum output_format fmt, FILE *f);
 void table_free(struct table *t);
 
+/* Every CSV sipas writes starts with a UTF-8 byte order mark: without it
+ * the spreadsheet most officials use reads Vietnamese as Windows-1252. */
+#define CSV_BOM "\xef\xbb\xbf"
+
 /* One CSV field, quoted when it must be. */
 void csv_field(FILE *f, const char *s, bool last);
 

@@ -1,0 +1,507 @@
+#!/usr/bin/env python3
+"""sipas report and sipas export against an independent computation.
+
+Responses go in through sipasd (so the rollup is kept by the trigger, batch
+by batch, as in production); every figure of every grouping is then
+computed again here, in Python, from the responses as sent, with the
+formulas of docs/sipas.md, and compared with what sipas prints. The data
+has null answers, a criterion nobody answered in a group, a response with no
+valid answer at all, weights other than 1, single-response groups and both
+scales (5 and 3 levels). The HTML report is rendered in headless Chromium."""
+
+import collections
+import csv
+import datetime
+import io
+import json
+import math
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import unicodedata
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from world import (W, SRC, VN, kiosk, psql, realistic_response, sipas,  # noqa: E402
+                   start_world, stop_world)
+
+CENTERS = ["ht-can-loc", "ht", "ht-ky-anh", "ht-ky-anh"]   # of kiosks K1..K4
+QUAY = "quay-2023"
+TODAY = datetime.datetime.now(VN).date()
+FIRST = TODAY - datetime.timedelta(days=80)
+
+
+def round2(x):
+    return None if x is None else round(x + (1e-9 if x >= 0 else -1e-9), 2)
+
+
+def quarter(d):
+    return "%d-Q%d" % (d.year, (d.month - 1) // 3 + 1)
+
+
+class Shape:
+    """A questionnaire as the database holds it, read with psql."""
+
+    def __init__(self, code):
+        row = psql("SELECT id, scale_min, scale_max, satisfied_min FROM questionnaires "
+                   "WHERE code = '%s'" % code).split("|")
+        self.code = code
+        self.id, self.lo, self.hi, self.sat = map(int, row)
+        self.elements = []      # (code, weight, [(criterion, weight)])
+        for line in psql("SELECT e.code, e.weight, string_agg(c.code || ':' || c.weight, ',' "
+                         "ORDER BY c.position) FROM elements e JOIN criteria c ON c.element_id = e.id "
+                         "WHERE e.questionnaire_id = %d GROUP BY e.code, e.weight, e.position "
+                         "ORDER BY e.position" % self.id).splitlines():
+            ecode, ew, crits = line.split("|")
+            self.elements.append((ecode, float(ew), [(c.split(":")[0], float(c.split(":")[1]))
+                                                     for c in crits.split(",")]))
+        self.criteria = [c for _, _, cs in self.elements for c, _ in cs]
+        self.element_of = {c: e for e, _, cs in self.elements for c, _ in cs}
+
+
+def figures(q, rs, only=None):
+    """Every figure of a group of responses rs. only: a criterion or an
+    element code, for the groups of --by criterion and --by element."""
+    crits = q.criteria
+    if only in q.element_of:
+        crits = [only]
+    elif only is not None:
+        crits = [c for c, e in q.element_of.items() if e == only]
+    answers = [[r["answers"][c] for c in crits if r["answers"][c] is not None] for r in rs]
+    rates = {}
+    for c in crits:
+        valid = [r["answers"][c] for r in rs if r["answers"][c] is not None]
+        if valid:
+            rates[c] = sum(v >= q.sat for v in valid) / len(valid)
+    elements = {}
+    num = den = 0.0
+    for ecode, ew, cs in q.elements:
+        got = [(rates[c], w) for c, w in cs if c in rates]
+        if got:
+            elements[ecode] = sum(r * w for r, w in got) / sum(w for _, w in got)
+            num += ew * elements[ecode]
+            den += ew
+    index = round2(100 * num / den) if den else None
+    flat = [v for a in answers for v in a]
+    shares = [sum(v >= q.sat for v in a) / len(a) for a in answers if a]
+    if only in q.element_of:
+        n = len(flat)
+    elif only is not None:
+        n = len(shares)
+    else:
+        n = len(rs)
+    return {
+        "n": n,
+        "index": index,
+        "points": round2(index / 10) if index is not None else None,
+        "elements": {e: round2(100 * elements[e]) if e in elements else None
+                     for e, _, _ in q.elements},
+        "criteria": {c: round2(100 * rates[c]) if c in rates else None for c in q.criteria},
+        "mean": round2(sum(flat) / len(flat)) if flat else None,
+        "levels": {str(v): round2(100 * flat.count(v) / len(flat)) if flat else None
+                   for v in range(q.lo, q.hi + 1)},
+        "margin": (round2(100 * 1.96 * statistics.stdev(shares) / math.sqrt(len(shares)))
+                   if len(shares) >= 2 else None),
+        "low_sample": n < 30,
+        "_rates": rates,
+    }
+
+
+def ranks(groups):
+    """Competition ranking by index: 1, 2, 2, 4."""
+    return {k: 1 + sum(1 for o in groups.values() if o["index"] is not None and f["index"] is not None
+                       and o["index"] > f["index"])
+            for k, f in groups.items() if f["index"] is not None}
+
+
+class Report(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        rng = random.Random(4)
+        _, _, qjson = kiosk(1).request("GET", "/v1/questionnaire")
+        cls.sent = []       # (kiosk number, response)
+        batches = collections.defaultdict(list)
+        for i in range(420):
+            k = rng.choice([1, 1, 2, 3])
+            day = FIRST + datetime.timedelta(days=rng.randint(0, 79))
+            when = datetime.datetime.combine(day, datetime.time(rng.randint(0, 23), rng.randint(0, 59)), VN)
+            r = realistic_response(rng, qjson, when)
+            r["service_area"] = rng.choice(["dat-dai", "ho-tich", "lai-xe"])
+            if r["service_area"] == "lai-xe":
+                r["answers"]["PA3"] = None      # a criterion nobody answered there
+            r["procedure"] = rng.choice(["1.000001", "1.000002", "2.000001", None])
+            if r["procedure"] is None:
+                del r["procedure"]
+            batches[k].append(r)
+        # One response with no valid answer at all, alone in its procedure.
+        r = realistic_response(rng, qjson, datetime.datetime.now(VN) - datetime.timedelta(hours=1))
+        r["answers"] = {c: None for c in r["answers"]}
+        r["procedure"] = "9.999999"
+        batches[2].append(r)
+        # The counter rating (3 levels) from K4.
+        for i in range(60):
+            day = FIRST + datetime.timedelta(days=rng.randint(0, 79))
+            batches[4].append({
+                "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "questionnaire": QUAY,
+                "submitted_at": datetime.datetime.combine(day, datetime.time(10), VN).isoformat(),
+                "service_area": rng.choice(["dat-dai", "ho-tich"]),
+                "answers": {c: rng.choice([1, 2, 2, 3, 3, None]) for c in ("TD", "HD", "TG")},
+            })
+        for k, rs in batches.items():
+            client = kiosk(k)
+            for at in range(0, len(rs), 50):
+                chunk = rs[at:at + 50]
+                status, _, reply = client.request("POST", "/v1/responses/batch", chunk)
+                assert status == 200, (status, reply)
+                assert all(x["status"] == "stored" for x in reply), reply
+                cls.sent += [(k, r) for r in chunk]
+        # Weights other than 1, read back by the independent computation.
+        psql("UPDATE criteria SET weight = 3 WHERE code = 'TC1'")
+        psql("UPDATE elements SET weight = 2 WHERE code = 'CC'")
+        psql("UPDATE criteria SET weight = 2 WHERE code = 'TD'")
+        cls.dv = Shape("sipas-dv-2023")
+        cls.quay = Shape(QUAY)
+
+    # -- helpers -----------------------------------------------------------
+
+    def responses(self, q, frm=None, to=None, pred=lambda k, r: True):
+        out = []
+        for k, r in self.sent:
+            d = datetime.datetime.fromisoformat(r["submitted_at"]).astimezone(VN).date()
+            if r["questionnaire"] == q.code and (frm is None or d >= frm) and \
+                    (to is None or d <= to) and pred(k, r):
+                out.append((k, r, d))
+        return out
+
+    def key_of(self, dim, k, r, d):
+        return {
+            "area": lambda: r["service_area"],
+            "center": lambda: CENTERS[k - 1],
+            "district": lambda: CENTERS[k - 1],     # no commune kiosks: each its own district
+            "level": lambda: "province" if CENTERS[k - 1] == "ht" else "district",
+            "month": lambda: d.strftime("%Y-%m"),
+            "quarter": lambda: quarter(d),
+            "year": lambda: str(d.year),
+            "procedure": lambda: r.get("procedure", "-"),
+            "kiosk": lambda: "K%d" % k,
+        }[dim]()
+
+    def expected(self, q, dim, rows):
+        if dim in ("criterion", "element"):
+            rs = [r for _, r, _ in rows]
+            parts = q.criteria if dim == "criterion" else [e for e, _, _ in q.elements]
+            return {p: figures(q, rs, only=p) for p in parts}
+        groups = collections.defaultdict(list)
+        for k, r, d in rows:
+            groups[self.key_of(dim, k, r, d)].append(r)
+        return {key: figures(q, rs) for key, rs in groups.items()}
+
+    def report(self, *args):
+        return json.loads(sipas("report", "--format", "json", *args).stdout)
+
+    def assert_figures(self, got, want, what):
+        for field in ("n", "index", "points", "elements", "criteria", "mean", "levels", "low_sample"):
+            self.assertEqual(got[field], want[field], "%s: %s" % (what, field))
+        if want["margin"] is None:
+            self.assertIsNone(got["margin"], what + ": margin")
+        else:   # sums of shares in another order may differ in the last bit
+            self.assertAlmostEqual(got["margin"], want["margin"], delta=0.011, msg=what + ": margin")
+
+    # -- every grouping, both scales -----------------------------------------
+
+    def test_every_grouping_equals_an_independent_computation(self):
+        for q in (self.dv, self.quay):
+            rows = self.responses(q)
+            total = figures(q, [r for _, r, _ in rows])
+            for dim in ("area", "center", "district", "level", "criterion", "element",
+                        "month", "quarter", "year", "procedure", "kiosk"):
+                with self.subTest(questionnaire=q.code, by=dim):
+                    got = self.report("--by", dim, "--questionnaire", q.code)
+                    want = self.expected(q, dim, rows)
+                    keys = [g[dim] for g in got["groups"]]
+                    self.assertEqual(sorted(keys), sorted(want))
+                    rank = ranks(want)
+                    for g in got["groups"]:
+                        self.assert_figures(g, want[g[dim]], "%s %s" % (dim, g[dim]))
+                        self.assertEqual(g["rank"], rank.get(g[dim]), "rank of " + g[dim])
+                    self.assert_figures(got["total"], total, dim + " total")
+                    if dim in ("month", "quarter", "year"):
+                        self.assertEqual(keys, sorted(keys), "time in order")
+                    elif dim not in ("criterion", "element"):
+                        idx = [g["index"] for g in got["groups"] if g["index"] is not None]
+                        self.assertEqual(idx, sorted(idx, reverse=True), "ranked by index")
+
+    def test_the_edge_groups(self):
+        # The response without a valid answer: a group with n = 1 and no figures.
+        got = self.report("--by", "procedure", "--questionnaire", self.dv.code)
+        alone = next(g for g in got["groups"] if g["procedure"] == "9.999999")
+        self.assertEqual((alone["n"], alone["index"], alone["margin"], alone["mean"], alone["rank"]),
+                         (1, None, None, None, None))
+        self.assertTrue(alone["low_sample"])
+        # PA3 nobody answered in lai-xe: no rate, left out of PA there.
+        got = self.report("--by", "area", "--area", "lai-xe")
+        (g,) = got["groups"]
+        self.assertIsNone(g["criteria"]["PA3"])
+        self.assertIsNotNone(g["elements"]["PA"])
+        # An empty selection: a total of zero, no groups.
+        got = self.report("--by", "area", "--from", "2001-01-01", "--to", "2001-12-31",
+                          "--questionnaire", self.dv.code)
+        self.assertEqual(got["groups"], [])
+        self.assertEqual((got["total"]["n"], got["total"]["index"]), (0, None))
+
+    def test_filters_combine(self):
+        frm, to = FIRST + datetime.timedelta(days=20), FIRST + datetime.timedelta(days=60)
+        got = self.report("--by", "area", "--from", str(frm), "--to", str(to), "--center", "ht-ky-anh",
+                          "--questionnaire", self.dv.code)
+        rows = self.responses(self.dv, frm, to, lambda k, r: CENTERS[k - 1] == "ht-ky-anh")
+        self.assertGreater(len(rows), 10)
+        self.assert_figures(got["total"], figures(self.dv, [r for _, r, _ in rows]), "center+dates")
+        # The province's center includes the districts below it.
+        got = self.report("--by", "area", "--center", "ht", "--questionnaire", self.dv.code)
+        self.assertEqual(got["total"]["n"], len(self.responses(self.dv)))
+        got = self.report("--by", "center", "--kiosk", "K3", "--area", "ho-tich")
+        rows = self.responses(self.dv, pred=lambda k, r: k == 3 and r["service_area"] == "ho-tich")
+        self.assertEqual([g["center"] for g in got["groups"]], ["ht-ky-anh"])
+        self.assert_figures(got["total"], figures(self.dv, [r for _, r, _ in rows]), "kiosk+area")
+
+    def test_cross_table(self):
+        q = self.dv
+        rows = self.responses(q)
+        got = self.report("--by", "area,quarter", "--questionnaire", q.code)
+        self.assertEqual(got["by"], ["area", "quarter"])
+        cells = collections.defaultdict(list)
+        for k, r, d in rows:
+            for a in (r["service_area"], None):
+                for qq in (quarter(d), None):
+                    if (a, qq) != (None, None):
+                        cells[(a, qq)].append(r)
+        self.assertEqual(sorted(((g["area"] or ""), (g["quarter"] or "")) for g in got["groups"]),
+                         sorted(((a or ""), (qq or "")) for a, qq in cells))
+        for g in got["groups"]:
+            self.assert_figures(g, figures(q, cells[(g["area"], g["quarter"])]),
+                                "cell %s %s" % (g["area"], g["quarter"]))
+        # Ranks are within each quarter.
+        for qq in {quarter(d) for _, _, d in rows}:
+            want = ranks({a: figures(q, rs) for (a, x), rs in cells.items() if x == qq and a})
+            for g in got["groups"]:
+                if g["quarter"] == qq and g["area"]:
+                    self.assertEqual(g["rank"], want.get(g["area"]))
+        self.assert_figures(got["total"], figures(q, [r for _, r, _ in rows]), "total")
+        # A criterion split crossed with a time dimension.
+        got = self.report("--by", "criterion,month", "--questionnaire", q.code)
+        for g in got["groups"]:
+            if g["criterion"] and g["month"]:
+                rs = [r for _, r, d in rows if d.strftime("%Y-%m") == g["month"]]
+                self.assert_figures(g, figures(q, rs, only=g["criterion"]),
+                                    "%s %s" % (g["criterion"], g["month"]))
+        table = sipas("report", "--by", "area,quarter", "--questionnaire", q.code).stdout
+        self.assertIn(quarter(TODAY), table)
+        self.assertIn("%.2f" % got["total"]["index"], table)
+
+    def test_compare_worst_target(self):
+        q = self.dv
+        mid = FIRST + datetime.timedelta(days=40)
+        now = (mid, TODAY)
+        before = (FIRST, mid - datetime.timedelta(days=1))
+        got = self.report("--by", "area", "--from", str(now[0]), "--to", str(now[1]),
+                          "--compare", "%s:%s" % before, "--worst", "3", "--target", "80",
+                          "--questionnaire", q.code)
+        self.assertEqual(got["compare"], {"from": str(before[0]), "to": str(before[1])})
+        cur = self.expected(q, "area", self.responses(q, *now))
+        prev = self.expected(q, "area", self.responses(q, *before))
+        rc, rp = ranks(cur), ranks(prev)
+        compared = 0
+        for g in got["groups"]:
+            a = g["area"]
+            if cur[a]["index"] is None or a not in prev:   # the response without answers
+                self.assertIsNone(g["change"])
+                self.assertIsNone(g["rank_change"])
+                continue
+            compared += 1
+            self.assertEqual(g["previous_index"], prev[a]["index"])
+            self.assertEqual(g["change"], round2(cur[a]["index"] - prev[a]["index"]))
+            self.assertEqual(g["rank_change"], rp[a] - rc[a])
+            self.assertEqual(g["below_target"], cur[a]["index"] < 80)
+            rates = cur[a]["_rates"]
+            weakest = sorted(rates, key=lambda c: (rates[c], q.criteria.index(c)))[:3]
+            self.assertEqual([w["code"] for w in g["worst"]], weakest)
+            self.assertEqual([w["rate"] for w in g["worst"]], [round2(100 * rates[c]) for c in weakest])
+        self.assertEqual(compared, 3)
+        # "previous" is the period of the same length just before.
+        got = self.report("--by", "area", "--from", "2026-04-01", "--to", "2026-06-30",
+                          "--compare", "previous")
+        self.assertEqual(got["compare"], {"from": "2026-01-01", "to": "2026-03-31"})
+        got = self.report("--by", "area", "--from", "2026-03-10", "--to", "2026-03-19",
+                          "--compare", "previous")
+        self.assertEqual(got["compare"], {"from": "2026-02-28", "to": "2026-03-09"})
+        csvout = sipas("report", "--by", "area", "--from", str(now[0]), "--to", str(now[1]),
+                       "--compare", "%s:%s" % before, "--worst", "2", "--format", "csv").stdout
+        first = next(csv.DictReader(io.StringIO(csvout.lstrip("\ufeff"))))
+        self.assertIn("worst_2_rate", first)
+        self.assertIn("rank_change", first)
+
+    def test_csv_is_rfc4180_with_every_row(self):
+        raw = subprocess.run([os.path.join(os.environ.get("abs_top_builddir", SRC), "client", "sipas"),
+                              "report", "--by", "center", "--format", "csv"],
+                             env=W["env"], capture_output=True, check=True).stdout
+        self.assertTrue(raw.startswith(b"\xef\xbb\xbf"), "a BOM, so that spreadsheets read UTF-8")
+        self.assertIn(b"\r\n", raw)
+        rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+        got = self.report("--by", "center")
+        self.assertEqual(len(rows), len(got["groups"]) + 1)
+        by_key = {r["center"]: r for r in rows}
+        for g in got["groups"]:
+            self.assertEqual(by_key[g["center"]]["center_label"], g["center_label"])
+            self.assertEqual(float(by_key[g["center"]]["index"]), g["index"])
+            self.assertEqual(int(by_key[g["center"]]["n"]), g["n"])
+
+    def test_table_columns_line_up_in_screen_cells(self):
+        # However many bytes and combining marks the Vietnamese labels take,
+        # the index column ends in the same screen cell on every line.
+        got = self.report("--by", "center")
+        table = sipas("report", "--by", "center").stdout
+        lines = table.splitlines()
+        header = next(line for line in lines if "Chỉ số %" in line)
+
+        def end_of(line, text):
+            head = line[:line.index(text) + len(text)]
+            return sum(0 if unicodedata.combining(ch) else 1 for ch in head)
+        for g in got["groups"]:
+            line = next(line for line in lines if " %s " % g["center"] in line)
+            self.assertEqual(end_of(line, " %.2f" % g["index"]), end_of(header, "Chỉ số %"),
+                             "column of the index in:\n%s\n%s" % (header, line))
+
+    def test_errors_are_clear(self):
+        for args, text in ((["--by", "area,area"], "two different"),
+                           (["--by", "criterion,element"], "at most one"),
+                           (["--by", "area", "--compare", "previous"], "needs --from and --to"),
+                           (["--by", "area", "--compare", "2026-02-01"], "FROM:TO"),
+                           (["--by", "area", "--target", "120"], "--target"),
+                           (["--by", "area", "--worst", "-1"], "--worst"),
+                           (["--by", "area", "--format", "pdf"], "--format")):
+            r = sipas("report", *args, check=False)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertIn(text, r.stderr)
+        for args, text in ((["--area", "moon"], "unknown area 'moon'"),
+                           (["--kiosk", "K99"], "unknown kiosk 'K99'")):
+            r = sipas("report", "--by", "area", *args, check=False)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(text, r.stderr)
+        r = subprocess.run([os.path.join(os.environ.get("abs_top_builddir", SRC), "client", "sipas"),
+                            "--db", "host=/nonexistent dbname=x", "report", "--by", "area"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot connect to the database", r.stderr)
+
+    # -- the rollup itself -------------------------------------------------
+
+    def test_rollup_equals_a_recomputation_from_the_responses(self):
+        # What the trigger kept, batch by batch, against the same query
+        # over all the responses at once.
+        for q in (self.dv, self.quay):
+            sql = psql("SELECT sipas_rollup_query('responses', %d::smallint, "
+                       "'day, center_id, service_area_id, questionnaire_id', 'true')" % q.id)
+            diff = psql("SELECT count(*) FROM ((SELECT day, center_id, service_area_id, n, rated, cells, "
+                        "p_sum::numeric(20,9)[], p_sq::numeric(20,9)[] FROM response_rollup "
+                        "WHERE questionnaire_id = %d) "
+                        "EXCEPT (SELECT day, center_id, service_area_id, n, rated, cells, "
+                        "p_sum::numeric(20,9)[], p_sq::numeric(20,9)[] FROM (%s) x)) d" % (q.id, sql))
+            self.assertEqual(diff, "0", q.code)
+        self.assertEqual(int(psql("SELECT sum(n) FROM response_rollup")), len(self.sent))
+
+    def test_a_duplicate_is_not_counted_twice(self):
+        k, r = self.sent[0]
+        before = psql("SELECT sum(n) FROM response_rollup")
+        self.assertEqual(kiosk(k).post(r)[0], 200)
+        self.assertEqual(psql("SELECT sum(n) FROM response_rollup"), before)
+
+    # -- export ------------------------------------------------------------
+
+    def test_export_csv_and_ndjson_carry_every_response(self):
+        q = self.dv
+        raw = subprocess.run([os.path.join(os.environ.get("abs_top_builddir", SRC), "client", "sipas"),
+                              "export", "--questionnaire", q.code],
+                             env=W["env"], capture_output=True, check=True).stdout
+        rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+        sent = {r["id"]: (k, r) for k, r in self.sent if r["questionnaire"] == q.code}
+        self.assertEqual(len(rows), len(sent))
+        self.assertEqual(list(rows[0])[6:6 + len(q.criteria)], q.criteria)
+        for row in rows:
+            k, r = sent[row["id"]]
+            self.assertEqual(row["kiosk"], "K%d" % k)
+            self.assertEqual(row["center"], CENTERS[k - 1])
+            self.assertEqual(row["procedure"], r.get("procedure", ""))
+            self.assertEqual([row[c] for c in q.criteria],
+                             ["" if r["answers"][c] is None else str(r["answers"][c]) for c in q.criteria])
+            when = datetime.datetime.fromisoformat(r["submitted_at"])
+            self.assertEqual(datetime.datetime.fromisoformat(row["submitted_at"]), when)
+        times = [row["submitted_at"] for row in rows]
+        self.assertEqual(times, sorted(times), "in the order submitted")
+        out = sipas("export", "--questionnaire", QUAY, "--format", "ndjson", "--area", "ho-tich").stdout
+        lines = [json.loads(x) for x in out.splitlines()]
+        want = {r["id"]: r for k, r in self.sent if r["questionnaire"] == QUAY and r["service_area"] == "ho-tich"}
+        self.assertEqual({x["id"] for x in lines}, set(want))
+        for x in lines:
+            self.assertEqual(x["answers"], want[x["id"]]["answers"])
+            self.assertEqual(list(x["answers"]), ["TD", "HD", "TG"])
+        r = sipas("export", "--format", "xml", check=False)
+        self.assertEqual(r.returncode, 2)
+
+    # -- HTML --------------------------------------------------------------
+
+    def test_html_renders_in_chromium(self):
+        chromium = shutil.which("chromium")
+        self.assertIsNotNone(chromium, "chromium is installed by scripts/deps")
+        out = os.environ.get("SIPAS_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="sipas-html-")
+        page = os.path.join(out, "report.html")
+        with open(page, "w") as f:
+            f.write(sipas("report", "--by", "area", "--target", "80", "--worst", "3",
+                          "--from", str(FIRST), "--to", str(TODAY), "--compare", "previous",
+                          "--format", "html").stdout)
+        self.assertNotIn("http://", open(page).read().replace("http://www.w3.org/2000/svg", ""),
+                         "no external asset")
+        # The page's own view of itself once rendered: what a reader sees.
+        probe = ("(()=>{const b=document.querySelectorAll('#chart-groups rect').length;"
+                 "const t=document.querySelectorAll('#chart-trend polyline').length;"
+                 "const rows=document.querySelectorAll('#report-table tbody tr').length;"
+                 "document.title=JSON.stringify({bars:b,trend:t,rows:rows,"
+                 "lang:document.documentElement.lang,h1:document.querySelector('h1').textContent});})()")
+        with open(page, "a") as f:
+            f.write("<script>%s</script>\n" % probe)
+        base = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--user-data-dir=" + os.path.join(out, "profile")]
+        dom = subprocess.run(base + ["--enable-logging=stderr", "--v=0", "--dump-dom", "file://" + page],
+                             capture_output=True, text=True, timeout=120)
+        title = dom.stdout.split("<title>")[1].split("</title>")[0]
+        seen = json.loads(title.replace("&quot;", '"').replace("&amp;", "&"))
+        areas = {r["service_area"] for _, r in self.sent if r["questionnaire"] == self.dv.code}
+        self.assertEqual(seen["bars"], len(areas))
+        self.assertEqual(seen["trend"], 1)
+        self.assertEqual(seen["rows"], len(areas) + 1)
+        self.assertEqual(seen["lang"], "vi")
+        self.assertIn("chỉ số hài lòng", seen["h1"])
+        console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line]
+        self.assertEqual(console, [], "no console messages")
+        shot = os.path.join(out, "report.png")
+        subprocess.run(base + ["--screenshot=" + shot, "--window-size=1280,2000", "file://" + page],
+                       capture_output=True, timeout=120, check=True)
+        self.assertGreater(os.path.getsize(shot), 10000)
+        print("screenshot:", shot, file=sys.stderr)
+
+
+def setUpModule():
+    start_world(kiosks=4, centers=CENTERS)
+
+
+def tearDownModule():
+    stop_world()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
