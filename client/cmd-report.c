@@ -42,27 +42,27 @@ static const char usage[] =
 	"LEFT JOIN centers cp# ON cp#.id = c#.parent_id"
 
 static const struct report_dim dims[] = {
-	{ "area", "Lĩnh vực", "x.service_area_id", "sa#.code", "sa#.name_vi",
+	{ "area", "Lĩnh vực", "service_area_id", "sa#.code", "sa#.name_vi",
 	  "LEFT JOIN service_areas sa# ON sa#.id = g.k#", false, DIM_PLAIN },
-	{ "center", "Đơn vị", "x.center_id", "c#.code", "c#.name_vi", CENTER_JOIN,
+	{ "center", "Đơn vị", "center_id", "c#.code", "c#.name_vi", CENTER_JOIN,
 	  false, DIM_PLAIN },
-	{ "district", "Huyện", "x.center_id",
+	{ "district", "Huyện", "center_id",
 	  "CASE WHEN c#.level = 'commune' THEN cp#.code ELSE c#.code END",
 	  "CASE WHEN c#.level = 'commune' THEN cp#.name_vi ELSE c#.name_vi END",
 	  CENTER_JOIN, false, DIM_PLAIN },
-	{ "level", "Cấp", "x.center_id", "c#.level",
+	{ "level", "Cấp", "center_id", "c#.level",
 	  "CASE c#.level WHEN 'province' THEN 'Cấp tỉnh' WHEN 'district' THEN 'Cấp huyện' "
 	  "ELSE 'Cấp xã' END", CENTER_JOIN, false, DIM_PLAIN },
-	{ "kiosk", "Ki-ốt", "x.kiosk_id", "k#.code", "k#.code || ' - ' || kc#.name_vi",
+	{ "kiosk", "Ki-ốt", "kiosk_id", "k#.code", "k#.code || ' - ' || kc#.name_vi",
 	  "LEFT JOIN kiosks k# ON k#.id = g.k# LEFT JOIN centers kc# ON kc#.id = k#.center_id",
 	  true, DIM_PLAIN },
-	{ "procedure", "Thủ tục", "x.procedure", "coalesce(g.k#, '-')",
+	{ "procedure", "Thủ tục", "procedure", "coalesce(g.k#, '-')",
 	  "coalesce(g.k#, 'Không ghi thủ tục')", "", true, DIM_PLAIN },
-	{ "month", "Tháng", "date_trunc('month', x.day)", "to_char(g.k#, 'YYYY-MM')",
+	{ "month", "Tháng", "date_trunc('month', day::timestamp)", "to_char(g.k#, 'YYYY-MM')",
 	  "'Tháng ' || to_char(g.k#, 'MM/YYYY')", "", false, DIM_TIME },
-	{ "quarter", "Quý", "date_trunc('quarter', x.day)", "to_char(g.k#, 'YYYY-\"Q\"Q')",
+	{ "quarter", "Quý", "date_trunc('quarter', day::timestamp)", "to_char(g.k#, 'YYYY-\"Q\"Q')",
 	  "'Quý ' || to_char(g.k#, 'Q/YYYY')", "", false, DIM_TIME },
-	{ "year", "Năm", "date_trunc('year', x.day)", "to_char(g.k#, 'YYYY')",
+	{ "year", "Năm", "date_trunc('year', day::timestamp)", "to_char(g.k#, 'YYYY')",
 	  "'Năm ' || to_char(g.k#, 'YYYY')", "", false, DIM_TIME },
 	{ "criterion", "Tiêu chí", NULL, NULL, NULL, NULL, false, DIM_SPLIT },
 	{ "element", "Yếu tố", NULL, NULL, NULL, NULL, false, DIM_SPLIT },
@@ -184,7 +184,10 @@ build_sql(const struct questionnaire *q, const struct query *qu)
 	}
 	fputs("g.* FROM (SELECT ", f);
 	for (size_t d = 0; d < qu->nsql; d++)
-		fprintf(f, "%s AS k%zu, ", qu->sql[d]->group, d);
+		if (qu->raw)	/* grouped already */
+			fprintf(f, "x.k%zu AS k%zu, ", d, d);
+		else
+			fprintf(f, "%s AS k%zu, ", qu->sql[d]->group, d);
 	fputs("sum(x.n)", f);
 	for (const char *const *col = (const char *const[]){ "rated", "p_sum", "p_sq", NULL };
 	    *col != NULL; col++)
@@ -393,19 +396,30 @@ static struct report_group *
 compute(PGconn *conn, const struct report *r, const char *from, const char *to,
     size_t *ngroups);
 
+/* The responses of the selection rolled up on the fly, grouped by the
+ * report's own dimensions (as k0, k1): a few groups, summed in memory. */
 static char *
-raw_source(PGconn *conn, const struct questionnaire *q)
+raw_source(PGconn *conn, const struct questionnaire *q, const struct query *qu)
 {
-	char qid[16], *src;
-	const char *p[2] = { qid, FILTER_RESPONSES };
+	char qid[16], *keys[2] = { NULL, NULL }, *src;
+	const char *p[5] = { qid, FILTER_RESPONSES, "questionnaire_id" };
 	PGresult *res;
 
 	snprintf(qid, sizeof qid, "%d", q->id);
-	res = cli_exec(conn, "preparing the query",
-	    "SELECT sipas_rollup_query('responses', $1::smallint, 'day, center_id, "
-	    "kiosk_id, service_area_id, questionnaire_id, procedure', $2)", 2, p);
+	for (size_t d = 0; d < qu->nsql; d++) {
+		xasprintf(&keys[d], "%s AS k%zu", qu->sql[d]->group, d);
+		p[3 + d] = keys[d];
+	}
+	res = cli_exec(conn, "preparing the query", qu->nsql == 0 ?
+	    "SELECT sipas_rollup_query('responses', $1::smallint, ARRAY[$3], $2)" :
+	    qu->nsql == 1 ?
+	    "SELECT sipas_rollup_query('responses', $1::smallint, ARRAY[$3, $4], $2)" :
+	    "SELECT sipas_rollup_query('responses', $1::smallint, ARRAY[$3, $4, $5], $2)",
+	    3 + (int)qu->nsql, p);
 	xasprintf(&src, "(%s)", PQgetvalue(res, 0, 0));
 	PQclear(res);
+	free(keys[0]);
+	free(keys[1]);
 	return src;
 }
 
@@ -456,7 +470,7 @@ compute(PGconn *conn, const struct report *r, const char *from, const char *to,
 	qu.raw = r->f.kiosk != NULL;
 	for (size_t d = 0; d < r->nby; d++)
 		qu.raw |= r->by[d]->raw;
-	qu.source = qu.raw ? raw_source(conn, r->q) : xstrdup("response_rollup");
+	qu.source = qu.raw ? raw_source(conn, r->q, &qu) : xstrdup("response_rollup");
 	g = fetch(conn, r->q, &qu, slot, &n);
 	free(qu.source);
 	merge_same_keys(r->q, g, &n);
@@ -848,44 +862,67 @@ print_long(const struct report *r, enum output_format fmt)
 	free(b.buf);
 }
 
+void
+report_cross(const struct report *r, struct report_cross *x)
+{
+	x->rows = xcalloc(r->ngroups, sizeof *x->rows);
+	x->cols = xcalloc(r->ngroups, sizeof *x->cols);
+	x->nrows = x->ncols = 0;
+	/* In print order: first-dimension margins, second-dimension margins,
+	 * the total, which ends both lists. */
+	for (size_t i = 0; i < r->ngroups; i++) {
+		const struct report_group *g = &r->groups[i];
+		if (g->key[0] == NULL)
+			x->cols[x->ncols++] = g;
+		if (g->key[1] == NULL)
+			x->rows[x->nrows++] = g;
+	}
+}
+
+const struct report_group *
+report_cell(const struct report *r, const struct report_group *row,
+    const struct report_group *col)
+{
+	for (size_t i = 0; i < r->ngroups; i++)
+		if (same_key(r->groups[i].key[0], row->key[0]) &&
+		    same_key(r->groups[i].key[1], col->key[1]))
+			return &r->groups[i];
+	return NULL;
+}
+
+void
+report_cross_free(struct report_cross *x)
+{
+	free(x->rows);
+	free(x->cols);
+}
+
 /* Two dimensions on a terminal: the index, rows by the first, columns by
  * the second, margins at the right and at the bottom. */
 static void
 print_cross(const struct report *r)
 {
-	size_t ncol = 0, nrow = 0;
-	const struct report_group **cols = xcalloc(r->ngroups, sizeof *cols);
-	const struct report_group **rows = xcalloc(r->ngroups, sizeof *rows);
+	struct report_cross x;
 
-	for (size_t i = 0; i < r->ngroups; i++) {
-		const struct report_group *g = &r->groups[i];
-		if (g->key[0] == NULL)
-			cols[ncol++] = g;	/* second dimension's margins, then the total */
-		else if (g->key[1] == NULL)
-			rows[nrow++] = g;
-	}
-	const char **names = xcalloc(ncol + 2, sizeof *names);
-	char (*heads)[80] = xcalloc(ncol, sizeof *heads);
-	char (*cells)[24] = xcalloc(ncol + 2, sizeof *cells);
-	const char **row = xcalloc(ncol + 2, sizeof *row);
+	report_cross(r, &x);
+	const char **names = xcalloc(x.ncols + 2, sizeof *names);
+	char (*cells)[24] = xcalloc(x.ncols, sizeof *cells);
+	const char **row = xcalloc(x.ncols + 2, sizeof *row);
 	names[0] = "Mã";
 	names[1] = r->by[0]->title_vi;
-	for (size_t c = 0; c < ncol; c++) {
-		snprintf(heads[c], sizeof heads[c], ">%s", cols[c]->key[1] ?
-		    cols[c]->key[1] : "Tổng");
-		names[2 + c] = heads[c];
+	for (size_t c = 0; c < x.ncols; c++) {
+		/* right-aligned: '>' and the key */
+		char *h;
+		xasprintf(&h, ">%s", x.cols[c]->key[1] ? x.cols[c]->key[1] : "Tổng");
+		names[2 + c] = h;
 	}
-	struct table *t = table_new(ncol + 2, names);
-	for (size_t i = 0; i <= nrow; i++) {
-		const char *k0 = i < nrow ? rows[i]->key[0] : NULL;
-		row[0] = k0 ? k0 : "";
-		row[1] = k0 ? rows[i]->label[0] : "Tổng cộng";
-		for (size_t c = 0; c < ncol; c++) {
-			const struct report_group *g = NULL;
-			for (size_t j = 0; j < r->ngroups; j++)
-				if (same_key(r->groups[j].key[0], k0) &&
-				    same_key(r->groups[j].key[1], cols[c]->key[1]))
-					g = &r->groups[j];
+	struct table *t = table_new(x.ncols + 2, names);
+	for (size_t i = 0; i < x.nrows; i++) {
+		const struct report_group *rg = x.rows[i];
+		row[0] = rg->key[0] ? rg->key[0] : "";
+		row[1] = rg->key[0] ? rg->label[0] : "Tổng cộng";
+		for (size_t c = 0; c < x.ncols; c++) {
+			const struct report_group *g = report_cell(r, rg, x.cols[c]);
 			if (g == NULL || !g->fig.has_index)
 				snprintf(cells[c], sizeof cells[c], "-");
 			else
@@ -897,12 +934,12 @@ print_cross(const struct report *r)
 	}
 	table_print(t, OUTPUT_TABLE, stdout);
 	table_free(t);
+	for (size_t c = 0; c < x.ncols; c++)
+		free((char *)names[2 + c]);
 	free(names);
-	free(heads);
 	free(cells);
 	free(row);
-	free(cols);
-	free(rows);
+	report_cross_free(&x);
 }
 
 static void

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "utf8.h"
 
 static void
 esc(FILE *f, const char *s)
@@ -46,7 +47,7 @@ static const char style[] =
     "border-bottom:1px solid #ddd;text-align:right}th{background:#f3f6fa}"
     "td.l,th.l{text-align:left;min-width:14em}tr.total td{font-weight:600;border-top:2px solid #888}"
     ".low{color:#999}.below{color:#b00020;font-weight:600}"
-    "svg text{font-family:inherit;font-size:12px}";
+    "svg text{font-family:inherit;font-size:12px}.wide{overflow-x:auto}";
 
 /* The axis runs between round numbers around the values shown (and the
  * target), so that differences of a few points are visible. */
@@ -80,8 +81,8 @@ static void
 bar_chart(FILE *f, const struct report *r)
 {
 	const struct report_group *bars[4096];
-	size_t n = 0;
-	const double left = 260, width = 520, row = 22;
+	size_t n = 0, longest = 0;
+	const double width = 520, row = 22;
 
 	for (size_t i = 0; i < r->ngroups && n < 4096; i++) {
 		const struct report_group *g = &r->groups[i];
@@ -90,6 +91,12 @@ bar_chart(FILE *f, const struct report *r)
 	}
 	if (n == 0)
 		return;
+	for (size_t i = 0; i < n; i++) {
+		size_t w = utf8_width(name_of(bars[i], 0));
+		longest = w > longest ? w : longest;
+	}
+	/* Room for the longest label at about 6.5 pixels a character. */
+	const double left = fmin(480, fmax(100, 6.5 * (double)longest + 16));
 	struct axis a = axis_of(bars, n, r);
 	double lo = a.lo, span = a.hi - a.lo;
 	double height = row * (double)n + 30;
@@ -260,6 +267,52 @@ long_table(FILE *f, const struct report *r)
 	fputs("</tbody></table>\n", f);
 }
 
+/* Two dimensions: the index in a grid, shaded from the lowest to the
+ * highest cell, with the target and the low-sample marks. */
+static void
+cross_table(FILE *f, const struct report *r)
+{
+	struct report_cross x;
+	double lo = 100, hi = 0;
+
+	report_cross(r, &x);
+	for (size_t i = 0; i < r->ngroups; i++)
+		if (r->groups[i].fig.has_index) {
+			lo = fmin(lo, r->groups[i].fig.index);
+			hi = fmax(hi, r->groups[i].fig.index);
+		}
+	fprintf(f, "<h2>Chỉ số theo %s và %s</h2>\n<table id=\"cross-table\"><thead><tr>"
+	    "<th class=\"l\">%s</th>", r->by[0]->title_vi, r->by[1]->title_vi,
+	    r->by[0]->title_vi);
+	for (size_t c = 0; c < x.ncols; c++) {
+		fputs("<th>", f);
+		esc(f, x.cols[c]->key[1] ? x.cols[c]->label[1] : "Tổng cộng");
+		fputs("</th>", f);
+	}
+	fputs("</tr></thead><tbody>\n", f);
+	for (size_t i = 0; i < x.nrows; i++) {
+		fprintf(f, "<tr%s><td class=\"l\">", x.rows[i]->key[0] ? "" : " class=\"total\"");
+		esc(f, name_of(x.rows[i], 0));
+		fputs("</td>", f);
+		for (size_t c = 0; c < x.ncols; c++) {
+			const struct report_group *g = report_cell(r, x.rows[i], x.cols[c]);
+			if (g == NULL || !g->fig.has_index) {
+				fputs("<td>-</td>", f);
+				continue;
+			}
+			double shade = hi > lo ? (g->fig.index - lo) / (hi - lo) : 1;
+			bool below = r->has_target && g->fig.index < r->target;
+			fprintf(f, "<td class=\"%s%s\" style=\"background:hsl(%s,60%%,%.0f%%)\">"
+			    "%.2f%s</td>", below ? "below" : "", g->fig.low_sample ? " low" : "",
+			    below ? "0" : "210", 96 - 26 * shade, g->fig.index,
+			    g->fig.low_sample ? "*" : "");
+		}
+		fputs("</tr>\n", f);
+	}
+	fputs("</tbody></table>\n", f);
+	report_cross_free(&x);
+}
+
 static void
 worst_list(FILE *f, const struct report *r)
 {
@@ -332,8 +385,11 @@ report_html(const struct report *r, FILE *f)
 	fprintf(f, "<h2>Chỉ số hài lòng theo %s</h2>\n", r->by[0]->title_vi);
 	bar_chart(f, r);
 	trend_chart(f, r);
-	fputs("<h2>Bảng số liệu</h2>\n", f);
+	if (r->nby == 2)
+		cross_table(f, r);
+	fputs("<h2>Bảng số liệu</h2>\n<div class=\"wide\">", f);
 	long_table(f, r);
+	fputs("</div>\n", f);
 	if (r->worst > 0)
 		worst_list(f, r);
 	fprintf(f, "<p class=\"note\">Chỉ số = bình quân các yếu tố, mỗi yếu tố = bình quân "

@@ -67,9 +67,10 @@ double report_round2(double x);
 struct report_dim {
 	const char *name;	/* as given to --by */
 	const char *title_vi;	/* column heading */
-	/* SQL: what the rollup rows x are grouped by, then, over the group
-	 * g.k# and the tables join brings in, its key and label; '#' stands for
-	 * the dimension's slot. Groups with the same key are added up, so that
+	/* SQL: what rows are grouped by (over the columns of the rollup, or
+	 * of the responses rolled up on the fly), then, over the group g.k#
+	 * and the tables join brings in, its key and label; '#' stands for the
+	 * dimension's slot. Groups with the same key are added up, so that
 	 * district and level can group by center. */
 	const char *group, *key, *label, *join;
 	bool raw;		/* not in the rollup: responses rolled up on the fly */
@@ -106,6 +107,18 @@ struct report {
 	struct report_group *trend;
 	size_t ntrend;
 };
+
+/* A two-dimension report as a cross table: rows are the first dimension's
+ * margins, columns the second's, each list ending with the total; the cell
+ * of a row and a column is NULL when no response falls in it. */
+struct report_cross {
+	const struct report_group **rows, **cols;
+	size_t nrows, ncols;
+};
+void report_cross(const struct report *r, struct report_cross *x);
+const struct report_group *report_cell(const struct report *r,
+    const struct report_group *row, const struct report_group *col);
+void report_cross_free(struct report_cross *x);
 
 /* Writes the report as one self-contained HTML page (report-html.c). */
 void report_html(const struct report *r, FILE *f);

@@ -38,8 +38,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- The query that rolls up the responses of questionnaire QID in relation
--- SOURCE that satisfy COND (over alias r), grouped by KEYS (columns of
--- responses, or "day"), into columns n,
+-- SOURCE that satisfy COND (over alias r), grouped by KEYS (expressions over
+-- the columns of responses and "day", optionally with AS), into columns n,
 -- rated, p_sum, p_sq and cells as described above. It is written out from
 -- the questionnaire's shape as plain expressions over answers[i], because
 -- PostgreSQL evaluates those far faster than it unnests arrays. Two details
@@ -50,7 +50,7 @@ $$;
 -- runs it over its transition table, this migration over the responses
 -- already stored, and `sipas report --by procedure` over the responses, so
 -- the arithmetic exists once.
-CREATE FUNCTION sipas_rollup_query(source text, qid smallint, keys text, cond text)
+CREATE FUNCTION sipas_rollup_query(source text, qid smallint, keys text[], cond text)
 RETURNS text
 LANGUAGE sql STABLE AS $f$
 WITH q AS (
@@ -81,15 +81,16 @@ FROM (SELECT r.*, (r.submitted_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS day,
             FROM %7$s r WHERE r.questionnaire_id = %8$s AND (%9$s)
             OFFSET 0) r
       OFFSET 0) r
-GROUP BY %1$s$q$,
-    keys,
+GROUP BY %10$s$q$,
+    array_to_string(keys, ', '),
     (SELECT string_agg(format('count(r.p[%s])', s + 1), ', ' ORDER BY s) FROM share),
     (SELECT string_agg(format('coalesce(sum(r.p[%s]), 0)', s + 1), ', ' ORDER BY s) FROM share),
     (SELECT string_agg(format('coalesce(sum(r.p[%s] ^ 2), 0)', s + 1), ', ' ORDER BY s) FROM share),
     (SELECT string_agg(format('count(*) FILTER (WHERE r.a[%s] = %s)', pos, v), ', ' ORDER BY pos, v)
      FROM crit, q, generate_series(q.scale_min::int, q.scale_max::int) AS v),
     (SELECT string_agg(p, ', ' ORDER BY s) FROM share),
-    source, qid, cond)
+    source, qid, cond,
+    (SELECT string_agg(i::text, ', ') FROM generate_series(1, cardinality(keys)) AS i))
 $f$;
 
 -- The statement adding those rollup rows to the table. A function returning
@@ -105,7 +106,8 @@ SELECT format('INSERT INTO response_rollup AS t %s
         p_sum = sipas_add(t.p_sum, excluded.p_sum),
         p_sq = sipas_add(t.p_sq, excluded.p_sq),
         cells = sipas_add(t.cells, excluded.cells)',
-    sipas_rollup_query(source, qid, 'day, center_id, service_area_id, questionnaire_id', 'true'))
+    sipas_rollup_query(source, qid,
+        ARRAY['day', 'center_id', 'service_area_id', 'questionnaire_id'], 'true'))
 $$;
 
 -- SECURITY DEFINER: sipasd's role inserts responses but cannot write the

@@ -406,7 +406,7 @@ class Report(unittest.TestCase):
         # over all the responses at once.
         for q in (self.dv, self.quay):
             sql = psql("SELECT sipas_rollup_query('responses', %d::smallint, "
-                       "'day, center_id, service_area_id, questionnaire_id', 'true')" % q.id)
+                       "ARRAY['day', 'center_id', 'service_area_id', 'questionnaire_id'], 'true')" % q.id)
             diff = psql("SELECT count(*) FROM ((SELECT day, center_id, service_area_id, n, rated, cells, "
                         "p_sum::numeric(20,9)[], p_sq::numeric(20,9)[] FROM response_rollup "
                         "WHERE questionnaire_id = %d) "
@@ -455,44 +455,57 @@ class Report(unittest.TestCase):
 
     # -- HTML --------------------------------------------------------------
 
-    def test_html_renders_in_chromium(self):
+    def render(self, name, *args):
+        """Writes the HTML report, opens it in headless Chromium and returns
+        what the rendered page holds, the console messages and the page."""
         chromium = shutil.which("chromium")
         self.assertIsNotNone(chromium, "chromium is installed by scripts/deps")
-        out = os.environ.get("SIPAS_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="sipas-html-")
-        page = os.path.join(out, "report.html")
-        with open(page, "w") as f:
-            f.write(sipas("report", "--by", "area", "--target", "80", "--worst", "3",
-                          "--from", str(FIRST), "--to", str(TODAY), "--compare", "previous",
-                          "--format", "html").stdout)
-        self.assertNotIn("http://", open(page).read().replace("http://www.w3.org/2000/svg", ""),
-                         "no external asset")
+        out = self.html_dir
+        page = os.path.join(out, name + ".html")
+        html = sipas("report", "--format", "html", *args).stdout
+        self.assertNotIn("http://", html.replace("http://www.w3.org/2000/svg", ""), "no external asset")
+        self.assertNotIn("https://", html)
         # The page's own view of itself once rendered: what a reader sees.
-        probe = ("(()=>{const b=document.querySelectorAll('#chart-groups rect').length;"
-                 "const t=document.querySelectorAll('#chart-trend polyline').length;"
-                 "const rows=document.querySelectorAll('#report-table tbody tr').length;"
-                 "document.title=JSON.stringify({bars:b,trend:t,rows:rows,"
-                 "lang:document.documentElement.lang,h1:document.querySelector('h1').textContent});})()")
-        with open(page, "a") as f:
-            f.write("<script>%s</script>\n" % probe)
+        probe = ("(()=>{const n=s=>document.querySelectorAll(s).length;"
+                 "document.title=JSON.stringify({bars:n('#chart-groups rect'),"
+                 "target:n('#chart-groups line[stroke=\"#b00020\"]'),trend:n('#chart-trend polyline'),"
+                 "rows:n('#report-table tbody tr'),cross:n('#cross-table tbody tr'),"
+                 "worst:n('#worst tbody tr'),lang:document.documentElement.lang,"
+                 "h1:document.querySelector('h1').textContent});})()")
+        with open(page, "w") as f:
+            f.write(html.replace("</body>", "<script>%s</script>\n</body>" % probe))
         base = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                 "--user-data-dir=" + os.path.join(out, "profile")]
         dom = subprocess.run(base + ["--enable-logging=stderr", "--v=0", "--dump-dom", "file://" + page],
                              capture_output=True, text=True, timeout=120)
         title = dom.stdout.split("<title>")[1].split("</title>")[0]
         seen = json.loads(title.replace("&quot;", '"').replace("&amp;", "&"))
-        areas = {r["service_area"] for _, r in self.sent if r["questionnaire"] == self.dv.code}
-        self.assertEqual(seen["bars"], len(areas))
-        self.assertEqual(seen["trend"], 1)
-        self.assertEqual(seen["rows"], len(areas) + 1)
-        self.assertEqual(seen["lang"], "vi")
-        self.assertIn("chỉ số hài lòng", seen["h1"])
         console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line]
-        self.assertEqual(console, [], "no console messages")
-        shot = os.path.join(out, "report.png")
+        shot = os.path.join(out, name + ".png")
         subprocess.run(base + ["--screenshot=" + shot, "--window-size=1280,2000", "file://" + page],
                        capture_output=True, timeout=120, check=True)
         self.assertGreater(os.path.getsize(shot), 10000)
         print("screenshot:", shot, file=sys.stderr)
+        return seen, console
+
+    def test_html_renders_in_chromium(self):
+        self.html_dir = os.environ.get("SIPAS_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="sipas-html-")
+        areas = {r["service_area"] for _, r in self.sent if r["questionnaire"] == self.dv.code}
+        seen, console = self.render("by-area", "--by", "area", "--target", "80", "--worst", "3",
+                                    "--from", str(FIRST), "--to", str(TODAY), "--compare", "previous")
+        self.assertEqual(console, [], "no console messages")
+        self.assertEqual(seen["bars"], len(areas))
+        self.assertEqual(seen["target"], 1)
+        self.assertEqual(seen["trend"], 1, "three months: a trend by month")
+        self.assertEqual(seen["rows"], len(areas) + 1)
+        self.assertGreaterEqual(seen["worst"], 3 * (len(areas) - 1))
+        self.assertEqual(seen["lang"], "vi")
+        self.assertIn("chỉ số hài lòng", seen["h1"])
+        centers = {CENTERS[k - 1] for k, r in self.sent if r["questionnaire"] == self.dv.code}
+        seen, console = self.render("by-center-month", "--by", "center,month")
+        self.assertEqual(console, [], "no console messages")
+        self.assertEqual(seen["bars"], len(centers))
+        self.assertEqual(seen["cross"], len(centers) + 1)
 
 
 def setUpModule():
