@@ -391,11 +391,6 @@ split(const struct questionnaire *q, const struct report_dim *dim, size_t slot,
 	return out;
 }
 
-/* The groups of r for the period from..to, with figures and ranks. */
-static struct report_group *
-compute(PGconn *conn, const struct report *r, const char *from, const char *to,
-    size_t *ngroups);
-
 /* The responses of the selection rolled up on the fly, grouped by the
  * report's own dimensions (as k0, k1): a few groups, summed in memory. */
 static char *
@@ -443,6 +438,7 @@ rank(struct report_group *g, size_t n)
 	}
 }
 
+/* The groups of r for the period from..to, with figures and ranks. */
 static struct report_group *
 compute(PGconn *conn, const struct report *r, const char *from, const char *to,
     size_t *ngroups)
