@@ -24,6 +24,7 @@ struct config {
 	long long batch_size;
 	long long batch_wait;
 	long long shutdown_timeout;
+	long long rollup_interval;
 	enum log_level log_level;
 	bool syslog;
 	long long max_connections;

@@ -318,6 +318,7 @@ main(int argc, char **argv)
 	kiosk_start();
 	admin_start();
 	commit_start(server.base);
+	rollup_start(server.base);
 	db_start(server.base, server.cfg->db, (unsigned)server.cfg->db_connections);
 
 	sigterm = evsignal_new(server.base, SIGTERM, on_signal, NULL);
@@ -336,6 +337,7 @@ main(int argc, char **argv)
 	event_free(sighup);
 	if (server.stop_timer != NULL)
 		event_free(server.stop_timer);
+	rollup_stop();
 	db_stop();		/* fails what is still in flight */
 	http_close_all(true);
 	commit_stop();

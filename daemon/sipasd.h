@@ -152,6 +152,10 @@ void admin_start(void);
 void admin_healthz(struct request *req);
 void admin_metrics(struct request *req);
 
+/* rollup.c */
+void rollup_start(struct event_base *base);
+void rollup_stop(void);
+
 /* kiosk.c */
 enum kiosk_status {
 	KIOSK_ACTIVE,

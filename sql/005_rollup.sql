@@ -1,14 +1,19 @@
--- The daily rollup the reports read instead of the responses: one row per
--- Vietnam day, center, service area and questionnaire, holding sums
--- from which every figure of docs/sipas.md follows. A year of a province is
--- at most days x centers x areas rollup rows (365 x 14 x 25 in Ha Tinh)
--- however many millions of responses it received. Kiosk and procedure are
--- not in the key: they would multiply the rows, and reports by them roll up
--- the responses on the fly with the same query (sipas_rollup_query). It is
--- kept by a statement trigger on responses, in the same
--- transaction as the insert, so it is never behind and a response counted
--- twice or not at all is impossible: rows that ON CONFLICT DO NOTHING skips
--- are not in the transition table.
+-- The daily rollup the reports read instead of the responses: rows per
+-- Vietnam day, center, service area and questionnaire, holding sums from
+-- which every figure of docs/sipas.md follows. A year of a province is at
+-- most days x centers x areas keys (365 x 14 x 25 in Ha Tinh) however many
+-- millions of responses it received. Kiosk and procedure are not in the
+-- key: they would multiply the rows, and reports by them roll up the
+-- responses on the fly with the same query (sipas_rollup_query).
+--
+-- A statement trigger on responses appends the rollup rows of each insert,
+-- in its transaction: the rollup is never behind, and a response counted
+-- twice or not at all is impossible (rows that ON CONFLICT DO NOTHING skips
+-- are not in the transition table). Appending, not updating, is what keeps
+-- concurrent inserts from waiting on each other's row locks until commit.
+-- So a key has one merged row and the rows appended since; reports add
+-- them all up, and sipasd calls sipas_rollup_compact() every
+-- rollup_interval seconds to fold the appended rows into the merged one.
 --
 -- Arrays, 1-based:
 --   rated[s], p_sum[s], p_sq[s]   s = 1 for the whole questionnaire, 1 + e
@@ -29,13 +34,12 @@ CREATE TABLE response_rollup (
     p_sum            float8[] NOT NULL,
     p_sq             float8[] NOT NULL,
     cells            integer[] NOT NULL,
-    PRIMARY KEY (day, center_id, service_area_id, questionnaire_id)
+    merged           boolean NOT NULL DEFAULT false  -- the one merged row of its key
 );
-
-CREATE FUNCTION sipas_add(a anyarray, b anyarray) RETURNS anyarray
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT array_agg(x + y ORDER BY i) FROM unnest(a, b) WITH ORDINALITY AS u (x, y, i)
-$$;
+CREATE INDEX response_rollup_key_idx
+    ON response_rollup (day, center_id, service_area_id, questionnaire_id);
+CREATE INDEX response_rollup_appended_idx
+    ON response_rollup (questionnaire_id, day, center_id, service_area_id) WHERE NOT merged;
 
 -- The query that rolls up the responses of questionnaire QID in relation
 -- SOURCE that satisfy COND (over alias r), grouped by KEYS (expressions over
@@ -96,22 +100,76 @@ $f$;
 -- The statement adding those rollup rows to the table. A function returning
 -- text, not one running it: a trigger's transition table is visible only to
 -- statements the trigger function itself executes.
-CREATE FUNCTION sipas_rollup_insert(source text, qid smallint) RETURNS text
+-- The statement appending the rollup rows of SOURCE, marked MERGED when
+-- SOURCE is all the responses (one row a key). A function returning text,
+-- not one running it: a trigger's transition table is visible only to
+-- statements the trigger function itself executes.
+CREATE FUNCTION sipas_rollup_insert(source text, qid smallint, merged boolean) RETURNS text
 LANGUAGE sql STABLE AS $$
-SELECT format('INSERT INTO response_rollup AS t %s
-    ORDER BY 1, 2, 3, 4  -- rollup rows are locked in one order: no deadlock
-    ON CONFLICT (day, center_id, service_area_id, questionnaire_id) DO UPDATE SET
-        n = t.n + excluded.n,
-        rated = sipas_add(t.rated, excluded.rated),
-        p_sum = sipas_add(t.p_sum, excluded.p_sum),
-        p_sq = sipas_add(t.p_sq, excluded.p_sq),
-        cells = sipas_add(t.cells, excluded.cells)',
+SELECT format('INSERT INTO response_rollup SELECT x.*, %L FROM (%s) x', merged,
     sipas_rollup_query(source, qid,
         ARRAY['day', 'center_id', 'service_area_id', 'questionnaire_id'], 'true'))
 $$;
 
--- SECURITY DEFINER: sipasd's role inserts responses but cannot write the
--- rollup itself.
+-- The statement folding the appended rows of questionnaire QID, with the
+-- merged row of their key, into a new merged row. Concurrent inserts are
+-- safe: a row appended after the statement's snapshot is not deleted, and
+-- is folded next time.
+CREATE FUNCTION sipas_rollup_merge_sql(qid smallint) RETURNS text
+LANGUAGE sql STABLE AS $f$
+WITH shape AS (
+    SELECT 1 + (SELECT count(*) FROM elements WHERE questionnaire_id = qid) AS scopes,
+           (SELECT count(*) FROM criteria WHERE questionnaire_id = qid) *
+           (SELECT scale_max - scale_min + 1 FROM questionnaires WHERE id = qid) AS cells
+)
+SELECT format($q$
+WITH fresh AS (
+    SELECT DISTINCT day, center_id, service_area_id FROM response_rollup
+    WHERE questionnaire_id = %1$s AND NOT merged
+), gone AS (
+    DELETE FROM response_rollup r USING fresh f
+    WHERE r.questionnaire_id = %1$s AND r.day = f.day AND r.center_id = f.center_id
+      AND r.service_area_id = f.service_area_id
+    RETURNING r.*
+)
+INSERT INTO response_rollup
+SELECT day, center_id, service_area_id, %1$s, sum(n), ARRAY[%2$s]::int[],
+       ARRAY[%3$s]::float8[], ARRAY[%4$s]::float8[], ARRAY[%5$s]::int[], true
+FROM gone GROUP BY 1, 2, 3$q$,
+    qid,
+    (SELECT string_agg(format('sum(rated[%s])', i), ', ') FROM generate_series(1, scopes) i),
+    (SELECT string_agg(format('sum(p_sum[%s])', i), ', ') FROM generate_series(1, scopes) i),
+    (SELECT string_agg(format('sum(p_sq[%s])', i), ', ') FROM generate_series(1, scopes) i),
+    (SELECT string_agg(format('sum(cells[%s])', i), ', ') FROM generate_series(1, cells) i))
+FROM shape
+$f$;
+
+-- Folds every appended row; returns how many it folded. One caller at a
+-- time: a second one returns at once rather than wait on the first's locks.
+CREATE FUNCTION sipas_rollup_compact() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+SET work_mem = '256MB' AS $$
+DECLARE
+    qid smallint;
+    folded bigint := 0;
+    k bigint;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(hashtext('sipas_rollup_compact')) THEN
+        RETURN 0;
+    END IF;
+    FOR qid IN SELECT DISTINCT questionnaire_id FROM response_rollup WHERE NOT merged LOOP
+        EXECUTE sipas_rollup_merge_sql(qid);
+        GET DIAGNOSTICS k = ROW_COUNT;
+        folded := folded + k;
+    END LOOP;
+    RETURN folded;
+END
+$$;
+REVOKE ALL ON FUNCTION sipas_rollup_compact() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sipas_rollup_compact() TO sipas_ingest;
+
+-- SECURITY DEFINER (here and above): sipasd's role inserts responses and
+-- may ask for a compaction, but cannot write the rollup itself.
 -- work_mem: a bulk COPY rolls up its rows in memory rather than on disk; a
 -- kiosk batch uses a few kilobytes of it.
 CREATE FUNCTION sipas_rollup_added() RETURNS trigger
@@ -121,7 +179,7 @@ DECLARE
     qid smallint;
 BEGIN
     FOR qid IN SELECT DISTINCT questionnaire_id FROM added LOOP
-        EXECUTE sipas_rollup_insert('added', qid);
+        EXECUTE sipas_rollup_insert('added', qid, false);
     END LOOP;
     RETURN NULL;
 END
@@ -140,7 +198,7 @@ DECLARE
 BEGIN
     SET LOCAL work_mem = '256MB';
     FOR qid IN SELECT DISTINCT questionnaire_id FROM responses LOOP
-        EXECUTE sipas_rollup_insert('responses', qid);
+        EXECUTE sipas_rollup_insert('responses', qid, true);
     END LOOP;
 END
 $$;

@@ -18,10 +18,12 @@ import math
 import os
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import unicodedata
 import unittest
 import uuid
@@ -402,8 +404,17 @@ class Report(unittest.TestCase):
     # -- the rollup itself -------------------------------------------------
 
     def test_rollup_equals_a_recomputation_from_the_responses(self):
-        # What the trigger kept, batch by batch, against the same query
-        # over all the responses at once.
+        # The trigger appended rows batch by batch; the reports add them up
+        # and give the same figures once sipasd has folded them.
+        self.assertGreater(int(psql("SELECT count(*) FROM response_rollup WHERE NOT merged")), 0)
+        before = [self.report("--by", "center,month", "--questionnaire", q.code) for q in (self.dv, self.quay)]
+        psql("SELECT sipas_rollup_compact()")
+        self.assertEqual(psql("SELECT count(*) FROM response_rollup WHERE NOT merged"), "0")
+        self.assertEqual(psql("SELECT count(*) FROM (SELECT 1 FROM response_rollup GROUP BY day, "
+                              "center_id, service_area_id, questionnaire_id HAVING count(*) > 1) x"), "0")
+        after = [self.report("--by", "center,month", "--questionnaire", q.code) for q in (self.dv, self.quay)]
+        self.assertEqual(before, after)
+        # What was folded against the same query over all the responses at once.
         for q in (self.dv, self.quay):
             sql = psql("SELECT sipas_rollup_query('responses', %d::smallint, "
                        "ARRAY['day', 'center_id', 'service_area_id', 'questionnaire_id'], 'true')" % q.id)
@@ -414,6 +425,28 @@ class Report(unittest.TestCase):
                         "p_sum::numeric(20,9)[], p_sq::numeric(20,9)[] FROM (%s) x)) d" % (q.id, sql))
             self.assertEqual(diff, "0", q.code)
         self.assertEqual(int(psql("SELECT sum(n) FROM response_rollup")), len(self.sent))
+
+    def test_sipasd_folds_the_rollup_every_interval(self):
+        k, r = self.sent[0]
+        fresh = dict(r, id=str(uuid.uuid4()))
+        self.assertEqual(kiosk(k).post(fresh)[0], 201)
+        self.assertNotEqual(psql("SELECT count(*) FROM response_rollup WHERE NOT merged"), "0")
+        conf = os.path.join(W["dir"], "sipasd.conf")
+        with open(conf) as f:
+            saved = f.read()
+        try:
+            with open(conf, "w") as f:
+                f.write(saved.replace("rollup_interval = 0", "rollup_interval = 1s"))
+            W["daemon"].send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 20
+            while psql("SELECT count(*) FROM response_rollup WHERE NOT merged") != "0":
+                self.assertLess(time.monotonic(), deadline, "sipasd did not fold the rollup")
+                time.sleep(0.2)
+        finally:
+            with open(conf, "w") as f:
+                f.write(saved)
+            W["daemon"].send_signal(signal.SIGHUP)
+        self.sent.append((k, fresh))
 
     def test_a_duplicate_is_not_counted_twice(self):
         k, r = self.sent[0]
@@ -509,7 +542,8 @@ class Report(unittest.TestCase):
 
 
 def setUpModule():
-    start_world(kiosks=4, centers=CENTERS)
+    # sipasd folds the rollup only when a test asks it to.
+    start_world(kiosks=4, centers=CENTERS, conf="rollup_interval = 0\n")
 
 
 def tearDownModule():

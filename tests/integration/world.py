@@ -116,8 +116,9 @@ def start_daemon():
     wait_healthy(120 if wrapper else 20)
 
 
-def start_world(kiosks, centers):
-    """Sandbox, schema, Hà Tĩnh's centers, kiosks K1.. at centers, sipasd."""
+def start_world(kiosks, centers, conf=""):
+    """Sandbox, schema, Hà Tĩnh's centers, kiosks K1.. at centers, sipasd
+    with conf appended to its configuration."""
     W["dir"] = tempfile.mkdtemp(prefix="sipas-test-")
     W["port"], W["admin_port"] = free_port(), free_port()
     W["log"] = os.path.join(W["dir"], "sipasd.log")
@@ -133,6 +134,8 @@ def start_world(kiosks, centers):
     sipas("center", "import", os.path.join(SRC, "data", "ha-tinh-centers.csv"))
     for i, center in enumerate(centers, 1):
         sipas("kiosk", "add", "K%d" % i, "--center", center, "--cert", tls("kiosk%d.crt" % i))
+    with open(os.path.join(W["dir"], "sipasd.conf"), "a") as f:
+        f.write(conf)
     start_daemon()
 
 
