@@ -391,16 +391,32 @@ split(const struct questionnaire *q, const struct report_dim *dim, size_t slot,
 	return out;
 }
 
-/* The responses of the selection rolled up on the fly, grouped by the
- * report's own dimensions (as k0, k1): a few groups, summed in memory. */
+/* What the report sums, as rows shaped like the rollup's. Normally the
+ * rollup and the responses still queued for it (sql/005_rollup.sql), the
+ * latter rolled up on the fly, in the one snapshot of the query. Kiosk and
+ * procedure are not in the rollup: then the selected responses are rolled
+ * up on the fly, grouped by the report's own dimensions (as k0, k1). */
 static char *
-raw_source(PGconn *conn, const struct questionnaire *q, const struct query *qu)
+source_sql(PGconn *conn, const struct questionnaire *q, const struct query *qu)
 {
-	char qid[16], *keys[2] = { NULL, NULL }, *src;
+	static const char rollup_keys[] =
+	    "ARRAY['day', 'center_id', 'service_area_id', 'questionnaire_id']";
+	char qid[16], *keys[2] = { NULL, NULL }, *sql, *src;
 	const char *p[5] = { qid, FILTER_RESPONSES, "questionnaire_id" };
 	PGresult *res;
 
 	snprintf(qid, sizeof qid, "%d", q->id);
+	if (!qu->raw) {
+		xasprintf(&sql, "SELECT sipas_rollup_query('responses', $1::smallint, %s, "
+		    "'r.id IN (SELECT id FROM rollup_pending)')", rollup_keys);
+		res = cli_exec(conn, "preparing the query", sql, 1, p);
+		xasprintf(&src, "(SELECT day, center_id, service_area_id, questionnaire_id, n, "
+		    "rated, p_sum, p_sq, cells FROM response_rollup UNION ALL %s)",
+		    PQgetvalue(res, 0, 0));
+		PQclear(res);
+		free(sql);
+		return src;
+	}
 	for (size_t d = 0; d < qu->nsql; d++) {
 		xasprintf(&keys[d], "%s AS k%zu", qu->sql[d]->group, d);
 		p[3 + d] = keys[d];
@@ -461,12 +477,10 @@ compute(PGconn *conn, const struct report *r, const char *from, const char *to,
 	qu.params[3] = r->f.center;
 	qu.params[4] = r->f.area;
 	qu.params[5] = r->f.kiosk;
-	/* The rollup has no kiosk or procedure: those roll up the responses
-	 * on the fly, which reads every response of the questionnaire. */
 	qu.raw = r->f.kiosk != NULL;
 	for (size_t d = 0; d < r->nby; d++)
 		qu.raw |= r->by[d]->raw;
-	qu.source = qu.raw ? raw_source(conn, r->q, &qu) : xstrdup("response_rollup");
+	qu.source = source_sql(conn, r->q, &qu);
 	g = fetch(conn, r->q, &qu, slot, &n);
 	free(qu.source);
 	merge_same_keys(r->q, g, &n);

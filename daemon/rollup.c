@@ -1,9 +1,9 @@
-/* Keeps the report rollup compact. The trigger on responses appends rollup
- * rows for each batch instead of updating one row a key, so that batches
- * committing at the same time never wait on each other's row locks; every
- * rollup_interval seconds this asks PostgreSQL to fold the appended rows
- * into one a key (sipas_rollup_compact in sql/005_rollup.sql). Reports are
- * right either way; folding keeps them fast. */
+/* Feeds the report rollup. Storing a response only queues its id for the
+ * rollup (a trigger, sql/005_rollup.sql), so that batches never wait on
+ * each other; every rollup_interval seconds this asks PostgreSQL to fold
+ * the queued responses into the rollup (sipas_rollup_compact). Reports
+ * count queued responses too, so they are right either way; folding keeps
+ * them fast. */
 #include <time.h>
 
 #include <event2/event.h>
@@ -21,9 +21,9 @@ on_compacted(PGresult *res, const struct db_failure *f, void *arg)
 {
 	running = false;
 	if (f != NULL)
-		log_warn("rollup: folding appended rows failed: %s", f->message);
+		log_warn("rollup: folding the queued responses failed: %s", f->message);
 	else
-		log_debug("rollup: folded %s appended row(s)", PQgetvalue(res, 0, 0));
+		log_debug("rollup: %s rollup row(s) written", PQgetvalue(res, 0, 0));
 }
 
 /* Every second, so that a reloaded rollup_interval applies at once. */

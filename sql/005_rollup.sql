@@ -1,19 +1,20 @@
--- The daily rollup the reports read instead of the responses: rows per
+-- The daily rollup the reports read instead of the responses: one row per
 -- Vietnam day, center, service area and questionnaire, holding sums from
 -- which every figure of docs/sipas.md follows. A year of a province is at
--- most days x centers x areas keys (365 x 14 x 25 in Ha Tinh) however many
+-- most days x centers x areas rows (365 x 14 x 25 in Ha Tinh) however many
 -- millions of responses it received. Kiosk and procedure are not in the
 -- key: they would multiply the rows, and reports by them roll up the
 -- responses on the fly with the same query (sipas_rollup_query).
 --
--- A statement trigger on responses appends the rollup rows of each insert,
--- in its transaction: the rollup is never behind, and a response counted
--- twice or not at all is impossible (rows that ON CONFLICT DO NOTHING skips
--- are not in the transition table). Appending, not updating, is what keeps
--- concurrent inserts from waiting on each other's row locks until commit.
--- So a key has one merged row and the rows appended since; reports add
--- them all up, and sipasd calls sipas_rollup_compact() every
--- rollup_interval seconds to fold the appended rows into the merged one.
+-- Storing a response must stay cheap and must never wait on another batch,
+-- so it does not touch the rollup: a statement trigger queues the ids it
+-- stored in rollup_pending, in the same transaction (so a response is
+-- queued exactly once: rows that ON CONFLICT DO NOTHING skips are not in
+-- the transition table). sipasd calls sipas_rollup_compact() every
+-- rollup_interval seconds, which folds the queued responses into the
+-- rollup and unqueues them in one transaction. Reports read the rollup plus
+-- the queued responses rolled up on the fly, in one snapshot: never behind,
+-- and each response counted once.
 --
 -- Arrays, 1-based:
 --   rated[s], p_sum[s], p_sq[s]   s = 1 for the whole questionnaire, 1 + e
@@ -34,12 +35,12 @@ CREATE TABLE response_rollup (
     p_sum            float8[] NOT NULL,
     p_sq             float8[] NOT NULL,
     cells            integer[] NOT NULL,
-    merged           boolean NOT NULL DEFAULT false  -- the one merged row of its key
+    PRIMARY KEY (day, center_id, service_area_id, questionnaire_id)
 );
-CREATE INDEX response_rollup_key_idx
-    ON response_rollup (day, center_id, service_area_id, questionnaire_id);
-CREATE INDEX response_rollup_appended_idx
-    ON response_rollup (questionnaire_id, day, center_id, service_area_id) WHERE NOT merged;
+
+CREATE TABLE rollup_pending (
+    id uuid PRIMARY KEY     -- a stored response not yet in response_rollup
+);
 
 -- The query that rolls up the responses of questionnaire QID in relation
 -- SOURCE that satisfy COND (over alias r), grouped by KEYS (expressions over
@@ -50,10 +51,9 @@ CREATE INDEX response_rollup_appended_idx
 -- halve the time: answers || '{}' is the array unpacked once a row instead
 -- of once a subscript (a stored small array has a short header that every
 -- access would otherwise copy away), and OFFSET 0 keeps each subquery's
--- values computed once a row rather than once a use. The trigger
--- runs it over its transition table, this migration over the responses
--- already stored, and `sipas report --by procedure` over the responses, so
--- the arithmetic exists once.
+-- values computed once a row rather than once a use. The folding, this
+-- migration, and reports over the pending responses or by kiosk or
+-- procedure all run it, so the arithmetic exists once.
 CREATE FUNCTION sipas_rollup_query(source text, qid smallint, keys text[], cond text)
 RETURNS text
 LANGUAGE sql STABLE AS $f$
@@ -97,98 +97,80 @@ GROUP BY %10$s$q$,
     (SELECT string_agg(i::text, ', ') FROM generate_series(1, cardinality(keys)) AS i))
 $f$;
 
--- The statement adding those rollup rows to the table. A function returning
--- text, not one running it: a trigger's transition table is visible only to
--- statements the trigger function itself executes.
--- The statement appending the rollup rows of SOURCE, marked MERGED when
--- SOURCE is all the responses (one row a key). A function returning text,
--- not one running it: a trigger's transition table is visible only to
--- statements the trigger function itself executes.
-CREATE FUNCTION sipas_rollup_insert(source text, qid smallint, merged boolean) RETURNS text
-LANGUAGE sql STABLE AS $$
-SELECT format('INSERT INTO response_rollup SELECT x.*, %L FROM (%s) x', merged,
-    sipas_rollup_query(source, qid,
-        ARRAY['day', 'center_id', 'service_area_id', 'questionnaire_id'], 'true'))
-$$;
-
--- The statement folding the appended rows of questionnaire QID, with the
--- merged row of their key, into a new merged row. Concurrent inserts are
--- safe: a row appended after the statement's snapshot is not deleted, and
--- is folded next time.
-CREATE FUNCTION sipas_rollup_merge_sql(qid smallint) RETURNS text
+-- The statement folding the queued responses of questionnaire QID into
+-- the rollup and unqueueing them. The arrays are added element by element,
+-- written out for the questionnaire's shape. A response queued after the
+-- statement's snapshot is neither folded nor unqueued: it is next time.
+CREATE FUNCTION sipas_rollup_fold_sql(qid smallint) RETURNS text
 LANGUAGE sql STABLE AS $f$
 WITH shape AS (
     SELECT 1 + (SELECT count(*) FROM elements WHERE questionnaire_id = qid) AS scopes,
            (SELECT count(*) FROM criteria WHERE questionnaire_id = qid) *
            (SELECT scale_max - scale_min + 1 FROM questionnaires WHERE id = qid) AS cells
+), added AS (
+    SELECT col, format('ARRAY[%s]', string_agg(format('t.%1$s[%2$s] + excluded.%1$s[%2$s]',
+           col, i), ', ' ORDER BY i)) AS sum
+    FROM shape, LATERAL (VALUES ('rated', scopes), ('p_sum', scopes), ('p_sq', scopes),
+                                ('cells', cells)) AS a (col, len),
+         LATERAL generate_series(1, len) AS i
+    GROUP BY col
 )
 SELECT format($q$
-WITH fresh AS (
-    SELECT DISTINCT day, center_id, service_area_id FROM response_rollup
-    WHERE questionnaire_id = %1$s AND NOT merged
-), gone AS (
-    DELETE FROM response_rollup r USING fresh f
-    WHERE r.questionnaire_id = %1$s AND r.day = f.day AND r.center_id = f.center_id
-      AND r.service_area_id = f.service_area_id
-    RETURNING r.*
+WITH folded AS (
+    DELETE FROM rollup_pending p USING responses r
+    WHERE p.id = r.id AND r.questionnaire_id = %1$s
+    RETURNING p.id
 )
-INSERT INTO response_rollup
-SELECT day, center_id, service_area_id, %1$s, sum(n), ARRAY[%2$s]::int[],
-       ARRAY[%3$s]::float8[], ARRAY[%4$s]::float8[], ARRAY[%5$s]::int[], true
-FROM gone GROUP BY 1, 2, 3$q$,
+INSERT INTO response_rollup AS t %2$s
+ON CONFLICT (day, center_id, service_area_id, questionnaire_id) DO UPDATE SET
+    n = t.n + excluded.n, rated = %3$s, p_sum = %4$s, p_sq = %5$s, cells = %6$s$q$,
     qid,
-    (SELECT string_agg(format('sum(rated[%s])', i), ', ') FROM generate_series(1, scopes) i),
-    (SELECT string_agg(format('sum(p_sum[%s])', i), ', ') FROM generate_series(1, scopes) i),
-    (SELECT string_agg(format('sum(p_sq[%s])', i), ', ') FROM generate_series(1, scopes) i),
-    (SELECT string_agg(format('sum(cells[%s])', i), ', ') FROM generate_series(1, cells) i))
-FROM shape
+    sipas_rollup_query('responses', qid,
+        ARRAY['day', 'center_id', 'service_area_id', 'questionnaire_id'],
+        'r.id IN (SELECT id FROM folded)'),
+    (SELECT sum FROM added WHERE col = 'rated'), (SELECT sum FROM added WHERE col = 'p_sum'),
+    (SELECT sum FROM added WHERE col = 'p_sq'), (SELECT sum FROM added WHERE col = 'cells'))
 $f$;
 
--- Folds every appended row; returns how many it folded. One caller at a
--- time: a second one returns at once rather than wait on the first's locks.
+-- Folds every queued response; returns how many rollup rows it wrote. One
+-- caller at a time: a second one returns at once. SECURITY DEFINER, like the trigger below:
+-- sipasd's role stores responses and may ask for a folding, but cannot
+-- write the rollup or the queue itself.
 CREATE FUNCTION sipas_rollup_compact() RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 SET work_mem = '256MB' AS $$
 DECLARE
     qid smallint;
-    folded bigint := 0;
+    written bigint := 0;
     k bigint;
 BEGIN
     IF NOT pg_try_advisory_xact_lock(hashtext('sipas_rollup_compact')) THEN
         RETURN 0;
     END IF;
-    FOR qid IN SELECT DISTINCT questionnaire_id FROM response_rollup WHERE NOT merged LOOP
-        EXECUTE sipas_rollup_merge_sql(qid);
+    FOR qid IN SELECT DISTINCT r.questionnaire_id
+               FROM rollup_pending p JOIN responses r USING (id) LOOP
+        EXECUTE sipas_rollup_fold_sql(qid);
         GET DIAGNOSTICS k = ROW_COUNT;
-        folded := folded + k;
+        written := written + k;
     END LOOP;
-    RETURN folded;
+    RETURN written;
 END
 $$;
 REVOKE ALL ON FUNCTION sipas_rollup_compact() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION sipas_rollup_compact() TO sipas_ingest;
 
--- SECURITY DEFINER (here and above): sipasd's role inserts responses and
--- may ask for a compaction, but cannot write the rollup itself.
--- work_mem: a bulk COPY rolls up its rows in memory rather than on disk; a
--- kiosk batch uses a few kilobytes of it.
-CREATE FUNCTION sipas_rollup_added() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
-SET work_mem = '256MB' AS $$
-DECLARE
-    qid smallint;
+CREATE FUNCTION sipas_rollup_queue() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-    FOR qid IN SELECT DISTINCT questionnaire_id FROM added LOOP
-        EXECUTE sipas_rollup_insert('added', qid, false);
-    END LOOP;
+    INSERT INTO rollup_pending (id) SELECT id FROM added;
     RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION sipas_rollup_added() FROM PUBLIC;
+REVOKE ALL ON FUNCTION sipas_rollup_queue() FROM PUBLIC;
 
 CREATE TRIGGER responses_rollup AFTER INSERT ON responses
     REFERENCING NEW TABLE AS added
-    FOR EACH STATEMENT EXECUTE FUNCTION sipas_rollup_added();
+    FOR EACH STATEMENT EXECUTE FUNCTION sipas_rollup_queue();
 
 -- Responses stored before this migration.
 LOCK TABLE responses IN SHARE MODE;
@@ -198,9 +180,10 @@ DECLARE
 BEGIN
     SET LOCAL work_mem = '256MB';
     FOR qid IN SELECT DISTINCT questionnaire_id FROM responses LOOP
-        EXECUTE sipas_rollup_insert('responses', qid, true);
+        EXECUTE 'INSERT INTO response_rollup ' || sipas_rollup_query('responses', qid,
+            ARRAY['day', 'center_id', 'service_area_id', 'questionnaire_id'], 'true');
     END LOOP;
 END
 $$;
 
-GRANT SELECT ON response_rollup TO sipas_report;
+GRANT SELECT ON response_rollup, rollup_pending TO sipas_report;
