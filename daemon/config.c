@@ -27,7 +27,7 @@ const struct conf_key config_keys[] = {
 	KEY(batch_size, CONF_INT, "200", 1, 5000),
 	KEY(batch_wait, CONF_INT, "0", 0, 1000),
 	KEY(shutdown_timeout, CONF_SECONDS, "10s", 1, 600),
-	KEY(rollup_interval, CONF_SECONDS, "30s", 0, 86400),
+	KEY(rollup_interval, CONF_SECONDS, "10s", 0, 86400),
 	KEY(log_level, CONF_LOGLEVEL, "info", 0, 0),
 	KEY(syslog, CONF_BOOL, "no", 0, 0),
 	KEY(max_connections, CONF_INT, "10000", 1, 1000000),

@@ -28,6 +28,7 @@ struct db_query {
 	void *arg;
 	PGresult *result;	/* the query's first result, until its Sync */
 	struct timespec sent;
+	bool slow;		/* db_query_slow */
 };
 
 struct dbconn {
@@ -42,6 +43,7 @@ struct dbconn {
 	bool flush_scheduled;
 	STAILQ_HEAD(, db_query) inflight;
 	unsigned ninflight;
+	unsigned nslow;		/* of them, slow: queries behind them wait */
 	int delay;		/* seconds before the next connection attempt */
 };
 
@@ -71,6 +73,7 @@ fail_inflight(struct dbconn *dc, const char *why)
 	while ((q = STAILQ_FIRST(&dc->inflight)) != NULL) {
 		STAILQ_REMOVE_HEAD(&dc->inflight, entry);
 		dc->ninflight--;
+		dc->nslow -= q->slow;
 		PQclear(q->result);
 		q->cb(NULL, &f, q->arg);
 		free(q);
@@ -153,6 +156,7 @@ complete(struct dbconn *dc, struct db_query *q)
 
 	STAILQ_REMOVE_HEAD(&dc->inflight, entry);
 	dc->ninflight--;
+	dc->nslow -= q->slow;
 	metrics_db_round_trip(seconds_since(&q->sent));
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 		q->cb(res, NULL, q->arg);
@@ -356,6 +360,8 @@ db_stop(void)
 	db.conninfo = NULL;
 }
 
+/* The ready connection with the fewest queries in flight, avoiding those
+ * busy with a slow one, which would hold up everything queued behind it. */
 static struct dbconn *
 least_busy(void)
 {
@@ -363,8 +369,10 @@ least_busy(void)
 
 	for (unsigned i = 0; i < db.nconns; i++) {
 		struct dbconn *dc = &db.conns[i];
-		if (dc->state == DBCONN_READY &&
-		    (best == NULL || dc->ninflight < best->ninflight))
+		if (dc->state != DBCONN_READY)
+			continue;
+		if (best == NULL || (dc->nslow == 0) > (best->nslow == 0) ||
+		    ((dc->nslow == 0) == (best->nslow == 0) && dc->ninflight < best->ninflight))
 			best = dc;
 	}
 	return best;
@@ -392,9 +400,9 @@ db_inflight(void)
 	return n;
 }
 
-bool
-db_query(const char *name, int nparams, const char *const *values,
-    const int *lengths, const int *formats, db_cb *cb, void *arg)
+static bool
+send_query(const char *name, int nparams, const char *const *values,
+    const int *lengths, const int *formats, db_cb *cb, void *arg, bool slow)
 {
 	struct dbconn *dc = least_busy();
 	struct db_query *q;
@@ -409,12 +417,28 @@ db_query(const char *name, int nparams, const char *const *values,
 	q = xcalloc(1, sizeof *q);
 	q->cb = cb;
 	q->arg = arg;
+	q->slow = slow;
 	clock_gettime(CLOCK_MONOTONIC, &q->sent);
 	STAILQ_INSERT_TAIL(&dc->inflight, q, entry);
 	dc->ninflight++;
+	dc->nslow += slow;
 	if (!dc->flush_scheduled) {
 		dc->flush_scheduled = true;
 		event_active(dc->flush, 0, 0);
 	}
 	return true;
+}
+
+bool
+db_query(const char *name, int nparams, const char *const *values,
+    const int *lengths, const int *formats, db_cb *cb, void *arg)
+{
+	return send_query(name, nparams, values, lengths, formats, cb, arg, false);
+}
+
+bool
+db_query_slow(const char *name, int nparams, const char *const *values,
+    db_cb *cb, void *arg)
+{
+	return send_query(name, nparams, values, NULL, NULL, cb, arg, true);
 }

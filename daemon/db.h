@@ -35,6 +35,10 @@ const char *db_error(void);
 bool db_query(const char *name, int nparams, const char *const *values,
     const int *lengths, const int *formats, db_cb *cb, void *arg)
     __attribute__((warn_unused_result));
+/* The same for a query that may take seconds: while it runs, other queries
+ * go to other connections when there are any. */
+bool db_query_slow(const char *name, int nparams, const char *const *values,
+    db_cb *cb, void *arg) __attribute__((warn_unused_result));
 unsigned db_inflight(void);
 /* Seconds elapsed since t, from CLOCK_MONOTONIC. */
 double seconds_since(const struct timespec *t);

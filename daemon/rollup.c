@@ -34,7 +34,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 
 	if (every <= 0 || running || !db_ready() || seconds_since(&last) < (double)every)
 		return;
-	if (db_query("rollup_compact", 0, NULL, NULL, NULL, on_compacted, NULL)) {
+	if (db_query_slow("rollup_compact", 0, NULL, on_compacted, NULL)) {
 		running = true;
 		clock_gettime(CLOCK_MONOTONIC, &last);
 	}
