@@ -407,8 +407,8 @@ source_sql(PGconn *conn, const struct questionnaire *q, const struct query *qu)
 
 	snprintf(qid, sizeof qid, "%d", q->id);
 	if (!qu->raw) {
-		xasprintf(&sql, "SELECT sipas_rollup_query('responses', $1::smallint, %s, "
-		    "'r.id IN (SELECT id FROM rollup_pending)')", rollup_keys);
+		xasprintf(&sql, "SELECT sipas_rollup_query('rollup_pending', $1::smallint, %s, "
+		    "'true')", rollup_keys);
 		res = cli_exec(conn, "preparing the query", sql, 1, p);
 		xasprintf(&src, "(SELECT day, center_id, service_area_id, questionnaire_id, n, "
 		    "rated, p_sum, p_sq, cells FROM response_rollup UNION ALL %s)",

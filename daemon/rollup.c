@@ -1,10 +1,10 @@
 /* Feeds the report rollup. Storing a response only queues its id for the
  * rollup (a trigger, sql/005_rollup.sql), so that batches never wait on
- * each other; every rollup_interval seconds this asks PostgreSQL to fold
- * the queued responses into the rollup (sipas_rollup_compact). Reports
- * count queued responses too, so they are right either way; folding keeps
- * them fast. */
-#include <time.h>
+ * each other; this asks PostgreSQL to fold the queue into the rollup
+ * (sipas_rollup_compact) every rollup_interval seconds. Reports count the
+ * queued responses too, so they are right either way; folding keeps them
+ * fast. */
+#include <stdlib.h>
 
 #include <event2/event.h>
 
@@ -12,43 +12,62 @@
 #include "log.h"
 #include "sipasd.h"
 
+/* Folding costs PostgreSQL some 10 us a response. A backlog is folded a
+ * slice at a time, a few times a second, so that it takes a fraction of a
+ * core rather than a whole one in bursts, which would show in the kiosks'
+ * latency. */
+#define SLICE "2000"
+#define BACKLOG_PAUSE_MS 200
+
 static struct event *timer;
-static struct timespec last;	/* when the last folding was asked for */
-static bool running;
+
+static void
+schedule(long long ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000 * 1000) };
+
+	if (timer != NULL)	/* NULL once stopping */
+		evtimer_add(timer, &tv);
+}
+
+/* The interval, or once a second to see whether a reload set one. */
+static long long
+interval_ms(void)
+{
+	return server.cfg->rollup_interval > 0 ? server.cfg->rollup_interval * 1000 : 1000;
+}
 
 static void
 on_compacted(PGresult *res, const struct db_failure *f, void *arg)
 {
-	running = false;
-	if (f != NULL)
+	long long queued;
+
+	if (f != NULL) {
 		log_warn("rollup: folding the queued responses failed: %s", f->message);
-	else
-		log_debug("rollup: %s rollup row(s) written", PQgetvalue(res, 0, 0));
+		schedule(interval_ms());
+		return;
+	}
+	queued = atoll(PQgetvalue(res, 0, 0));
+	log_debug("rollup: %lld response(s) still queued", queued);
+	schedule(queued > 0 ? BACKLOG_PAUSE_MS : interval_ms());
 }
 
-/* Every second, so that a reloaded rollup_interval applies at once. */
 static void
-on_tick(evutil_socket_t fd, short what, void *arg)
+on_timer(evutil_socket_t fd, short what, void *arg)
 {
-	long long every = server.cfg->rollup_interval;
+	static const char *const params[1] = { SLICE };
 
-	if (every <= 0 || running || !db_ready() || seconds_since(&last) < (double)every)
-		return;
-	if (db_query_slow("rollup_compact", 0, NULL, on_compacted, NULL)) {
-		running = true;
-		clock_gettime(CLOCK_MONOTONIC, &last);
-	}
+	if (server.cfg->rollup_interval <= 0 || !db_ready() ||
+	    !db_query_slow("rollup_compact", 1, params, on_compacted, NULL))
+		schedule(interval_ms());
 }
 
 void
 rollup_start(struct event_base *base)
 {
-	struct timeval second = { 1, 0 };
-
-	db_prepare("rollup_compact", "SELECT sipas_rollup_compact()");
-	clock_gettime(CLOCK_MONOTONIC, &last);
-	timer = event_new(base, -1, EV_PERSIST, on_tick, NULL);
-	evtimer_add(timer, &second);
+	db_prepare("rollup_compact", "SELECT sipas_rollup_compact($1)");
+	timer = evtimer_new(base, on_timer, NULL);
+	schedule(interval_ms());
 }
 
 void

@@ -7,10 +7,10 @@
 -- responses on the fly with the same query (sipas_rollup_query).
 --
 -- Storing a response must stay cheap and must never wait on another batch,
--- so it does not touch the rollup: a statement trigger queues the ids it
--- stored in rollup_pending, in the same transaction (so a response is
--- queued exactly once: rows that ON CONFLICT DO NOTHING skips are not in
--- the transition table). sipasd calls sipas_rollup_compact() every
+-- so it does not touch the rollup: a statement trigger queues what the
+-- rollup needs of the responses it stored in rollup_pending, in the same
+-- transaction (so a response is queued exactly once: rows that ON CONFLICT
+-- DO NOTHING skips are not in the transition table). sipasd calls sipas_rollup_compact() every
 -- rollup_interval seconds, which folds the queued responses into the
 -- rollup and unqueues them in one transaction. Reports read the rollup plus
 -- the queued responses rolled up on the fly, in one snapshot: never behind,
@@ -38,8 +38,13 @@ CREATE TABLE response_rollup (
     PRIMARY KEY (day, center_id, service_area_id, questionnaire_id)
 );
 
+-- Stored responses not yet in response_rollup: the columns it needs.
 CREATE TABLE rollup_pending (
-    id uuid PRIMARY KEY     -- a stored response not yet in response_rollup
+    submitted_at     timestamptz NOT NULL,
+    center_id        integer NOT NULL,
+    service_area_id  smallint NOT NULL,
+    questionnaire_id smallint NOT NULL,
+    answers          smallint[] NOT NULL
 );
 
 -- The query that rolls up the responses of questionnaire QID in relation
@@ -97,11 +102,12 @@ GROUP BY %10$s$q$,
     (SELECT string_agg(i::text, ', ') FROM generate_series(1, cardinality(keys)) AS i))
 $f$;
 
--- The statement folding the queued responses of questionnaire QID into
--- the rollup and unqueueing them. The arrays are added element by element,
--- written out for the questionnaire's shape. A response queued after the
--- statement's snapshot is neither folded nor unqueued: it is next time.
-CREATE FUNCTION sipas_rollup_fold_sql(qid smallint) RETURNS text
+-- The statement folding the queued responses of questionnaire QID (at most
+-- LIM of them, 0: all) into the rollup and unqueueing them. The arrays are
+-- added element by element, written out for the questionnaire's shape. A
+-- response queued after the statement's snapshot is neither folded nor
+-- unqueued: it is next time.
+CREATE FUNCTION sipas_rollup_fold_sql(qid smallint, lim integer) RETURNS text
 LANGUAGE sql STABLE AS $f$
 WITH shape AS (
     SELECT 1 + (SELECT count(*) FROM elements WHERE questionnaire_id = qid) AS scopes,
@@ -117,52 +123,50 @@ WITH shape AS (
 )
 SELECT format($q$
 WITH folded AS (
-    DELETE FROM rollup_pending p USING responses r
-    WHERE p.id = r.id AND r.questionnaire_id = %1$s
-    RETURNING p.id
+    DELETE FROM rollup_pending WHERE %7$s
+    RETURNING *
 )
 INSERT INTO response_rollup AS t %2$s
 ON CONFLICT (day, center_id, service_area_id, questionnaire_id) DO UPDATE SET
     n = t.n + excluded.n, rated = %3$s, p_sum = %4$s, p_sq = %5$s, cells = %6$s$q$,
     qid,
-    sipas_rollup_query('responses', qid,
-        ARRAY['day', 'center_id', 'service_area_id', 'questionnaire_id'],
-        'r.id IN (SELECT id FROM folded)'),
+    sipas_rollup_query('folded', qid,
+        ARRAY['day', 'center_id', 'service_area_id', 'questionnaire_id'], 'true'),
     (SELECT sum FROM added WHERE col = 'rated'), (SELECT sum FROM added WHERE col = 'p_sum'),
-    (SELECT sum FROM added WHERE col = 'p_sq'), (SELECT sum FROM added WHERE col = 'cells'))
+    (SELECT sum FROM added WHERE col = 'p_sq'), (SELECT sum FROM added WHERE col = 'cells'),
+    CASE WHEN lim > 0
+         THEN format('ctid IN (SELECT ctid FROM rollup_pending WHERE questionnaire_id = %s LIMIT %s)',
+                     qid, lim)
+         ELSE format('questionnaire_id = %s', qid) END)
 $f$;
 
--- Folds every queued response; returns how many rollup rows it wrote. One
--- caller at a time: a second one returns at once. SECURITY DEFINER, like the trigger below:
+-- Folds queued responses, at most max_responses of each questionnaire (0:
+-- all), and returns how many are still queued. One caller at a time: a
+-- second one returns at once. SECURITY DEFINER, like the trigger below:
 -- sipasd's role stores responses and may ask for a folding, but cannot
 -- write the rollup or the queue itself.
-CREATE FUNCTION sipas_rollup_compact() RETURNS bigint
+CREATE FUNCTION sipas_rollup_compact(max_responses integer DEFAULT 0) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 SET work_mem = '256MB' AS $$
 DECLARE
     qid smallint;
-    written bigint := 0;
-    k bigint;
 BEGIN
-    IF NOT pg_try_advisory_xact_lock(hashtext('sipas_rollup_compact')) THEN
-        RETURN 0;
+    IF pg_try_advisory_xact_lock(hashtext('sipas_rollup_compact')) THEN
+        FOR qid IN SELECT id FROM questionnaires LOOP
+            EXECUTE sipas_rollup_fold_sql(qid, max_responses);
+        END LOOP;
     END IF;
-    FOR qid IN SELECT DISTINCT r.questionnaire_id
-               FROM rollup_pending p JOIN responses r USING (id) LOOP
-        EXECUTE sipas_rollup_fold_sql(qid);
-        GET DIAGNOSTICS k = ROW_COUNT;
-        written := written + k;
-    END LOOP;
-    RETURN written;
+    RETURN (SELECT count(*) FROM rollup_pending);
 END
 $$;
-REVOKE ALL ON FUNCTION sipas_rollup_compact() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION sipas_rollup_compact() TO sipas_ingest;
+REVOKE ALL ON FUNCTION sipas_rollup_compact(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sipas_rollup_compact(integer) TO sipas_ingest;
 
 CREATE FUNCTION sipas_rollup_queue() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-    INSERT INTO rollup_pending (id) SELECT id FROM added;
+    INSERT INTO rollup_pending
+    SELECT submitted_at, center_id, service_area_id, questionnaire_id, answers FROM added;
     RETURN NULL;
 END
 $$;
