@@ -391,42 +391,34 @@ split(const struct questionnaire *q, const struct report_dim *dim, size_t slot,
 	return out;
 }
 
-/* What the report sums, as rows shaped like the rollup's. Normally the
- * rollup and the responses still queued for it (sql/005_rollup.sql), the
- * latter rolled up on the fly, in the one snapshot of the query. Kiosk and
- * procedure are not in the rollup: then the selected responses are rolled
- * up on the fly, grouped by the report's own dimensions (as k0, k1). */
+/* The responses still queued for the rollup (sql/005_rollup.sql), or, for
+ * kiosk and procedure, which the rollup does not have, the selected
+ * responses, rolled up on the fly into rows shaped like the rollup's. The
+ * latter are grouped by the report's own dimensions already (as k0, k1). */
 static char *
-source_sql(PGconn *conn, const struct questionnaire *q, const struct query *qu)
+rolled_up_on_the_fly(PGconn *conn, const struct questionnaire *q, const struct query *qu)
 {
-	static const char rollup_keys[] =
-	    "ARRAY['day', 'center_id', 'service_area_id', 'questionnaire_id']";
-	char qid[16], *keys[2] = { NULL, NULL }, *sql, *src;
+	char qid[16], *keys[2] = { NULL, NULL }, *src;
 	const char *p[5] = { qid, FILTER_RESPONSES, "questionnaire_id" };
 	PGresult *res;
 
 	snprintf(qid, sizeof qid, "%d", q->id);
 	if (!qu->raw) {
-		xasprintf(&sql, "SELECT sipas_rollup_query('rollup_pending', $1::smallint, %s, "
-		    "'true')", rollup_keys);
-		res = cli_exec(conn, "preparing the query", sql, 1, p);
-		xasprintf(&src, "(SELECT day, center_id, service_area_id, questionnaire_id, n, "
-		    "rated, p_sum, p_sq, cells FROM response_rollup UNION ALL %s)",
-		    PQgetvalue(res, 0, 0));
-		PQclear(res);
-		free(sql);
-		return src;
+		res = cli_exec(conn, "preparing the query",
+		    "SELECT sipas_rollup_query('rollup_pending', $1::smallint, ARRAY['day', "
+		    "'center_id', 'service_area_id', 'questionnaire_id'], 'true')", 1, p);
+	} else {
+		for (size_t d = 0; d < qu->nsql; d++) {
+			xasprintf(&keys[d], "%s AS k%zu", qu->sql[d]->group, d);
+			p[3 + d] = keys[d];
+		}
+		res = cli_exec(conn, "preparing the query", qu->nsql == 0 ?
+		    "SELECT sipas_rollup_query('responses', $1::smallint, ARRAY[$3], $2)" :
+		    qu->nsql == 1 ?
+		    "SELECT sipas_rollup_query('responses', $1::smallint, ARRAY[$3, $4], $2)" :
+		    "SELECT sipas_rollup_query('responses', $1::smallint, ARRAY[$3, $4, $5], $2)",
+		    3 + (int)qu->nsql, p);
 	}
-	for (size_t d = 0; d < qu->nsql; d++) {
-		xasprintf(&keys[d], "%s AS k%zu", qu->sql[d]->group, d);
-		p[3 + d] = keys[d];
-	}
-	res = cli_exec(conn, "preparing the query", qu->nsql == 0 ?
-	    "SELECT sipas_rollup_query('responses', $1::smallint, ARRAY[$3], $2)" :
-	    qu->nsql == 1 ?
-	    "SELECT sipas_rollup_query('responses', $1::smallint, ARRAY[$3, $4], $2)" :
-	    "SELECT sipas_rollup_query('responses', $1::smallint, ARRAY[$3, $4, $5], $2)",
-	    3 + (int)qu->nsql, p);
 	xasprintf(&src, "(%s)", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	free(keys[0]);
@@ -480,9 +472,22 @@ compute(PGconn *conn, const struct report *r, const char *from, const char *to,
 	qu.raw = r->f.kiosk != NULL;
 	for (size_t d = 0; d < r->nby; d++)
 		qu.raw |= r->by[d]->raw;
-	qu.source = source_sql(conn, r->q, &qu);
+	/* The rollup plus the responses queued for it, in the snapshot of the
+	 * report's transaction: each response counted once. */
+	qu.source = rolled_up_on_the_fly(conn, r->q, &qu);
 	g = fetch(conn, r->q, &qu, slot, &n);
 	free(qu.source);
+	if (!qu.raw) {
+		size_t more;
+		struct report_group *h;
+		qu.source = xstrdup("response_rollup");
+		h = fetch(conn, r->q, &qu, slot, &more);
+		free(qu.source);
+		g = xreallocarray(g, n + more + 1, sizeof *g);
+		memcpy(&g[n], h, more * sizeof *h);
+		n += more;
+		free(h);
+	}
 	merge_same_keys(r->q, g, &n);
 	g = add_margins(r->q, qu.nsql, g, &n);
 	for (size_t d = 0; d < r->nby; d++)
@@ -1141,6 +1146,9 @@ cmd_report(int argc, char **argv)
 	}
 
 	conn = cli_connect();
+	/* Every query of the report sees the same snapshot. */
+	PQclear(cli_exec(conn, "starting a transaction",
+	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL));
 	filter_check(conn, &r.f, usage);
 	if (!catalog_load(conn, &cat, err, sizeof err))
 		cli_die("%s", err);
@@ -1185,6 +1193,7 @@ cmd_report(int argc, char **argv)
 	free(r.cmp_from);
 	free(r.cmp_to);
 	catalog_free(cat);
+	PQclear(cli_exec(conn, "ending the transaction", "COMMIT", 0, NULL));
 	PQfinish(conn);
 	return 0;
 }
