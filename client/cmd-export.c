@@ -97,17 +97,11 @@ ndjson_query(PGconn *conn, const struct questionnaire *q)
 int
 cmd_export(int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "center", required_argument, NULL, 'c' },
-		{ "area", required_argument, NULL, 'a' },
-		{ "kiosk", required_argument, NULL, 'k' },
-		{ "questionnaire", required_argument, NULL, 'q' },
+	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, FILTER_LONGOPTS,
 		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 } };
 	struct filter flt = { 0 };
-	const char *qcode = NULL, *params[6];
+	const char *params[6];
 	bool ndjson = false;
 	const struct questionnaire *q;
 	struct catalog *cat;
@@ -119,12 +113,6 @@ cmd_export(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'f': flt.from = optarg; break;
-		case 't': flt.to = optarg; break;
-		case 'c': flt.center = optarg; break;
-		case 'a': flt.area = optarg; break;
-		case 'k': flt.kiosk = optarg; break;
-		case 'q': qcode = optarg; break;
 		case 'F':
 			if (strcmp(optarg, "ndjson") == 0)
 				ndjson = true;
@@ -132,7 +120,8 @@ cmd_export(int argc, char **argv)
 				cli_usage_error(usage, "--format: '%s' is not csv or ndjson", optarg);
 			break;
 		default:
-			cli_common_option(ch, optarg, usage);
+			if (!filter_option(&flt, ch, optarg))
+				cli_common_option(ch, optarg, usage);
 		}
 	}
 	if (optind != argc)
@@ -142,15 +131,10 @@ cmd_export(int argc, char **argv)
 	filter_check(conn, &flt, usage);
 	if (!catalog_load(conn, &cat, err, sizeof err))
 		cli_die("%s", err);
-	q = filter_questionnaire(conn, cat, &flt, qcode);
+	q = filter_questionnaire(conn, cat, &flt);
 
 	snprintf(qid, sizeof qid, "%d", q->id);
-	params[0] = qid;
-	params[1] = flt.from;
-	params[2] = flt.to;
-	params[3] = flt.center;
-	params[4] = flt.area;
-	params[5] = flt.kiosk;
+	filter_params(&flt, qid, params);
 	sql = ndjson ? ndjson_query(conn, q) : csv_query(q);
 	if (!PQsendQueryParams(conn, sql, 6, NULL, params, NULL, NULL, 0) ||
 	    !PQsetSingleRowMode(conn))

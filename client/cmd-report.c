@@ -463,12 +463,9 @@ compute(PGconn *conn, const struct report *r, const char *from, const char *to,
 			qu.sql[qu.nsql++] = r->by[d];
 		}
 	snprintf(qid, sizeof qid, "%d", r->q->id);
-	qu.params[0] = qid;
-	qu.params[1] = from;
+	filter_params(&r->f, qid, qu.params);
+	qu.params[1] = from;	/* the report's period or the comparison's */
 	qu.params[2] = to;
-	qu.params[3] = r->f.center;
-	qu.params[4] = r->f.area;
-	qu.params[5] = r->f.kiosk;
 	qu.raw = r->f.kiosk != NULL;
 	for (size_t d = 0; d < r->nby; d++)
 		qu.raw |= r->by[d]->raw;
@@ -1072,14 +1069,8 @@ compute_trend(PGconn *conn, struct report *r)
 int
 cmd_report(int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
+	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, FILTER_LONGOPTS,
 		{ "by", required_argument, NULL, 'b' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "center", required_argument, NULL, 'c' },
-		{ "area", required_argument, NULL, 'a' },
-		{ "kiosk", required_argument, NULL, 'k' },
-		{ "questionnaire", required_argument, NULL, 'q' },
 		{ "min-n", required_argument, NULL, 'n' },
 		{ "target", required_argument, NULL, 'T' },
 		{ "worst", required_argument, NULL, 'w' },
@@ -1088,7 +1079,7 @@ cmd_report(int argc, char **argv)
 		{ NULL, 0, NULL, 0 } };
 	struct report r;
 	enum output_format fmt = OUTPUT_TABLE;
-	const char *qcode = NULL, *compare = NULL;
+	const char *compare = NULL;
 	struct catalog *cat;
 	char err[512], *end;
 	PGconn *conn;
@@ -1099,12 +1090,6 @@ cmd_report(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'b': parse_by(&r, optarg); break;
-		case 'f': r.f.from = optarg; break;
-		case 't': r.f.to = optarg; break;
-		case 'c': r.f.center = optarg; break;
-		case 'a': r.f.area = optarg; break;
-		case 'k': r.f.kiosk = optarg; break;
-		case 'q': qcode = optarg; break;
 		case 'n': r.min_n = parse_count("--min-n", optarg); break;
 		case 'w': r.worst = parse_count("--worst", optarg); break;
 		case 'C': compare = optarg; break;
@@ -1121,7 +1106,8 @@ cmd_report(int argc, char **argv)
 				    "or html", optarg);
 			break;
 		default:
-			cli_common_option(ch, optarg, usage);
+			if (!filter_option(&r.f, ch, optarg))
+				cli_common_option(ch, optarg, usage);
 		}
 	}
 	if (optind != argc)
@@ -1152,7 +1138,7 @@ cmd_report(int argc, char **argv)
 	filter_check(conn, &r.f, usage);
 	if (!catalog_load(conn, &cat, err, sizeof err))
 		cli_die("%s", err);
-	r.q = filter_questionnaire(conn, cat, &r.f, qcode);
+	r.q = filter_questionnaire(conn, cat, &r.f);
 
 	r.groups = compute(conn, &r, r.f.from, r.f.to, &r.ngroups);
 	if (r.cmp_from != NULL) {

@@ -20,6 +20,31 @@ filter_valid_date(const char *s)
 	return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
 }
 
+bool
+filter_option(struct filter *f, int ch, const char *arg)
+{
+	switch (ch) {
+	case 'f': f->from = arg; return true;
+	case 't': f->to = arg; return true;
+	case 'c': f->center = arg; return true;
+	case 'a': f->area = arg; return true;
+	case 'k': f->kiosk = arg; return true;
+	case 'q': f->questionnaire = arg; return true;
+	}
+	return false;
+}
+
+void
+filter_params(const struct filter *f, const char *qid, const char *params[6])
+{
+	params[0] = qid;
+	params[1] = f->from;
+	params[2] = f->to;
+	params[3] = f->center;
+	params[4] = f->area;
+	params[5] = f->kiosk;
+}
+
 static void
 check_code(PGconn *conn, const char *table, const char *what, const char *code)
 {
@@ -54,9 +79,9 @@ filter_check(PGconn *conn, const struct filter *f, const char *usage)
 }
 
 const struct questionnaire *
-filter_questionnaire(PGconn *conn, const struct catalog *cat, const struct filter *f,
-    const char *code)
+filter_questionnaire(PGconn *conn, const struct catalog *cat, const struct filter *f)
 {
+	const char *code = f->questionnaire;
 	const struct questionnaire *q;
 	const char *p[5] = { f->from, f->to, f->center, f->area, f->kiosk };
 	PGresult *res;

@@ -13,7 +13,22 @@
 struct filter {
 	const char *from, *to;		/* YYYY-MM-DD, inclusive, or NULL */
 	const char *center, *area, *kiosk;	/* codes, or NULL */
+	const char *questionnaire;	/* code, or NULL for the usual one */
 };
+
+#define FILTER_LONGOPTS \
+	{ "from", required_argument, NULL, 'f' }, \
+	{ "to", required_argument, NULL, 't' }, \
+	{ "center", required_argument, NULL, 'c' }, \
+	{ "area", required_argument, NULL, 'a' }, \
+	{ "kiosk", required_argument, NULL, 'k' }, \
+	{ "questionnaire", required_argument, NULL, 'q' }
+
+/* Takes the option ch of FILTER_LONGOPTS; false when it is not one. */
+bool filter_option(struct filter *f, int ch, const char *arg);
+/* The query parameters $1..$6 of FILTER_RESPONSES and the report's
+ * filters: the questionnaire id, then the selection. */
+void filter_params(const struct filter *f, const char *qid, const char *params[6]);
 
 /* The ids of center $N and every center below it, for "center_id IN (...)". */
 #define FILTER_CENTER_SCOPE(param) \
@@ -38,9 +53,9 @@ bool filter_valid_date(const char *s);
 /* Exits with a usage error for malformed dates, or with a clear message for
  * a code the database does not know. */
 void filter_check(PGconn *conn, const struct filter *f, const char *usage);
-/* The questionnaire named by code, else the one with the most responses in
- * the selection, else the default one. */
+/* The questionnaire named by --questionnaire, else the one with the most
+ * responses in the selection, else the default one. */
 const struct questionnaire *filter_questionnaire(PGconn *conn,
-    const struct catalog *cat, const struct filter *f, const char *code);
+    const struct catalog *cat, const struct filter *f);
 
 #endif
