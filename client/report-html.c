@@ -3,10 +3,12 @@
  * here, so the file opens anywhere, offline, and prints as it shows. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
 #include "utf8.h"
+#include "xmalloc.h"
 
 static void
 esc(FILE *f, const char *s)
@@ -80,17 +82,19 @@ axis_of(const struct report_group *const *g, size_t n, const struct report *r)
 static void
 bar_chart(FILE *f, const struct report *r)
 {
-	const struct report_group *bars[4096];
+	const struct report_group **bars = xcalloc(r->ngroups, sizeof *bars);
 	size_t n = 0, longest = 0;
 	const double width = 520, row = 22;
 
-	for (size_t i = 0; i < r->ngroups && n < 4096; i++) {
+	for (size_t i = 0; i < r->ngroups; i++) {
 		const struct report_group *g = &r->groups[i];
 		if (g->key[0] != NULL && (r->nby == 1 || g->key[1] == NULL))
 			bars[n++] = g;
 	}
-	if (n == 0)
+	if (n == 0) {
+		free(bars);
 		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		size_t w = utf8_width(name_of(bars[i], 0));
 		longest = w > longest ? w : longest;
@@ -133,6 +137,7 @@ bar_chart(FILE *f, const struct report *r)
 		    height - 26, r->target);
 	}
 	fputs("</svg>\n", f);
+	free(bars);
 }
 
 /* The total index over time, with the target. */
