@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "sipasd.h"
 #include "xmalloc.h"
 
@@ -20,8 +21,7 @@ struct kiosk_entry {
 	enum kiosk_status status;	/* ACTIVE, REVOKED or UNKNOWN */
 	struct kiosk_ref ref;
 	struct timespec fetched;
-	double tokens;			/* rate limit: requests it may send now */
-	struct timespec refilled;
+	struct token_bucket rate;	/* requests it may send now */
 };
 
 struct kiosk_lookup {
@@ -85,14 +85,15 @@ static struct kiosk_entry *
 store(const unsigned char *fp, enum kiosk_status st, const struct kiosk_ref *ref)
 {
 	struct kiosk_entry *e = find(fp);
+	struct timespec now;
 
 	if (e == NULL) {
 		if (nentries >= KIOSK_MAX_ENTRIES)
 			kiosk_cache_clear();
 		e = xcalloc(1, sizeof *e);
 		memcpy(e->fp, fp, CERT_FINGERPRINT_LEN);
-		e->tokens = (double)server.cfg->rate_burst;
-		clock_gettime(CLOCK_MONOTONIC, &e->refilled);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		token_bucket_fill(&e->rate, (double)server.cfg->rate_burst, &now);
 		e->next = *bucket(fp);
 		*bucket(fp) = e;
 		nentries++;
@@ -168,22 +169,17 @@ kiosk_throttle(const unsigned char fp[CERT_FINGERPRINT_LEN])
 {
 	struct kiosk_entry *e = find(fp);
 	struct timespec now;
-	double rate = (double)server.cfg->rate_limit, elapsed;
+	double rate = (double)server.cfg->rate_limit;
 
 	if (e == NULL || rate <= 0)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	elapsed = (double)(now.tv_sec - e->refilled.tv_sec) +
-	    (double)(now.tv_nsec - e->refilled.tv_nsec) / 1e9;
-	e->refilled = now;
-	e->tokens += elapsed * rate;
-	if (e->tokens > (double)server.cfg->rate_burst)
-		e->tokens = (double)server.cfg->rate_burst;
-	if (e->tokens >= 1) {
-		e->tokens -= 1;
+	token_bucket_refill(&e->rate, rate, (double)server.cfg->rate_burst, &now);
+	if (e->rate.tokens >= 1) {
+		e->rate.tokens -= 1;
 		return 0;
 	}
-	return (int)((1 - e->tokens) / rate) + 1;
+	return (int)((1 - e->rate.tokens) / rate) + 1;
 }
 
 void

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "ratelimit.h"
 #include "peer.h"
 #include "sipasd.h"
 #include "xmalloc.h"
@@ -17,8 +18,7 @@ struct peer {
 	struct peer *next;	/* in its bucket */
 	unsigned char addr[16];	/* IPv4 in the first 4 bytes, or IPv6 */
 	unsigned conns;
-	double tokens;		/* new connections it may open now */
-	struct timespec refilled;
+	struct token_bucket rate;	/* new connections it may open now */
 	bool warned;
 };
 
@@ -39,7 +39,7 @@ sweep(void)
 		while (*pp != NULL) {
 			struct peer *p = *pp;
 			if (p->conns == 0 &&
-			    (double)(now.tv_sec - p->refilled.tv_sec) > refill) {
+			    (double)(now.tv_sec - p->rate.refilled.tv_sec) > refill) {
 				*pp = p->next;
 				free(p);
 			} else {
@@ -87,18 +87,13 @@ peer_admit(const struct sockaddr *sa)
 	if (p == NULL) {
 		p = xcalloc(1, sizeof *p);
 		memcpy(p->addr, addr, 16);
-		p->tokens = 2 * rate;	/* a burst of twice the rate */
-		p->refilled = now;
+		token_bucket_fill(&p->rate, 2 * rate, &now);	/* a burst of twice the rate */
 		p->next = *slot(addr);
 		*slot(addr) = p;
 	}
-	p->tokens += rate * ((double)(now.tv_sec - p->refilled.tv_sec) +
-	    (double)(now.tv_nsec - p->refilled.tv_nsec) / 1e9);
-	if (p->tokens > 2 * rate)
-		p->tokens = 2 * rate;
-	p->refilled = now;
+	token_bucket_refill(&p->rate, rate, 2 * rate, &now);
 	if (p->conns >= (unsigned)server.cfg->max_connections_per_ip ||
-	    (rate > 0 && p->tokens < 1)) {
+	    (rate > 0 && p->rate.tokens < 1)) {
 		if (!p->warned)
 			log_warn("an address is over its connection limits "
 			    "(max_connections_per_ip %lld, new_connections_per_ip "
@@ -109,7 +104,7 @@ peer_admit(const struct sockaddr *sa)
 		return NULL;
 	}
 	p->warned = false;
-	p->tokens -= 1;
+	p->rate.tokens -= 1;
 	p->conns++;
 	return p;
 }
