@@ -14,10 +14,16 @@
  *
  * When the database is unreachable, or a batch fails for a reason that may
  * pass, the submissions are spooled (202); the spool is replayed, one batch
- * at a time and in order, whenever the database can take it. */
+ * at a time and in order, whenever the database can take it. A replay that
+ * fails for a reason that may pass is retried after a growing delay; one
+ * the database refuses is replayed again a record at a time, and the record
+ * it refuses alone is set aside, as is one whose kiosk was revoked before it
+ * came, or whose id was stored before with other content: never dropped,
+ * never in the way of the records after it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -30,23 +36,26 @@
 #include "spool.h"
 #include "xmalloc.h"
 
-#define NARRAYS 16
+#define NARRAYS 17
 #define INFLIGHT_PER_CONNECTION 2
+#define REPLAY_DELAY_MAX 30	/* seconds between attempts at most */
 
 static const char insert_sql[] =
     "INSERT INTO responses (id, content_hash, kiosk_id, center_id, service_area_id, "
     " questionnaire_id, procedure, submitted_at, answers, overall, comment, gender, "
-    " age_group, ethnicity, education, occupation) "
+    " age_group, ethnicity, education, occupation, received_at) "
     "SELECT u.id, u.hash, u.kiosk, u.center, u.area, u.questionnaire, u.procedure, "
     " 'epoch'::timestamptz + (u.submitted_us * '1 microsecond'::interval), "
     " u.answers::smallint[], u.overall, u.comment, u.gender, "
-    " u.age_group, u.ethnicity, u.education, u.occupation "
+    " u.age_group, u.ethnicity, u.education, u.occupation, "
+    " coalesce('epoch'::timestamptz + (u.received_us * '1 microsecond'::interval), now()) "
     "FROM unnest($1::uuid[], $2::bytea[], $3::int[], $4::int[], $5::smallint[], "
     " $6::smallint[], $7::text[], $8::int8[], $9::text[], $10::smallint[], "
-    " $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[]) "
+    " $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], "
+    " $17::int8[]) "
     " WITH ORDINALITY AS u(id, hash, kiosk, center, area, questionnaire, procedure, "
     " submitted_us, answers, overall, comment, gender, age_group, ethnicity, "
-    " education, occupation, ord) "
+    " education, occupation, received_us, ord) "
     "ORDER BY u.ord "
     "ON CONFLICT (id) DO NOTHING "
     "RETURNING id";
@@ -59,6 +68,7 @@ struct batch {
 	size_t n;
 	struct submission **subs;	/* live submissions, or */
 	struct spooled **recs;		/* records replayed from the spool */
+	struct spool_mark mark;		/* where the spool moves once they are in */
 	int *status;			/* per item, 0 until known */
 	bool abandoned;			/* answered already, at shutdown */
 	struct timespec sent;
@@ -74,6 +84,9 @@ static struct {
 	bool flush_scheduled;
 	struct event *wait;		/* batch_wait */
 	struct event *tick;		/* retries the spool once a second */
+	int replay_delay;		/* seconds to wait after a failed replay */
+	struct timespec replay_failed;
+	size_t isolate;			/* records to replay one at a time */
 } commit;
 
 static void on_inserted(PGresult *res, const struct db_failure *f, void *arg);
@@ -154,7 +167,8 @@ add_int(struct sbuf *b, long long v, bool null)
 }
 
 static void
-add_response(const struct response *r, const struct kiosk_ref *k)
+add_response(const struct response *r, const struct kiosk_ref *k,
+    int64_t received_at)
 {
 	char hash[2 + 2 * RESPONSE_HASH_LEN + 1];
 	struct sbuf *answers = &arrays[8];
@@ -199,6 +213,8 @@ add_response(const struct response *r, const struct kiosk_ref *k)
 	add_text(&arrays[13], r->ethnicity);
 	add_text(&arrays[14], r->education);
 	add_text(&arrays[15], r->occupation);
+	/* Live ones are received now, by the database's clock. */
+	add_int(&arrays[16], received_at, received_at == 0);
 }
 
 static bool
@@ -213,7 +229,8 @@ send_batch(struct batch *b)
 		sb_add(&arrays[i], "{", 1);
 	}
 	for (size_t j = 0; j < b->n; j++)
-		add_response(item(b, j), item_kiosk(b, j));
+		add_response(item(b, j), item_kiosk(b, j),
+		    b->recs != NULL ? b->recs[j]->received_at : 0);
 	for (i = 0; i < NARRAYS; i++) {
 		sb_add(&arrays[i], "}", 1);
 		values[i] = arrays[i].p;
@@ -286,6 +303,82 @@ batch_end(struct batch *b)
 	schedule_flush();
 }
 
+/* --- replaying the spool --- */
+
+static void
+replay_retry_later(const char *why)
+{
+	commit.replay_delay = commit.replay_delay == 0 ? 1 :
+	    commit.replay_delay * 2 > REPLAY_DELAY_MAX ? REPLAY_DELAY_MAX :
+	    commit.replay_delay * 2;
+	clock_gettime(CLOCK_MONOTONIC, &commit.replay_failed);
+	log_error("replaying the spool failed: %s; retrying in %d s", why,
+	    commit.replay_delay);
+}
+
+static bool
+replay_due(void)
+{
+	return commit.replay_delay == 0 ||
+	    seconds_since(&commit.replay_failed) >= commit.replay_delay;
+}
+
+/* Sets a record aside and logs it; false when it must stay in the spool. */
+static bool
+set_aside(const struct spooled *rec, const char *why)
+{
+	if (!spool_set_aside(rec, why))
+		return false;
+	log_error("kiosk=%s response %s set aside for a person to look at: %s",
+	    rec->kiosk.code, rec->resp.id, why);
+	return true;
+}
+
+/* The batch is in the database, but for its records the database did not
+ * take: move the spool past all of them. */
+static void
+replayed(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->status[i] == 409 && !set_aside(b->recs[i], "id conflict: "
+		    "this id was stored before with other content")) {
+			replay_retry_later("cannot set a record aside");
+			return;
+		}
+		if (b->status[i] != 201 && b->status[i] != 200 &&
+		    b->status[i] != 409) {
+			replay_retry_later("the database did not say whether a "
+			    "record was stored");
+			return;
+		}
+	}
+	spool_done(&b->mark);
+	commit.replay_delay = 0;
+	commit.isolate -= b->mark.consumed < commit.isolate ?
+	    b->mark.consumed : commit.isolate;
+	log_info("replayed %zu spooled response(s); %zu to go", b->n,
+	    spool_depth());
+}
+
+/* The database refused the batch: a record it refuses alone is set aside,
+ * and a larger batch is replayed again a record at a time to find it. */
+static void
+replay_refused(struct batch *b, const struct db_failure *f)
+{
+	if (b->mark.consumed > 1) {
+		log_warn("replaying %zu spooled response(s) was refused (%s); "
+		    "replaying them one at a time", b->n, f->message);
+		commit.isolate = b->mark.consumed;
+		return;
+	}
+	if (!set_aside(b->recs[0], f->message)) {
+		replay_retry_later("cannot set a record aside");
+		return;
+	}
+	spool_done(&b->mark);
+	commit.isolate -= commit.isolate > 0;
+}
+
 /* Every item has its status: answer, or move the spool forward. */
 static void
 finish(struct batch *b)
@@ -308,9 +401,7 @@ finish(struct batch *b)
 		}
 	}
 	if (b->recs != NULL) {
-		spool_done(b->recs[b->n - 1], b->n);
-		log_info("replayed %zu spooled response(s); %zu to go", b->n,
-		    spool_depth());
+		replayed(b);
 	} else {
 		for (size_t i = 0; i < b->n; i++)
 			b->subs[i]->done(b->subs[i], b->status[i]);
@@ -322,7 +413,10 @@ static void
 failed(struct batch *b, const struct db_failure *f)
 {
 	if (b->recs != NULL) {
-		log_error("replaying the spool failed: %s; retrying", f->message);
+		if (f->transient)
+			replay_retry_later(f->message);
+		else
+			replay_refused(b, f);
 	} else if (f->transient) {
 		log_warn("storing %zu response(s) failed (%s); spooling them",
 		    b->n, f->message);
@@ -350,6 +444,7 @@ on_looked_up(PGresult *res, const struct db_failure *f, void *arg)
 		 * their retry finds out. Replay simply starts the batch over. */
 		log_error("looking up %s failed: %s", "stored ids", f->message);
 		if (b->recs != NULL) {
+			replay_retry_later(f->message);
 			batch_end(b);
 			return;
 		}
@@ -467,15 +562,46 @@ take(size_t max)
 	return b;
 }
 
+/* Replay must know of every revocation made while the database was away:
+ * it waits for the registry to be read again once the database is back. */
 static void
 replay(void)
 {
-	struct batch *b = xcalloc(1, sizeof *b);
-	size_t max = (size_t)server.cfg->batch_size;
+	struct batch *b;
+	size_t max = commit.isolate > 0 ? 1 : (size_t)server.cfg->batch_size;
+	size_t n = 0, got;
 
+	if (!kiosk_registry_current())
+		return;
+	b = xcalloc(1, sizeof *b);
 	b->recs = xcalloc(max, sizeof *b->recs);
-	b->n = spool_read(b->recs, max, server.catalog);
+	got = spool_read(b->recs, max, server.catalog, &b->mark);
+	for (size_t i = 0; i < got; i++) {
+		struct spooled *rec = b->recs[i];
+		char why[160];
+		/* Records written before 0.9 carry only the kiosk's clock. */
+		int64_t at = rec->received_at ? rec->received_at :
+		    rec->resp.submitted_at;
+
+		if (!kiosk_revoked_before(rec->kiosk.id, at, why, sizeof why)) {
+			b->recs[n++] = rec;
+			continue;
+		}
+		if (!set_aside(rec, why)) {
+			spool_release(b->recs, n);
+			spool_release(b->recs + i, got - i);
+			batch_free(b);
+			replay_retry_later("cannot set a record aside");
+			return;
+		}
+		spool_release(&rec, 1);
+	}
+	b->n = n;
 	if (b->n == 0) {
+		if (b->mark.consumed > 0) {
+			spool_done(&b->mark);
+			schedule_flush();	/* on to the next records */
+		}
 		batch_free(b);
 		return;
 	}
@@ -526,7 +652,7 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	if (!commit.replaying && spool_depth() > 0 && db_ready() &&
-	    commit.inflight < max_inflight() && !server.stopping)
+	    commit.inflight < max_inflight() && !server.stopping && replay_due())
 		replay();
 }
 
@@ -556,7 +682,11 @@ commit_start(struct event_base *base)
 void
 commit_submit(struct submission *s)
 {
+	struct timeval tv;
+
 	clock_gettime(CLOCK_MONOTONIC, &s->queued);
+	gettimeofday(&tv, NULL);
+	s->received_at = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 	TAILQ_INSERT_TAIL(&commit.queue, s, entry);
 	commit.nqueued++;
 	schedule_flush();

@@ -6,6 +6,7 @@
 #define SIPASD_COMMIT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/queue.h>
 #include <time.h>
 
@@ -22,6 +23,7 @@ struct submission {
 	void (*done)(struct submission *s, int status);
 	void *arg;
 	struct timespec queued;
+	int64_t received_at;		/* µs since the epoch, wall clock */
 };
 
 void commit_start(struct event_base *base);

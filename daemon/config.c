@@ -41,6 +41,7 @@ const struct conf_key config_keys[] = {
 	KEY(idle_timeout, CONF_SECONDS, "60s", 1, 86400),
 	KEY(max_age_days, CONF_INT, "90", 1, 3650),
 	KEY(kiosk_cache_ttl, CONF_SECONDS, "5s", 0, 10),
+	KEY(kiosk_offline_ttl, CONF_SECONDS, "24h", 10, 30 * 86400),
 	KEY(rate_limit, CONF_INT, "20", 0, 1000000),
 	KEY(rate_burst, CONF_INT, "100", 1, 1000000),
 	{ NULL, 0, 0, NULL, 0, 0 },

@@ -38,6 +38,7 @@ struct config {
 	long long idle_timeout;
 	long long max_age_days;
 	long long kiosk_cache_ttl;
+	long long kiosk_offline_ttl;
 	long long rate_limit;
 	long long rate_burst;
 };

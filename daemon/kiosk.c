@@ -1,190 +1,401 @@
-/* The kiosk registry cache: certificate fingerprint to kiosk. An entry is
- * trusted for kiosk_cache_ttl seconds (at most 10, so that a revocation
- * bites within 10 s as the protocol promises), then asked again. While the
- * database is unreachable a stale entry is used rather than refusing every
- * kiosk. */
+/* The kiosk registry, held whole in memory: every kiosk of the province,
+ * active or revoked, by certificate fingerprint. It is read again every
+ * kiosk_cache_ttl seconds (at most 10, so that a revocation bites within
+ * 10 s as the protocol promises) and swapped in whole; while the database is
+ * unreachable the last one read keeps serving, for kiosk_offline_ttl at most.
+ * A certificate not in it waits for a fresh read (at most one a second), so
+ * that a kiosk enrolled a moment ago is served at once and strangers cannot
+ * make sipasd query the database per request. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 #include "log.h"
-#include "ratelimit.h"
 #include "sipasd.h"
 #include "xmalloc.h"
 
-#define KIOSK_BUCKETS		1024
-#define KIOSK_MAX_ENTRIES	200000	/* beyond it the cache starts afresh */
+static void throttle_clear(void);
 
-struct kiosk_entry {
-	struct kiosk_entry *next;	/* in its bucket */
+#define MISS_REFRESH_S	1	/* a certificate not found reads the registry again at most this often */
+
+struct kiosk {
 	unsigned char fp[CERT_FINGERPRINT_LEN];
-	enum kiosk_status status;	/* ACTIVE, REVOKED or UNKNOWN */
+	bool revoked;
+	int64_t revoked_at;	/* µs since the epoch */
 	struct kiosk_ref ref;
-	struct timespec fetched;
-	struct token_bucket rate;	/* requests it may send now */
 };
 
-struct kiosk_lookup {
+struct registry {
+	struct kiosk *by_fp;	/* sorted by fingerprint */
+	struct kiosk **by_id;	/* the same, sorted by id */
+	size_t n;
+};
+
+/* A request waiting for the registry to be read again. */
+struct kiosk_wait {
+	STAILQ_ENTRY(kiosk_wait) entry;
 	unsigned char fp[CERT_FINGERPRINT_LEN];
 	kiosk_cb *cb;
 	void *arg;
 };
 
-static struct kiosk_entry *buckets[KIOSK_BUCKETS];
-static size_t nentries;
+static struct {
+	struct registry *current;	/* NULL until the first read */
+	struct timespec loaded;		/* when current was read */
+	struct timespec asked;		/* when the last read was sent */
+	bool reading;			/* a read is in flight */
+	bool failed;			/* the last read failed: the database is away */
+	struct event *tick;
+	STAILQ_HEAD(, kiosk_wait) waiting;
+} reg = { .waiting = STAILQ_HEAD_INITIALIZER(reg.waiting) };
 
-static const char lookup_sql[] =
-    "SELECT id, code, center_id, coalesce(questionnaire_id, 0), status "
-    "FROM kiosks WHERE cert_sha256 = $1";
+/* bytea as hex, and times as integers: independent of the session's
+ * bytea_output and DateStyle. */
+static const char registry_sql[] =
+    "SELECT encode(cert_sha256, 'hex'), id, code, center_id, "
+    " coalesce(questionnaire_id, 0), status = 'revoked', "
+    " coalesce((extract(epoch FROM revoked_at) * 1000000)::int8, 0) "
+    "FROM kiosks";
 
-static struct kiosk_entry **
-bucket(const unsigned char *fp)
+static int
+cmp_fp(const void *a, const void *b)
 {
-	/* A SHA-256 is already uniformly spread. */
-	return &buckets[(fp[0] | fp[1] << 8) % KIOSK_BUCKETS];
+	return memcmp(((const struct kiosk *)a)->fp, ((const struct kiosk *)b)->fp,
+	    CERT_FINGERPRINT_LEN);
 }
 
-static struct kiosk_entry *
+static int
+cmp_id(const void *a, const void *b)
+{
+	int x = (*(struct kiosk *const *)a)->ref.id;
+	int y = (*(struct kiosk *const *)b)->ref.id;
+
+	return (x > y) - (x < y);
+}
+
+static void
+registry_free(struct registry *r)
+{
+	if (r == NULL)
+		return;
+	free(r->by_fp);
+	free(r->by_id);
+	free(r);
+}
+
+static void
+registry_index(struct registry *r)
+{
+	qsort(r->by_fp, r->n, sizeof *r->by_fp, cmp_fp);
+	r->by_id = xreallocarray(NULL, r->n + 1, sizeof *r->by_id);
+	for (size_t i = 0; i < r->n; i++)
+		r->by_id[i] = &r->by_fp[i];
+	qsort(r->by_id, r->n, sizeof *r->by_id, cmp_id);
+}
+
+static const struct kiosk *
 find(const unsigned char *fp)
 {
-	for (struct kiosk_entry *e = *bucket(fp); e != NULL; e = e->next)
-		if (memcmp(e->fp, fp, CERT_FINGERPRINT_LEN) == 0)
-			return e;
-	return NULL;
+	struct kiosk key;
+
+	if (reg.current == NULL || reg.current->n == 0)
+		return NULL;
+	memcpy(key.fp, fp, CERT_FINGERPRINT_LEN);
+	return bsearch(&key, reg.current->by_fp, reg.current->n,
+	    sizeof *reg.current->by_fp, cmp_fp);
+}
+
+static const struct kiosk *
+find_id(int id)
+{
+	struct kiosk key, *k = &key, **hit;
+
+	if (reg.current == NULL || reg.current->n == 0)
+		return NULL;
+	key.ref.id = id;
+	hit = bsearch(&k, reg.current->by_id, reg.current->n,
+	    sizeof *reg.current->by_id, cmp_id);
+	return hit != NULL ? *hit : NULL;
+}
+
+static double
+interval(void)
+{
+	return server.cfg->kiosk_cache_ttl > 0 ?
+	    (double)server.cfg->kiosk_cache_ttl : 1.0;
+}
+
+/* The registry in memory may still be used: read recently, or the
+ * database has been away for less than kiosk_offline_ttl. */
+static bool
+usable(void)
+{
+	return reg.current != NULL &&
+	    seconds_since(&reg.loaded) <= (double)server.cfg->kiosk_offline_ttl;
+}
+
+/* Answers a request that was waiting, or comes now. */
+static void
+answer(const unsigned char *fp, kiosk_cb *cb, void *arg, bool fresh)
+{
+	const struct kiosk *k = usable() ? find(fp) : NULL;
+	struct kiosk_ref none;
+
+	if (k != NULL) {
+		cb(k->revoked ? KIOSK_REVOKED : KIOSK_ACTIVE, &k->ref, arg);
+		return;
+	}
+	memset(&none, 0, sizeof none);
+	/* Not in a registry just read: really unknown. Otherwise it may be a
+	 * kiosk enrolled since, which a kiosk must not take for a refusal. */
+	cb(fresh ? KIOSK_UNKNOWN : KIOSK_UNAVAILABLE, &none, arg);
+}
+
+static void
+answer_waiting(bool fresh)
+{
+	struct kiosk_wait *w;
+
+	while ((w = STAILQ_FIRST(&reg.waiting)) != NULL) {
+		STAILQ_REMOVE_HEAD(&reg.waiting, entry);
+		answer(w->fp, w->cb, w->arg, fresh);
+		free(w);
+	}
 }
 
 static bool
-fresh(const struct kiosk_entry *e)
+parse_row(PGresult *res, int row, struct kiosk *k)
 {
-	struct timespec now;
+	const char *hex = PQgetvalue(res, row, 0);
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec - e->fetched.tv_sec < server.cfg->kiosk_cache_ttl;
+	if (strlen(hex) != 2 * CERT_FINGERPRINT_LEN)
+		return false;
+	for (size_t i = 0; i < CERT_FINGERPRINT_LEN; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return false;
+		k->fp[i] = (unsigned char)v;
+	}
+	k->ref.id = atoi(PQgetvalue(res, row, 1));
+	snprintf(k->ref.code, sizeof k->ref.code, "%s", PQgetvalue(res, row, 2));
+	k->ref.center_id = atoi(PQgetvalue(res, row, 3));
+	k->ref.questionnaire_id = atoi(PQgetvalue(res, row, 4));
+	k->revoked = PQgetvalue(res, row, 5)[0] == 't';
+	k->revoked_at = strtoll(PQgetvalue(res, row, 6), NULL, 10);
+	return true;
+}
+
+/* Logs what changed that an operator would want to see in the log. */
+static void
+log_changes(const struct registry *now)
+{
+	for (size_t i = 0; i < now->n && reg.current != NULL; i++) {
+		const struct kiosk *was = find(now->by_fp[i].fp);
+		if (was != NULL && !was->revoked && now->by_fp[i].revoked)
+			log_info("kiosk %s is revoked: refusing its requests",
+			    now->by_fp[i].ref.code);
+	}
+}
+
+static void
+on_read(PGresult *res, const struct db_failure *f, void *arg)
+{
+	struct registry *r;
+	int rows;
+
+	reg.reading = false;
+	reg.failed = res == NULL;
+	if (res == NULL) {
+		if (reg.current != NULL && !usable())
+			log_error("kiosk registry: %s; the last one read is older "
+			    "than kiosk_offline_ttl (%lld s): refusing kiosks with "
+			    "503 until the database answers", f->message,
+			    server.cfg->kiosk_offline_ttl);
+		else
+			log_debug("kiosk registry: %s", f->message);
+		answer_waiting(false);
+		return;
+	}
+	rows = PQntuples(res);
+	r = xcalloc(1, sizeof *r);
+	r->by_fp = xreallocarray(NULL, (size_t)rows + 1, sizeof *r->by_fp);
+	for (int i = 0; i < rows; i++) {
+		memset(&r->by_fp[r->n], 0, sizeof r->by_fp[r->n]);
+		if (parse_row(res, i, &r->by_fp[r->n]))
+			r->n++;
+	}
+	registry_index(r);
+	if (reg.current == NULL)
+		log_info("kiosk registry: %zu kiosk(s)", r->n);
+	log_changes(r);
+	registry_free(reg.current);
+	reg.current = r;
+	clock_gettime(CLOCK_MONOTONIC, &reg.loaded);
+	answer_waiting(true);
+}
+
+static void
+read_registry(void)
+{
+	if (reg.reading)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &reg.asked);
+	if (!db_query("kiosk_registry", 0, NULL, NULL, NULL, on_read, NULL)) {
+		struct db_failure f = { "database unavailable", true };
+		reg.reading = true;
+		on_read(NULL, &f, NULL);
+		return;
+	}
+	reg.reading = true;
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval tv = { 0, 0 };
+	double next = interval();
+
+	read_registry();
+	tv.tv_sec = (time_t)next;
+	evtimer_add(reg.tick, &tv);
 }
 
 void
 kiosk_start(void)
 {
-	db_prepare("kiosk", lookup_sql);
+	db_prepare("kiosk_registry", registry_sql);
 }
 
 void
-kiosk_cache_clear(void)
+kiosk_run(struct event_base *base)
 {
-	for (size_t i = 0; i < KIOSK_BUCKETS; i++) {
-		while (buckets[i] != NULL) {
-			struct kiosk_entry *e = buckets[i];
-			buckets[i] = e->next;
-			free(e);
-		}
-	}
-	nentries = 0;
+	struct timeval now = { 0, 0 };
+
+	reg.tick = evtimer_new(base, on_tick, NULL);
+	evtimer_add(reg.tick, &now);
 }
 
-static struct kiosk_entry *
-store(const unsigned char *fp, enum kiosk_status st, const struct kiosk_ref *ref)
+/* After db_stop, which has failed the read in flight. */
+void
+kiosk_stop(void)
 {
-	struct kiosk_entry *e = find(fp);
-	struct timespec now;
-
-	if (e == NULL) {
-		if (nentries >= KIOSK_MAX_ENTRIES)
-			kiosk_cache_clear();
-		e = xcalloc(1, sizeof *e);
-		memcpy(e->fp, fp, CERT_FINGERPRINT_LEN);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		token_bucket_fill(&e->rate, (double)server.cfg->rate_burst, &now);
-		e->next = *bucket(fp);
-		*bucket(fp) = e;
-		nentries++;
-	}
-	if (e->status != st && e->status == KIOSK_ACTIVE && st == KIOSK_REVOKED)
-		log_info("kiosk %s is revoked: refusing its requests", ref->code);
-	e->status = st;
-	e->ref = *ref;
-	clock_gettime(CLOCK_MONOTONIC, &e->fetched);
-	return e;
-}
-
-static void
-on_lookup(PGresult *res, const struct db_failure *f, void *arg)
-{
-	struct kiosk_lookup *l = arg;
-	struct kiosk_entry *e;
-	struct kiosk_ref ref;
-
-	memset(&ref, 0, sizeof ref);
-	if (res == NULL) {
-		log_error("kiosk lookup failed: %s", f->message);
-		e = find(l->fp);
-		if (e != NULL)
-			l->cb(e->status, &e->ref, l->arg);
-		else
-			l->cb(KIOSK_UNAVAILABLE, &ref, l->arg);
-	} else if (PQntuples(res) == 0) {
-		e = store(l->fp, KIOSK_UNKNOWN, &ref);
-		l->cb(e->status, &e->ref, l->arg);
-	} else {
-		ref.id = atoi(PQgetvalue(res, 0, 0));
-		snprintf(ref.code, sizeof ref.code, "%s", PQgetvalue(res, 0, 1));
-		ref.center_id = atoi(PQgetvalue(res, 0, 2));
-		ref.questionnaire_id = atoi(PQgetvalue(res, 0, 3));
-		e = store(l->fp, strcmp(PQgetvalue(res, 0, 4), "active") == 0 ?
-		    KIOSK_ACTIVE : KIOSK_REVOKED, &ref);
-		l->cb(e->status, &e->ref, l->arg);
-	}
-	free(l);
+	if (reg.tick != NULL)
+		event_free(reg.tick);
+	reg.tick = NULL;
+	answer_waiting(false);
+	registry_free(reg.current);
+	reg.current = NULL;
+	throttle_clear();
 }
 
 void
 kiosk_resolve(const unsigned char fp[CERT_FINGERPRINT_LEN], kiosk_cb *cb,
     void *arg)
 {
-	struct kiosk_entry *e = find(fp);
-	struct kiosk_lookup *l;
-	const char *values[1];
-	int lengths[1] = { CERT_FINGERPRINT_LEN }, formats[1] = { 1 };
-	struct kiosk_ref none;
+	struct kiosk_wait *w;
 
-	if (e != NULL && (fresh(e) || !db_ready())) {
-		cb(e->status, &e->ref, arg);
+	if (find(fp) != NULL || !db_ready()) {
+		answer(fp, cb, arg, false);
 		return;
 	}
-	l = xcalloc(1, sizeof *l);
-	memcpy(l->fp, fp, CERT_FINGERPRINT_LEN);
-	l->cb = cb;
-	l->arg = arg;
-	values[0] = (const char *)l->fp;
-	if (!db_query("kiosk", 1, values, lengths, formats, on_lookup, l)) {
-		free(l);
-		memset(&none, 0, sizeof none);
-		cb(KIOSK_UNAVAILABLE, &none, arg);
+	if (reg.current != NULL && seconds_since(&reg.loaded) < MISS_REFRESH_S) {
+		answer(fp, cb, arg, true);
+		return;
 	}
+	w = xcalloc(1, sizeof *w);
+	memcpy(w->fp, fp, CERT_FINGERPRINT_LEN);
+	w->cb = cb;
+	w->arg = arg;
+	STAILQ_INSERT_TAIL(&reg.waiting, w, entry);
+	read_registry();
 }
 
-/* A token bucket per certificate: rate_limit a second, rate_burst at
- * most. Returns 0 when the request may go on, else the seconds to wait. */
+/* TEMPORARY: per-certificate request buckets, until they move to peer.c. */
+#include "ratelimit.h"
+struct throttle { struct throttle *next; unsigned char fp[CERT_FINGERPRINT_LEN]; struct token_bucket rate; };
+static struct throttle *throttles[1024];
+
+static void
+throttle_clear(void)
+{
+	for (size_t i = 0; i < 1024; i++)
+		while (throttles[i] != NULL) {
+			struct throttle *t = throttles[i];
+			throttles[i] = t->next;
+			free(t);
+		}
+}
+
 int
 kiosk_throttle(const unsigned char fp[CERT_FINGERPRINT_LEN])
 {
-	struct kiosk_entry *e = find(fp);
+	struct throttle **b = &throttles[(fp[0] | fp[1] << 8) % 1024], *t;
 	struct timespec now;
 	double rate = (double)server.cfg->rate_limit;
 
-	if (e == NULL || rate <= 0)
-		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	token_bucket_refill(&e->rate, rate, (double)server.cfg->rate_burst, &now);
-	if (e->rate.tokens >= 1) {
-		e->rate.tokens -= 1;
+	for (t = *b; t != NULL; t = t->next)
+		if (memcmp(t->fp, fp, CERT_FINGERPRINT_LEN) == 0)
+			break;
+	if (t == NULL) {
+		t = xcalloc(1, sizeof *t);
+		memcpy(t->fp, fp, CERT_FINGERPRINT_LEN);
+		token_bucket_fill(&t->rate, (double)server.cfg->rate_burst, &now);
+		t->next = *b;
+		*b = t;
+	}
+	if (rate <= 0)
+		return 0;
+	token_bucket_refill(&t->rate, rate, (double)server.cfg->rate_burst, &now);
+	if (t->rate.tokens >= 1) {
+		t->rate.tokens -= 1;
 		return 0;
 	}
-	return (int)((1 - e->rate.tokens) / rate) + 1;
+	return (int)((1 - t->rate.tokens) / rate) + 1;
+}
+
+bool
+kiosk_registry_current(void)
+{
+	return reg.current != NULL && !reg.failed &&
+	    seconds_since(&reg.loaded) <= interval() + 1;
+}
+
+bool
+kiosk_revoked_before(int kiosk_id, int64_t at, char *why, size_t whylen)
+{
+	const struct kiosk *k = find_id(kiosk_id);
+	time_t t;
+	char when[32];
+
+	if (k == NULL || !k->revoked || k->revoked_at > at)
+		return false;
+	t = (time_t)(k->revoked_at / 1000000);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	snprintf(why, whylen, "kiosk %s was revoked at %s, before the response "
+	    "was received", k->ref.code, when);
+	return true;
 }
 
 void
-kiosk_remember(const unsigned char fp[CERT_FINGERPRINT_LEN], enum kiosk_status st,
+kiosk_remember(const unsigned char fp[CERT_FINGERPRINT_LEN], bool revoked,
     const struct kiosk_ref *ref)
 {
-	store(fp, st, ref);
+	struct registry *r = xcalloc(1, sizeof *r);
+	size_t n = reg.current != NULL ? reg.current->n : 0;
+
+	r->by_fp = xreallocarray(NULL, n + 1, sizeof *r->by_fp);
+	if (n > 0)
+		memcpy(r->by_fp, reg.current->by_fp, n * sizeof *r->by_fp);
+	memset(&r->by_fp[n], 0, sizeof r->by_fp[n]);
+	memcpy(r->by_fp[n].fp, fp, CERT_FINGERPRINT_LEN);
+	r->by_fp[n].revoked = revoked;
+	r->by_fp[n].ref = *ref;
+	r->n = n + 1;
+	registry_index(r);
+	registry_free(reg.current);
+	reg.current = r;
+	clock_gettime(CLOCK_MONOTONIC, &reg.loaded);
 }

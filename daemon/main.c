@@ -29,13 +29,16 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: sipasd [-t] -c FILE\n"
+	    "usage: sipasd [-t | --spool-inspect] [-c FILE]\n"
 	    "\n"
 	    "Receives satisfaction survey responses from kiosks over HTTPS with\n"
 	    "mutual TLS and stores them in PostgreSQL. Runs in the foreground.\n"
 	    "\n"
 	    "  -c, --config FILE  configuration file (default %s)\n"
 	    "  -t, --test         check the configuration and the TLS files, then exit\n"
+	    "      --spool-inspect\n"
+	    "                     print every record of the spool and of what was set\n"
+	    "                     aside, one JSON object a line, then exit\n"
 	    "  -V, --version      print the version and exit\n"
 	    "  -h, --help         print this help and exit\n"
 	    "\n"
@@ -242,7 +245,6 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	server.cfg = cfg;
 	log_set_level(cfg->log_level);
 	log_use_syslog(cfg->syslog);
-	kiosk_cache_clear();
 	log_info("reloaded %s", config_path);
 	notify("READY=1\nSTATUS=serving");
 }
@@ -253,11 +255,12 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "test", no_argument, NULL, 't' },
+		{ "spool-inspect", no_argument, NULL, 'S' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool test = false;
+	bool test = false, inspect = false;
 	struct event *sigterm, *sigint, *sighup;
 	char err[1024];
 	int ch;
@@ -270,6 +273,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			test = true;
+			break;
+		case 'S':
+			inspect = true;
 			break;
 		case 'V':
 			printf("sipasd %s\n", PACKAGE_VERSION);
@@ -288,6 +294,13 @@ main(int argc, char **argv)
 	}
 	if ((server.cfg = config_load(config_path, err, sizeof err)) == NULL)
 		fatalx("%s", err);
+	if (inspect) {
+		bool ok = spool_inspect(server.cfg->spool_dir, stdout, err, sizeof err);
+		if (!ok)
+			log_error("%s", err);
+		config_free(server.cfg);
+		return ok ? 0 : 1;
+	}
 	log_set_level(server.cfg->log_level);
 	log_use_syslog(server.cfg->syslog && !test);
 	if ((server.ssl_ctx = tls_ctx_new(server.cfg, err, sizeof err)) == NULL)
@@ -320,6 +333,7 @@ main(int argc, char **argv)
 	commit_start(server.base);
 	rollup_start(server.base);
 	db_start(server.base, server.cfg->db, (unsigned)server.cfg->db_connections);
+	kiosk_run(server.base);
 
 	sigterm = evsignal_new(server.base, SIGTERM, on_signal, NULL);
 	sigint = evsignal_new(server.base, SIGINT, on_signal, NULL);
@@ -339,10 +353,10 @@ main(int argc, char **argv)
 		event_free(server.stop_timer);
 	rollup_stop();
 	db_stop();		/* fails what is still in flight */
+	kiosk_stop();
 	http_close_all(true);
 	commit_stop();
 	spool_close();
-	kiosk_cache_clear();
 	peer_clear();
 	catalog_free(server.catalog);
 	SSL_CTX_free(server.ssl_ctx);

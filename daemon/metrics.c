@@ -138,6 +138,10 @@ metrics_render(struct evbuffer *out)
 	evbuffer_add_printf(out,
 	    "# HELP sipasd_spool_depth Responses in the spool waiting for the database.\n"
 	    "# TYPE sipasd_spool_depth gauge\nsipasd_spool_depth %zu\n"
+	    "# HELP sipasd_spool_set_aside_total Spooled records that could not be "
+	    "stored, set aside for a person (sipasd --spool-inspect).\n"
+	    "# TYPE sipasd_spool_set_aside_total counter\n"
+	    "sipasd_spool_set_aside_total %zu\n"
 	    "# HELP sipasd_connections_open Open client connections, both listeners.\n"
 	    "# TYPE sipasd_connections_open gauge\nsipasd_connections_open %u\n"
 	    "# HELP sipasd_tls_handshake_failures_total TLS handshakes that failed.\n"
@@ -147,7 +151,7 @@ metrics_render(struct evbuffer *out)
 	    "# TYPE sipasd_db_queries_in_flight gauge\nsipasd_db_queries_in_flight %u\n"
 	    "# HELP sipasd_db_up Whether a database connection is ready.\n"
 	    "# TYPE sipasd_db_up gauge\nsipasd_db_up %d\n",
-	    spool_depth(), server.nconns, (unsigned long long)tls_failures, db_inflight(),
+	    spool_depth(), spool_aside_count(), server.nconns, (unsigned long long)tls_failures, db_inflight(),
 	    db_ready() ? 1 : 0);
 	render_histogram(out, &round_trip);
 	render_histogram(out, &commit);

@@ -161,19 +161,27 @@ enum kiosk_status {
 	KIOSK_ACTIVE,
 	KIOSK_REVOKED,
 	KIOSK_UNKNOWN,		/* no such certificate in the registry */
-	KIOSK_UNAVAILABLE,	/* database down and nothing cached */
+	KIOSK_UNAVAILABLE,	/* the registry cannot say: database down */
 };
 typedef void kiosk_cb(enum kiosk_status st, const struct kiosk_ref *ref,
     void *arg);
-/* Calls cb at once from the cache when fresh, else after asking the database. */
+/* Calls cb at once from the registry in memory, or, for a certificate not
+ * in it, once the registry has been read again. ref is cb's to copy. */
 void kiosk_resolve(const unsigned char fp[CERT_FINGERPRINT_LEN], kiosk_cb *cb,
     void *arg);
-void kiosk_start(void);
+void kiosk_start(void);		/* before db_start */
+void kiosk_run(struct event_base *base);	/* reads the registry now and then */
+void kiosk_stop(void);		/* after db_stop */
 /* 0 when the kiosk may send this request, else seconds to wait (429). */
 int kiosk_throttle(const unsigned char fp[CERT_FINGERPRINT_LEN]);
-void kiosk_cache_clear(void);
-/* Puts an entry in the cache as if the database had answered (the fuzzer). */
-void kiosk_remember(const unsigned char fp[CERT_FINGERPRINT_LEN],
-    enum kiosk_status st, const struct kiosk_ref *ref);
+/* The registry was read since the database was last away, so it knows of
+ * every revocation made meanwhile. */
+bool kiosk_registry_current(void);
+/* True, with why, when the kiosk was revoked at or before at (µs since the
+ * epoch): what it sent then must not be stored. */
+bool kiosk_revoked_before(int kiosk_id, int64_t at, char *why, size_t whylen);
+/* Adds an entry as if the database had answered (the fuzzer). */
+void kiosk_remember(const unsigned char fp[CERT_FINGERPRINT_LEN], bool revoked,
+    const struct kiosk_ref *ref);
 
 #endif

@@ -7,7 +7,14 @@
  * submissions before any of them is answered 202. Replay reads from a
  * position that moves forward as batches commit; when it reaches the end
  * the file is emptied. Replaying a record twice (after a crash mid-replay)
- * is harmless: the database answers "duplicate". */
+ * is harmless: the database answers "duplicate".
+ *
+ * A record that cannot be stored (its bytes damaged, its questionnaire or
+ * area gone, refused by the database, its kiosk revoked before it came) is
+ * never dropped and never blocks the records after it: it is set aside,
+ * with the reason, in DIR/responses.aside (records of the same framing,
+ * each payload {"reason", "set_aside_at", "spool_offset", "record" or
+ * "bytes"}), for a person to look at with sipasd --spool-inspect. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -28,16 +35,20 @@
 #define SPOOL_MAGIC	"SPL1"
 #define HEADER_LEN	16
 #define RECORD_MAX	(256 * 1024)	/* a response is at most a few KiB */
+#define ASIDE_CHUNK	(64 * 1024)	/* damaged bytes kept per aside record */
 
 static struct {
 	int fd;
+	int aside_fd;		/* DIR/responses.aside, opened when first needed */
 	char *dir;
 	char *path;
+	char *aside_path;
 	long long max_size;
 	off_t end;		/* file size: where the next record goes */
 	off_t replay;		/* first record not known to be in the database */
 	size_t depth;		/* records from replay to end */
-} spool = { .fd = -1 };
+	size_t aside;		/* records set aside since start-up */
+} spool = { .fd = -1, .aside_fd = -1 };
 
 static void
 digest8(const unsigned char *payload, size_t len, unsigned char out[8])
@@ -137,7 +148,7 @@ write_all(int fd, const unsigned char *buf, size_t len)
 /* Keeps a damaged file for the operator and puts its readable records in a
  * fresh spool. */
 static bool
-set_aside(const unsigned char *buf, const size_t *starts, const size_t *lens,
+keep_damaged_file(const unsigned char *buf, const size_t *starts, const size_t *lens,
     size_t nrec, char *err, size_t errlen)
 {
 	char *aside, *tmp;
@@ -211,7 +222,7 @@ check_file(char *err, size_t errlen)
 		good_end = off;
 	}
 	if (damaged) {
-		ok = set_aside(buf, starts, lens, nrec, err, errlen);
+		ok = keep_damaged_file(buf, starts, lens, nrec, err, errlen);
 		if (ok) {
 			close(spool.fd);
 			spool.fd = open(spool.path, O_RDWR | O_APPEND | O_CLOEXEC);
@@ -244,6 +255,7 @@ spool_open(const char *dir, long long max_size, char *err, size_t errlen)
 {
 	spool.dir = xstrdup(dir);
 	xasprintf(&spool.path, "%s/responses.spool", dir);
+	xasprintf(&spool.aside_path, "%s/responses.aside", dir);
 	spool.max_size = max_size;
 	spool.fd = open(spool.path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (spool.fd == -1 || !sync_dir()) {
@@ -266,12 +278,15 @@ spool_close(void)
 {
 	if (spool.fd != -1)
 		close(spool.fd);
-	spool.fd = -1;
+	if (spool.aside_fd != -1)
+		close(spool.aside_fd);
+	spool.fd = spool.aside_fd = -1;
 	free(spool.dir);
 	free(spool.path);
-	spool.dir = spool.path = NULL;
+	free(spool.aside_path);
+	spool.dir = spool.path = spool.aside_path = NULL;
 	spool.end = spool.replay = 0;
-	spool.depth = 0;
+	spool.depth = spool.aside = 0;
 }
 
 size_t
@@ -280,20 +295,17 @@ spool_depth(void)
 	return spool.depth;
 }
 
+/* A record around doc, which it takes; NULL if doc cannot be written. */
 static unsigned char *
-encode(const struct submission *s, size_t *len)
+frame(json_t *doc, size_t *len)
 {
-	const struct kiosk_ref *k = s->kiosk;
-	json_t *rec = response_to_record(s->resp);
+	char *payload = json_dumps(doc, JSON_COMPACT);
 	unsigned char *buf;
-	char *payload;
 	size_t plen;
 
-	json_object_set_new(rec, "kiosk", json_integer(k->id));
-	json_object_set_new(rec, "kiosk_code", json_string(k->code));
-	json_object_set_new(rec, "center", json_integer(k->center_id));
-	payload = json_dumps(rec, JSON_COMPACT);
-	json_decref(rec);
+	json_decref(doc);
+	if (payload == NULL)
+		return NULL;
 	plen = strlen(payload);
 	buf = xmalloc(HEADER_LEN + plen);
 	memcpy(buf, SPOOL_MAGIC, 4);
@@ -303,6 +315,35 @@ encode(const struct submission *s, size_t *len)
 	free(payload);
 	*len = HEADER_LEN + plen;
 	return buf;
+}
+
+static unsigned char *
+encode(const struct submission *s, size_t *len)
+{
+	const struct kiosk_ref *k = s->kiosk;
+	json_t *rec = response_to_record(s->resp);
+
+	json_object_set_new(rec, "kiosk", json_integer(k->id));
+	json_object_set_new(rec, "kiosk_code", json_string(k->code));
+	json_object_set_new(rec, "center", json_integer(k->center_id));
+	json_object_set_new(rec, "received_at", json_integer(s->received_at));
+	return frame(rec, len);
+}
+
+/* The true end of the file, when a failed write could not be cut back:
+ * what lies between is replayed or set aside, never cut off unread. */
+static void
+resync_end(void)
+{
+	struct stat st;
+
+	if (fstat(spool.fd, &st) == 0 && st.st_size != spool.end) {
+		log_error("spool %s ends at byte %lld, not %lld: the bytes between "
+		    "will be replayed or set aside", spool.path,
+		    (long long)st.st_size, (long long)spool.end);
+		spool.end = st.st_size;
+		spool.depth++;	/* at least something to read there */
+	}
 }
 
 bool
@@ -316,7 +357,11 @@ spool_append(struct submission *const *subs, size_t n)
 	for (size_t i = 0; ok && i < n; i++) {
 		size_t len;
 		unsigned char *rec = encode(subs[i], &len);
-		if (spool.end + (off_t)len > spool.max_size) {
+		if (rec == NULL) {
+			log_error("spool %s: cannot encode response %s", spool.path,
+			    subs[i]->resp->id);
+			ok = false;
+		} else if (spool.end + (off_t)len > spool.max_size) {
 			log_error("spool %s is full (spool_max_size %lld); refusing "
 			    "responses", spool.path, spool.max_size);
 			ok = false;
@@ -335,68 +380,249 @@ spool_append(struct submission *const *subs, size_t n)
 	}
 	if (!ok) {
 		/* Promise nothing: drop whatever part of the group was written. */
-		if (ftruncate(spool.fd, start) == -1)
+		spool.end = start;
+		if (ftruncate(spool.fd, start) == -1) {
 			log_error("spool %s: cannot cut back a failed write: %s",
 			    spool.path, strerror(errno));
-		spool.end = start;
+			resync_end();
+		}
 		return false;
 	}
 	spool.depth += n;
 	return true;
 }
 
-size_t
-spool_read(struct spooled **out, size_t max, const struct catalog *cat)
+static bool
+read_at(int fd, off_t off, unsigned char *buf, size_t len)
 {
-	unsigned char header[HEADER_LEN], *payload;
+	while (len > 0) {
+		ssize_t n = pread(fd, buf, len, off);
+		if (n <= 0)
+			return false;
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return true;
+}
+
+/* The intact record at off, read whole into *buf (caller frees); its
+ * length, or 0 when there is none. */
+static size_t
+intact_at(int fd, off_t off, off_t end, unsigned char **buf)
+{
+	unsigned char header[HEADER_LEN];
+	size_t plen;
+
+	*buf = NULL;
+	if (end - off < HEADER_LEN || !read_at(fd, off, header, HEADER_LEN) ||
+	    memcmp(header, SPOOL_MAGIC, 4) != 0)
+		return 0;
+	plen = get_u32(header + 4);
+	if (plen == 0 || plen > RECORD_MAX || (off_t)plen > end - off - HEADER_LEN)
+		return 0;
+	*buf = xmalloc(HEADER_LEN + plen + 1);
+	if (!read_at(fd, off, *buf, HEADER_LEN + plen) ||
+	    record_at(*buf, HEADER_LEN + plen) == 0) {
+		free(*buf);
+		*buf = NULL;
+		return 0;
+	}
+	(*buf)[HEADER_LEN + plen] = '\0';
+	return HEADER_LEN + plen;
+}
+
+/* Where the next intact record after the damage at off starts, or end. */
+static off_t
+next_intact(int fd, off_t off, off_t end)
+{
+	unsigned char *buf;
+
+	for (off++; off < end; off++) {
+		if (intact_at(fd, off, end, &buf) > 0) {
+			free(buf);
+			return off;
+		}
+	}
+	return end;
+}
+
+static bool
+aside_open(void)
+{
+	if (spool.aside_fd != -1)
+		return true;
+	spool.aside_fd = open(spool.aside_path, O_WRONLY | O_APPEND | O_CREAT |
+	    O_CLOEXEC, 0600);
+	if (spool.aside_fd == -1 || !sync_dir()) {
+		log_error("spool: cannot open %s: %s", spool.aside_path,
+		    strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* Keeps bytes (a record's payload when payload is true, else damaged
+ * bytes) with the reason, durably, before the spool may move past them. */
+static bool
+keep_aside(const unsigned char *bytes, size_t len, bool payload, off_t off,
+    const char *reason)
+{
+	char when[32];
+	time_t now = time(NULL);
+	json_t *doc, *rec = NULL;
+	unsigned char *framed;
+	size_t flen;
+	bool ok;
+
+	if (!aside_open())
+		return false;
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	doc = json_pack("{s:s, s:s, s:I}", "reason", reason, "set_aside_at", when,
+	    "spool_offset", (json_int_t)off);
+	if (payload)
+		rec = json_loadb((const char *)bytes, len, 0, NULL);
+	if (rec != NULL) {
+		json_object_set_new(doc, "record", rec);
+	} else {
+		/* Not JSON (damage): its bytes, so that nothing is lost. */
+		char *b64 = xmalloc(4 * ((len + 2) / 3) + 1);
+		EVP_EncodeBlock((unsigned char *)b64, bytes, (int)len);
+		json_object_set_new(doc, "bytes", json_string(b64));
+		free(b64);
+	}
+	if ((framed = frame(doc, &flen)) == NULL)
+		return false;
+	ok = write_all(spool.aside_fd, framed, flen) && fdatasync(spool.aside_fd) == 0;
+	free(framed);
+	if (!ok) {
+		log_error("spool: cannot write to %s: %s; the record stays in the "
+		    "spool", spool.aside_path, strerror(errno));
+		return false;
+	}
+	spool.aside++;
+	log_error("spool %s: record at byte %lld set aside in %s: %s", spool.path,
+	    (long long)off, spool.aside_path, reason);
+	return true;
+}
+
+bool
+spool_set_aside(const struct spooled *rec, const char *reason)
+{
+	unsigned char *buf;
+	size_t len = intact_at(spool.fd, rec->start, spool.end, &buf);
+	bool ok;
+
+	if (len == 0) {
+		log_error("spool %s: record at byte %lld cannot be read again",
+		    spool.path, (long long)rec->start);
+		return false;
+	}
+	ok = keep_aside(buf + HEADER_LEN, len - HEADER_LEN, true, rec->start, reason);
+	free(buf);
+	return ok;
+}
+
+size_t
+spool_aside_count(void)
+{
+	return spool.aside;
+}
+
+static bool
+decode(struct spooled *sp, const unsigned char *payload, size_t plen,
+    const struct catalog *cat)
+{
+	json_error_t jerr;
+	json_t *rec = json_loadb((const char *)payload, plen, 0, &jerr);
+	json_int_t kiosk, center, received = 0;
+	const char *code = NULL;
+	bool ok;
+
+	ok = rec != NULL && json_unpack(rec, "{s:I, s:I, s?s, s?I}", "kiosk",
+	    &kiosk, "center", &center, "kiosk_code", &code, "received_at",
+	    &received) == 0 && kiosk > 0 && kiosk <= INT32_MAX && center > 0 &&
+	    center <= INT32_MAX && response_from_record(&sp->resp, rec, cat);
+	if (ok) {
+		sp->kiosk.id = (int)kiosk;
+		sp->kiosk.center_id = (int)center;
+		snprintf(sp->kiosk.code, sizeof sp->kiosk.code, "%s", code ? code : "-");
+		sp->received_at = received;
+	}
+	json_decref(rec);
+	return ok;
+}
+
+size_t
+spool_read(struct spooled **out, size_t max, const struct catalog *cat,
+    struct spool_mark *mark)
+{
 	off_t off = spool.replay;
 	size_t n = 0;
 
+	mark->end = off;
+	mark->consumed = 0;
 	while (n < max && off < spool.end) {
-		json_t *rec;
-		json_error_t jerr;
-		uint32_t plen;
+		unsigned char *buf;
+		size_t len = intact_at(spool.fd, off, spool.end, &buf);
 		struct spooled *sp;
 
-		if (pread(spool.fd, header, HEADER_LEN, off) != HEADER_LEN)
-			break;
-		plen = get_u32(header + 4);
-		payload = xmalloc(plen + 1);
-		if (pread(spool.fd, payload, plen, off + HEADER_LEN) != (ssize_t)plen) {
-			free(payload);
-			break;
+		if (len == 0) {
+			/* Damage since the file was opened (a write that could
+			 * not be cut back): keep the bytes, go on after them. */
+			off_t next = next_intact(spool.fd, off, spool.end);
+			bool ok = true;
+			for (off_t at = off; ok && at < next; at += ASIDE_CHUNK) {
+				size_t chunk = next - at < ASIDE_CHUNK ?
+				    (size_t)(next - at) : ASIDE_CHUNK;
+				unsigned char *bytes = xmalloc(chunk);
+				ok = read_at(spool.fd, at, bytes, chunk) &&
+				    keep_aside(bytes, chunk, false, at, "damaged bytes");
+				free(bytes);
+			}
+			if (!ok)
+				break;
+			off = next;
+			mark->end = off;
+			mark->consumed++;
+			continue;
 		}
 		sp = xcalloc(1, sizeof *sp);
-		sp->end = off + HEADER_LEN + plen;
-		rec = json_loadb((char *)payload, plen, 0, &jerr);
-		free(payload);
-		if (rec == NULL || !response_from_record(&sp->resp, rec, cat) ||
-		    json_unpack(rec, "{s:i, s:i}", "kiosk", &sp->kiosk.id,
-		    "center", &sp->kiosk.center_id) != 0) {
-			log_error("spool %s: record at byte %lld cannot be replayed "
-			    "(unknown questionnaire or area?); it stays in the file",
-			    spool.path, (long long)off);
-			json_decref(rec);
+		sp->start = off;
+		sp->end = off + (off_t)len;
+		if (!decode(sp, buf + HEADER_LEN, len - HEADER_LEN, cat)) {
+			bool ok = keep_aside(buf + HEADER_LEN, len - HEADER_LEN, true,
+			    off, "cannot be read back: its questionnaire or service "
+			    "area is unknown or changed, or its fields are wrong");
+			free(buf);
 			free(sp);
-			break;
+			if (!ok)
+				break;
+		} else {
+			free(buf);
+			out[n++] = sp;
 		}
-		snprintf(sp->kiosk.code, sizeof sp->kiosk.code, "%s",
-		    json_string_value(json_object_get(rec, "kiosk_code")) ?
-		    json_string_value(json_object_get(rec, "kiosk_code")) : "-");
-		json_decref(rec);
-		out[n++] = sp;
-		off = sp->end;
+		off += (off_t)len;
+		mark->end = off;
+		mark->consumed++;
 	}
 	return n;
 }
 
 void
-spool_done(const struct spooled *last, size_t n)
+spool_done(const struct spool_mark *mark)
 {
-	spool.replay = last->end;
-	spool.depth -= n < spool.depth ? n : spool.depth;
+	struct stat st;
+
+	spool.replay = mark->end;
+	spool.depth -= mark->consumed < spool.depth ? mark->consumed : spool.depth;
 	if (spool.replay < spool.end)
 		return;
+	/* Emptied only when the file holds nothing past what was replayed. */
+	if (fstat(spool.fd, &st) == -1 || st.st_size != spool.end) {
+		resync_end();
+		return;
+	}
 	if (ftruncate(spool.fd, 0) == -1 || fdatasync(spool.fd) == -1) {
 		log_error("spool %s: cannot empty it: %s", spool.path,
 		    strerror(errno));
@@ -414,4 +640,75 @@ spool_release(struct spooled **recs, size_t n)
 		response_clear(&recs[i]->resp);
 		free(recs[i]);
 	}
+}
+
+/* One line of JSON per record of path, in file order. */
+static bool
+inspect_file(const char *path, const char *state, FILE *out, size_t *count)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	off_t off = 0;
+
+	if (fd == -1)
+		return errno == ENOENT;
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return false;
+	}
+	while (off < st.st_size) {
+		unsigned char *buf;
+		size_t len = intact_at(fd, off, st.st_size, &buf);
+		json_t *line, *doc;
+		char *text;
+
+		if (len == 0) {
+			off_t next = next_intact(fd, off, st.st_size);
+			line = json_pack("{s:s, s:s, s:I, s:I}", "file", path, "state",
+			    "damaged", "offset", (json_int_t)off, "length",
+			    (json_int_t)(next - off));
+			off = next;
+		} else {
+			doc = json_loadb((const char *)buf + HEADER_LEN,
+			    len - HEADER_LEN, 0, NULL);
+			line = json_pack("{s:s, s:s, s:I}", "file", path, "state",
+			    state, "offset", (json_int_t)off);
+			if (strcmp(state, "set aside") == 0 && json_is_object(doc))
+				json_object_update(line, doc);
+			else
+				json_object_set(line, "record", doc ? doc : json_null());
+			json_decref(doc);
+			free(buf);
+			off += (off_t)len;
+		}
+		text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII);
+		fprintf(out, "%s\n", text);
+		free(text);
+		json_decref(line);
+		(*count)++;
+	}
+	close(fd);
+	return true;
+}
+
+bool
+spool_inspect(const char *dir, FILE *out, char *err, size_t errlen)
+{
+	char *path, *aside;
+	size_t waiting = 0, kept = 0;
+	bool ok;
+
+	xasprintf(&path, "%s/responses.spool", dir);
+	xasprintf(&aside, "%s/responses.aside", dir);
+	ok = inspect_file(path, "waiting", out, &waiting) &&
+	    inspect_file(aside, "set aside", out, &kept);
+	if (!ok)
+		snprintf(err, errlen, "spool %s: %s", dir, strerror(errno));
+	else
+		fprintf(stderr, "sipasd: %s: %zu record(s) waiting for the database "
+		    "(replayed ones stay until the file is emptied), %zu set aside\n",
+		    dir, waiting, kept);
+	free(path);
+	free(aside);
+	return ok;
 }

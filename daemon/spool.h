@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "commit.h"
@@ -16,7 +18,15 @@
 struct spooled {
 	struct response resp;
 	struct kiosk_ref kiosk;
-	off_t end;		/* file offset just past its record */
+	int64_t received_at;	/* µs since the epoch; 0 in records before 0.9 */
+	off_t start, end;	/* its record's place in the file */
+};
+
+/* How far a spool_read went: the spool moves there once the records it
+ * returned are stored (records set aside on the way included). */
+struct spool_mark {
+	off_t end;
+	size_t consumed;	/* records read or set aside */
 };
 
 /* Opens (creating) DIR/responses.spool and checks every record: a torn
@@ -33,11 +43,24 @@ bool spool_append(struct submission *const *subs, size_t n)
 /* Records not yet replayed. */
 size_t spool_depth(void);
 /* Reads up to max records from the replay position into out (caller frees
- * them with spool_release); returns how many. */
-size_t spool_read(struct spooled **out, size_t max, const struct catalog *cat);
-/* The n records read, ending with last, are in the database: move past
- * them, and empty the file once everything is replayed. */
-void spool_done(const struct spooled *last, size_t n);
+ * them with spool_release); returns how many, and in mark how far it went.
+ * A record that cannot be decoded is set aside, not returned. */
+size_t spool_read(struct spooled **out, size_t max, const struct catalog *cat,
+    struct spool_mark *mark);
+/* Keeps rec's bytes and the reason in DIR/responses.aside, fsync'ed. False
+ * when that failed: then rec must stay in the spool. */
+bool spool_set_aside(const struct spooled *rec, const char *reason)
+    __attribute__((warn_unused_result));
+/* Records set aside since start-up. */
+size_t spool_aside_count(void);
+/* What spool_read returned is in the database, or set aside: move past
+ * it, and empty the file once everything is replayed. */
+void spool_done(const struct spool_mark *mark);
 void spool_release(struct spooled **recs, size_t n);
+/* For the operator: every record of DIR's spool and of what was set
+ * aside, one JSON object a line, on out. Read-only; safe while sipasd
+ * runs. */
+bool spool_inspect(const char *dir, FILE *out, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "fixture.h"
 #include "spool.h"
@@ -101,7 +104,8 @@ static void
 expect_records(int first, size_t n)
 {
 	struct spooled *recs[NRESP + 1];
-	size_t got = spool_read(recs, NRESP + 1, cat);
+	struct spool_mark mark;
+	size_t got = spool_read(recs, NRESP + 1, cat, &mark);
 
 	assert_int_equal(got, n);
 	for (size_t i = 0; i < got; i++) {
@@ -136,16 +140,17 @@ static void
 test_replay_moves_forward_and_empties_the_file_at_the_end(void **state)
 {
 	struct spooled *recs[NRESP];
+	struct spool_mark mark;
 
 	open_spool(1 << 20);
 	assert_true(spool_append(ptrs, 5));
-	assert_int_equal(spool_read(recs, 2, cat), 2);
-	spool_done(recs[1], 2);
+	assert_int_equal(spool_read(recs, 2, cat, &mark), 2);
+	spool_done(&mark);
 	spool_release(recs, 2);
 	assert_int_equal(spool_depth(), 3);
 	expect_records(2, 3);
-	assert_int_equal(spool_read(recs, NRESP, cat), 3);
-	spool_done(recs[2], 3);
+	assert_int_equal(spool_read(recs, NRESP, cat, &mark), 3);
+	spool_done(&mark);
 	spool_release(recs, 3);
 	assert_int_equal(spool_depth(), 0);
 	assert_int_equal(file_size(), 0);
@@ -217,7 +222,8 @@ test_flipped_bit_in_the_middle_keeps_the_file_aside(void **state)
 	assert_int_equal(spool_depth(), 2);
 	{
 		struct spooled *recs[3];
-		assert_int_equal(spool_read(recs, 3, cat), 2);
+		struct spool_mark mark;
+		assert_int_equal(spool_read(recs, 3, cat, &mark), 2);
 		assert_string_equal(recs[0]->resp.id, resps[0].id);
 		assert_string_equal(recs[1]->resp.id, resps[2].id);
 		spool_release(recs, 2);
@@ -273,6 +279,156 @@ test_full_disk_refuses_and_promises_nothing(void **state)
 	expect_records(0, 1);
 }
 
+
+/* Wrapped at link time (-Wl,--wrap=ftruncate): a file system that cannot
+ * cut a file back. */
+int __real_ftruncate(int fd, off_t len);
+int __wrap_ftruncate(int fd, off_t len);
+static bool ftruncate_fails;
+
+int
+__wrap_ftruncate(int fd, off_t len)
+{
+	if (ftruncate_fails) {
+		errno = EIO;
+		return -1;
+	}
+	return __real_ftruncate(fd, len);
+}
+
+/* Appends a framed record of the given payload, as sipasd would. */
+static void
+append_raw(const char *payload)
+{
+	unsigned char header[16], md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
+	size_t len = strlen(payload);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0600);
+
+	assert_true(fd != -1);
+	memcpy(header, "SPL1", 4);
+	header[4] = (unsigned char)len;
+	header[5] = (unsigned char)(len >> 8);
+	header[6] = header[7] = 0;
+	EVP_Digest(payload, len, md, &mdlen, EVP_sha256(), NULL);
+	memcpy(header + 8, md, 8);
+	assert_int_equal(write(fd, header, 16), 16);
+	assert_int_equal(write(fd, payload, len), (ssize_t)len);
+	close(fd);
+}
+
+/* The lines sipasd --spool-inspect prints. */
+static char *
+inspect(void)
+{
+	static char out[65536];
+	char err[256];
+	FILE *f = fmemopen(out, sizeof out, "w");
+
+	assert_non_null(f);
+	assert_true(spool_inspect(dir, f, err, sizeof err));
+	fclose(f);
+	return out;
+}
+
+static void
+test_a_record_that_cannot_be_read_back_is_set_aside_and_the_next_replayed(void **state)
+{
+	struct spooled *recs[NRESP];
+	struct spool_mark mark;
+	char *lines;
+
+	open_spool(1 << 20);
+	assert_true(spool_append(ptrs, 1));
+	spool_close();
+	/* Written last year, for a questionnaire since removed. */
+	append_raw("{\"id\":\"0193a4f2-7c1e-7b3a-9d5e-2f4a6b8c0dff\",\"hash\":"
+	    "\"00000000000000000000000000000000000000000000000000000000000000aa\","
+	    "\"questionnaire\":\"gone-2019\",\"submitted_at\":1,\"service_area\":"
+	    "\"ho-tich\",\"procedure\":null,\"answers\":[1],\"overall\":null,"
+	    "\"comment\":null,\"kiosk\":7,\"center\":3,\"kiosk_code\":\"K7\"}");
+	open_spool(1 << 20);
+	assert_true(spool_append(ptrs + 1, 2));
+	assert_int_equal(spool_depth(), 4);
+
+	assert_int_equal(spool_read(recs, NRESP, cat, &mark), 3);
+	assert_string_equal(recs[0]->resp.id, resps[0].id);
+	assert_string_equal(recs[1]->resp.id, resps[1].id);
+	assert_string_equal(recs[2]->resp.id, resps[2].id);
+	assert_int_equal(mark.consumed, 4);
+	assert_int_equal(spool_aside_count(), 1);
+	spool_done(&mark);
+	spool_release(recs, 3);
+	assert_int_equal(spool_depth(), 0);
+	assert_int_equal(file_size(), 0);
+
+	lines = inspect();
+	assert_non_null(strstr(lines, "\"state\":\"set aside\""));
+	assert_non_null(strstr(lines, "gone-2019"));
+	assert_non_null(strstr(lines, "cannot be read back"));
+}
+
+static void
+test_a_record_set_aside_at_replay_keeps_its_bytes_and_the_reason(void **state)
+{
+	struct spooled *recs[NRESP];
+	struct spool_mark mark;
+	char *lines;
+
+	open_spool(1 << 20);
+	assert_true(spool_append(ptrs, 2));
+	assert_int_equal(spool_read(recs, NRESP, cat, &mark), 2);
+	assert_true(spool_set_aside(recs[1], "kiosk K7 was revoked"));
+	spool_done(&mark);
+	spool_release(recs, 2);
+	lines = inspect();
+	assert_non_null(strstr(lines, "kiosk K7 was revoked"));
+	assert_non_null(strstr(lines, resps[1].id));
+	assert_null(strstr(lines, resps[0].id));
+}
+
+static void
+test_a_write_that_cannot_be_cut_back_loses_nothing_answered_later(void **state)
+{
+	struct spooled *recs[NRESP];
+	struct spool_mark mark;
+	struct rlimit old, lim;
+	off_t one;
+	size_t got = 0;
+	bool second = false;
+
+	open_spool(1 << 20);
+	assert_true(spool_append(ptrs, 1));
+	one = file_size();
+	/* The disk fills in the middle of the second record, and the file
+	 * cannot be cut back. */
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)(one + one / 2);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	ftruncate_fails = true;
+	assert_false(spool_append(ptrs + 1, 1));
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	ftruncate_fails = false;
+	/* Room again: the third is answered 202. */
+	assert_true(spool_append(ptrs + 2, 1));
+
+	/* Replay to the end returns it: the file is not emptied before. */
+	while (spool_depth() > 0) {
+		size_t n = spool_read(recs, NRESP, cat, &mark);
+		assert_true(mark.consumed > 0);
+		for (size_t i = 0; i < n; i++)
+			second |= strcmp(recs[i]->resp.id, resps[2].id) == 0;
+		got += n;
+		spool_done(&mark);
+		spool_release(recs, n);
+	}
+	assert_true(second);
+	assert_int_equal(file_size(), 0);
+	assert_true(got >= 2);
+}
+
 int
 main(void)
 {
@@ -284,6 +440,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_flipped_bit_in_the_middle_keeps_the_file_aside, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_full_spool_refuses_and_promises_nothing, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_full_disk_refuses_and_promises_nothing, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_a_record_that_cannot_be_read_back_is_set_aside_and_the_next_replayed, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_a_record_set_aside_at_replay_keeps_its_bytes_and_the_reason, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_a_write_that_cannot_be_cut_back_loses_nothing_answered_later, setup_each, teardown_each),
 	};
 
 	log_init("test_spool", LOG_LEVEL_ERROR);
