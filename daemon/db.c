@@ -26,7 +26,7 @@ struct db_query {
 	STAILQ_ENTRY(db_query) entry;	/* on dbconn.inflight */
 	db_cb *cb;
 	void *arg;
-	PGresult *result;	/* the query's first result, until its Sync */
+	PGresult *result;	/* its first error, else its first result */
 	struct timespec sent;
 	bool slow;		/* db_query_slow */
 };
@@ -147,18 +147,25 @@ seconds_since(const struct timespec *t)
 	    (double)(now.tv_nsec - t->tv_nsec) / 1e9;
 }
 
+static bool
+result_ok(const PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
 static void
 complete(struct dbconn *dc, struct db_query *q)
 {
 	PGresult *res = q->result;
-	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	char msg[256];
 
 	STAILQ_REMOVE_HEAD(&dc->inflight, entry);
 	dc->ninflight--;
 	dc->nslow -= q->slow;
 	metrics_db_round_trip(seconds_since(&q->sent));
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+	if (res != NULL && result_ok(res)) {
 		q->cb(res, NULL, q->arg);
 	} else {
 		struct db_failure f = { msg, transient(res ?
@@ -190,10 +197,16 @@ on_read(evutil_socket_t fd, short what, void *arg)
 		if ((res = PQgetResult(dc->conn)) == NULL)
 			continue;	/* end of this query's results; its Sync is next */
 		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
-			/* The implicit transaction has committed. */
+			/* The implicit transaction has ended, committed unless
+			 * an error came before. */
 			PQclear(res);
 			complete(dc, q);
-		} else if (q->result == NULL) {
+		} else if (q->result == NULL ||
+		    (result_ok(q->result) && !result_ok(res))) {
+			/* An error after the rows, raised at COMMIT (a deferred
+			 * constraint, a serialization failure), means the rows
+			 * were rolled back: it wins. */
+			PQclear(q->result);
 			q->result = res;
 		} else {
 			PQclear(res);
