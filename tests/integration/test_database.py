@@ -14,12 +14,17 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from world import *  # noqa: E402,F401,F403
 
-
+DB_TIMEOUT = 2
 CONNECTIONS = 2
 
 
 def setUpModule():
-    start_world(2, ["ht-can-loc", "ht-duc-tho"], "db_connections = %d\n" % CONNECTIONS)
+    # The kiosk cache trusts an entry for its longest so that the kiosk's
+    # own lookup does not reach a stopped backend first.
+    # The rollup folds every second, for the slow query's test.
+    start_world(2, ["ht-can-loc", "ht-duc-tho"],
+                "db_timeout = %ds\ndb_connections = %d\nkiosk_cache_ttl = 10s\n"
+                "rollup_interval = 1s\n" % (DB_TIMEOUT, CONNECTIONS))
 
 
 def tearDownModule():
@@ -59,6 +64,83 @@ def restart_daemon():
         raise AssertionError("sipasd did not stop cleanly")
     start_daemon()
     wait_backends(CONNECTIONS)
+
+
+class HungBackend(unittest.TestCase):
+    def test_a_stopped_backend_makes_the_response_spooled_within_db_timeout(self):
+        k = kiosk(1, timeout=30)
+        self.assertEqual(k.post(example())[0], 201)    # the kiosk is cached
+        pids = wait_backends(CONNECTIONS)
+        before = metric(metrics()[2], "sipasd_db_timeouts_total")
+        r = example()
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            start = time.monotonic()
+            status, _, reply = k.post(r)
+            took = time.monotonic() - start
+            self.assertEqual((status, reply), (202, {"id": r["id"], "status": "queued"}))
+            # The deadline answered it, not a reply from the database; the
+            # upper bound only says it did not wait for the kiosk's timeout.
+            self.assertGreaterEqual(took, DB_TIMEOUT - 0.1)
+            self.assertLess(took, 20)
+            self.assertGreaterEqual(metric(metrics()[2], "sipasd_db_timeouts_total") - before, 1)
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+        wait_healthy(30)
+        wait_spool_empty()
+        self.assertEqual(stored(r["id"]), 1)
+        self.assertEqual(k.post(r)[:1], (200,))
+        after = example()
+        self.assertEqual(kiosk(2).post(after)[0], 201)
+        self.assertEqual(stored(after["id"]), 1)
+        wait_backends(CONNECTIONS)
+
+
+class TableLock:
+    """Another session holding a table in ACCESS EXCLUSIVE mode."""
+
+    def __init__(self, table):
+        self.p = subprocess.Popen(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1"], env=W["env"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.p.stdin.write("BEGIN; LOCK TABLE %s IN ACCESS EXCLUSIVE MODE;\n\\echo locked\n" % table)
+        self.p.stdin.flush()
+        if self.p.stdout.readline().strip() != "locked":
+            raise AssertionError("could not lock " + table)
+
+    def release(self):
+        self.p.stdin.write("ROLLBACK;\n")
+        self.p.stdin.close()
+        self.p.wait(10)
+        self.p.stdout.close()
+
+
+def rollup_waiting():
+    """(pid, query_start) of sipasd's folding while it waits on a lock."""
+    return psql("SELECT pid, query_start FROM pg_stat_activity WHERE usename = '%s' "
+                "AND wait_event_type = 'Lock' AND query LIKE '%%sipas_rollup_compact%%'"
+                % daemon_role())
+
+
+class SlowQuery(unittest.TestCase):
+    def test_the_rollup_may_wait_longer_than_db_timeout_and_keeps_its_connection(self):
+        before = metric(metrics()[2], "sipasd_db_timeouts_total")
+        lock = TableLock("response_rollup")
+        try:
+            deadline = time.monotonic() + 10
+            while not rollup_waiting() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            self.assertTrue(rollup_waiting(), "the rollup never waited on the lock")
+            pids = sorted(backends())
+            time.sleep(DB_TIMEOUT + 1)
+            # No connection was dropped and opened anew.
+            self.assertEqual(sorted(backends()), pids)
+            # Kiosks are served meanwhile, by the other connection.
+            self.assertEqual(kiosk(1).post(example())[0], 201)
+        finally:
+            lock.release()
+        self.assertEqual(metric(metrics()[2], "sipasd_db_timeouts_total"), before)
 
 
 class ErrorAtCommit(unittest.TestCase):
