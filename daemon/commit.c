@@ -9,8 +9,9 @@
  * An id that was not inserted is already stored, by an earlier attempt or
  * a concurrent one that our INSERT waited for. A second query, in a new
  * transaction and so with a fresh snapshot that sees that row, compares
- * content hashes: 200 duplicate or 409 conflict. Retries are rare, so the
- * common batch costs one round trip.
+ * content hashes: 200 duplicate or 409 conflict. PostgreSQL compares them,
+ * as bytea, so that no session setting (bytea_output) changes the outcome.
+ * Retries are rare, so the common batch costs one round trip.
  *
  * When the database is unreachable, or a batch fails for a reason that may
  * pass, the submissions are spooled (202); the spool is replayed, one batch
@@ -25,8 +26,6 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
-
-#include <event2/buffer.h>
 
 #include "commit.h"
 #include "db.h"
@@ -60,8 +59,13 @@ static const char insert_sql[] =
     "ON CONFLICT (id) DO NOTHING "
     "RETURNING id";
 
+/* One row per id asked, in order: true if stored with the same hash,
+ * false if with another, NULL if not stored. */
 static const char lookup_sql[] =
-    "SELECT id, content_hash FROM responses WHERE id = ANY ($1::uuid[])";
+    "SELECT r.content_hash = u.hash "
+    "FROM unnest($1::uuid[], $2::bytea[]) WITH ORDINALITY AS u(id, hash, ord) "
+    "LEFT JOIN responses r ON r.id = u.id "
+    "ORDER BY u.ord";
 
 struct batch {
 	TAILQ_ENTRY(batch) entry;	/* on commit.batches */
@@ -166,18 +170,26 @@ add_int(struct sbuf *b, long long v, bool null)
 	sb_add(b, p, (size_t)(digits + sizeof digits - p));
 }
 
+/* A bytea element in hex input form, which no setting changes. */
+static void
+add_hash(struct sbuf *b, const unsigned char *h)
+{
+	char hash[2 + 2 * RESPONSE_HASH_LEN + 1];
+
+	hash[0] = '\\';
+	hash[1] = 'x';
+	hex_encode(h, RESPONSE_HASH_LEN, hash + 2);
+	add_text(b, hash);
+}
+
 static void
 add_response(const struct response *r, const struct kiosk_ref *k,
     int64_t received_at)
 {
-	char hash[2 + 2 * RESPONSE_HASH_LEN + 1];
 	struct sbuf *answers = &arrays[8];
 
-	hash[0] = '\\';
-	hash[1] = 'x';
-	hex_encode(r->hash, RESPONSE_HASH_LEN, hash + 2);
 	add_text(&arrays[0], r->id);
-	add_text(&arrays[1], hash);
+	add_hash(&arrays[1], r->hash);
 	add_int(&arrays[2], k->id, false);
 	add_int(&arrays[3], k->center_id, false);
 	add_int(&arrays[4], r->area->id, false);
@@ -433,7 +445,7 @@ static void
 on_looked_up(PGresult *res, const struct db_failure *f, void *arg)
 {
 	struct batch *b = arg;
-	char hash[2 + 2 * RESPONSE_HASH_LEN + 1];
+	int row = 0;
 
 	if (b->abandoned) {
 		batch_end(b);
@@ -454,20 +466,15 @@ on_looked_up(PGresult *res, const struct db_failure *f, void *arg)
 		finish(b);
 		return;
 	}
+	/* The rows answer the items asked, in their order. */
 	for (size_t i = 0; i < b->n; i++) {
 		if (b->status[i] != 0)
 			continue;
-		b->status[i] = 503;	/* not found: cannot happen, retry is safe */
-		hash[0] = '\\';
-		hash[1] = 'x';
-		hex_encode(item(b, i)->hash, RESPONSE_HASH_LEN, hash + 2);
-		for (int r = 0; r < PQntuples(res); r++) {
-			if (strcmp(PQgetvalue(res, r, 0), item(b, i)->id) == 0) {
-				b->status[i] = strcmp(PQgetvalue(res, r, 1), hash) == 0 ?
-				    200 : 409;
-				break;
-			}
-		}
+		if (row >= PQntuples(res) || PQgetisnull(res, row, 0))
+			b->status[i] = 503;	/* not found: cannot happen, retry is safe */
+		else
+			b->status[i] = PQgetvalue(res, row, 0)[0] == 't' ? 200 : 409;
+		row++;
 	}
 	finish(b);
 }
@@ -482,8 +489,7 @@ static void
 on_inserted(PGresult *res, const struct db_failure *f, void *arg)
 {
 	struct batch *b = arg;
-	struct evbuffer *ids;
-	const char *values[1];
+	const char *values[2];
 	char **inserted, **hit;
 	bool *claimed;
 	size_t ninserted, left = 0;
@@ -520,19 +526,23 @@ on_inserted(PGresult *res, const struct db_failure *f, void *arg)
 		finish(b);
 		return;
 	}
-	ids = evbuffer_new();
-	evbuffer_add(ids, "{", 1);
+	/* The ids and hashes of the items not inserted, in the insert's
+	 * scratch arrays: libpq copied the insert's parameters as it sent it. */
+	for (int a = 0; a < 2; a++) {
+		arrays[a].len = 0;
+		sb_add(&arrays[a], "{", 1);
+	}
 	for (size_t i = 0; i < b->n; i++) {
 		if (b->status[i] == 0) {
-			if (evbuffer_get_length(ids) > 1)
-				evbuffer_add(ids, ",", 1);
-			evbuffer_add(ids, item(b, i)->id, 36);
+			add_text(&arrays[0], item(b, i)->id);
+			add_hash(&arrays[1], item(b, i)->hash);
 		}
 	}
-	evbuffer_add(ids, "}", 2);
-	values[0] = (const char *)evbuffer_pullup(ids, -1);
-	ok = db_query("lookup", 1, values, NULL, NULL, on_looked_up, b);
-	evbuffer_free(ids);
+	for (int a = 0; a < 2; a++) {
+		sb_add(&arrays[a], "}", 1);
+		values[a] = arrays[a].p;
+	}
+	ok = db_query("lookup", 2, values, NULL, NULL, on_looked_up, b);
 	if (!ok) {
 		struct db_failure nf = { "database unavailable", true };
 		on_looked_up(NULL, &nf, b);

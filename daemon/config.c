@@ -20,6 +20,7 @@ const struct conf_key config_keys[] = {
 	KEY(crl, CONF_STRING, NULL, 0, 0),
 	KEY(db, CONF_STRING, "dbname=sipas", 0, 0),
 	KEY(db_connections, CONF_INT, "4", 1, 64),
+	KEY(db_timeout, CONF_SECONDS, "10s", 1, 3600),
 	KEY(db_allow_privileged, CONF_BOOL, "no", 0, 0),
 	KEY(user, CONF_STRING, NULL, 0, 0),
 	KEY(spool_dir, CONF_STRING, "/var/lib/sipasd/spool", 0, 0),

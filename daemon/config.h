@@ -17,6 +17,7 @@ struct config {
 	char *crl;
 	char *db;
 	long long db_connections;
+	long long db_timeout;
 	bool db_allow_privileged;
 	char *user;
 	char *spool_dir;

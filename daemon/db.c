@@ -3,8 +3,14 @@
  * whose first attempt is still in flight) does not hold up the others: a new
  * query goes to the ready connection with the fewest queries in flight.
  * Connecting is asynchronous too; a lost connection is retried with a
- * growing delay, and its queries in flight fail so their requests are
- * answered 503 and the kiosk retries. */
+ * growing delay, and its queries in flight fail as transient, so that
+ * what they were storing goes to the spool.
+ *
+ * A connection that stops answering (a backend stopped, a standby that
+ * hangs, a network that drops everything) is lost too: each connection has
+ * one timer, set for the deadline of the reply due first, db_timeout after
+ * its query was sent. Replies come in order, so that is its oldest query,
+ * or the oldest ordinary one waiting behind a slow one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +20,17 @@
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
+#include "sipasd.h"
 #include "xmalloc.h"
 
+/* The rollup's folding (db_query_slow) does bounded work, a slice of the
+ * queue and a count of the rest, but may wait on locks or a cold cache for
+ * seconds: it is given this many times db_timeout, and a connection whose
+ * backend hangs in it is still freed within minutes (100 s by default). */
+#define DB_SLOW_TIMEOUT_FACTOR 10
+
 enum dbconn_state {
-	DBCONN_IDLE,		/* waiting for the retry timer */
+	DBCONN_IDLE,		/* waiting for the reconnect delay */
 	DBCONN_CONNECTING,	/* PQconnectPoll in progress */
 	DBCONN_READY,		/* pipeline mode, accepting queries */
 };
@@ -26,7 +39,7 @@ struct db_query {
 	STAILQ_ENTRY(db_query) entry;	/* on dbconn.inflight */
 	db_cb *cb;
 	void *arg;
-	PGresult *result;	/* the query's first result, until its Sync */
+	PGresult *result;	/* its first error, else its first result */
 	struct timespec sent;
 	bool slow;		/* db_query_slow */
 };
@@ -38,7 +51,9 @@ struct dbconn {
 	struct event *io;	/* connecting: the one event PQconnectPoll asks for */
 	struct event *rd;	/* ready: persistent read */
 	struct event *wr;	/* ready: write, while PQflush has more to send */
-	struct event *retry;	/* reconnect delay, or connect timeout */
+	struct event *timer;	/* IDLE: the reconnect delay; CONNECTING: the
+				 * connect timeout; READY: the deadline of the
+				 * reply due first, while queries are in flight */
 	struct event *flush;	/* one flush per loop iteration, not per query */
 	bool flush_scheduled;
 	STAILQ_HEAD(, db_query) inflight;
@@ -113,14 +128,15 @@ static void
 lost(struct dbconn *dc, const char *what)
 {
 	struct timeval tv = { dc->delay, 0 };
+	const char *why = dc->conn ? PQerrorMessage(dc->conn) : "no connection";
 
-	snprintf(db.error, sizeof db.error, "%s: %s", what,
-	    dc->conn ? PQerrorMessage(dc->conn) : "no connection");
+	snprintf(db.error, sizeof db.error, "%s%s%s", what, why[0] ? ": " : "",
+	    why);
 	db.error[strcspn(db.error, "\n")] = '\0';
 	log_error("database connection %u %s; reconnecting in %d s", dc->no,
 	    db.error, dc->delay);
 	close_conn(dc);
-	evtimer_add(dc->retry, &tv);
+	evtimer_add(dc->timer, &tv);
 	/* Short enough that service resumes soon after PostgreSQL does. */
 	dc->delay = dc->delay < 4 ? dc->delay * 2 : 5;
 	fail_inflight(dc, db.error);
@@ -147,18 +163,62 @@ seconds_since(const struct timespec *t)
 	    (double)(now.tv_nsec - t->tv_nsec) / 1e9;
 }
 
+/* Seconds until q's deadline, negative once past. */
+static double
+time_left(const struct db_query *q)
+{
+	double allowed = (double)server.cfg->db_timeout *
+	    (q->slow ? DB_SLOW_TIMEOUT_FACTOR : 1);
+
+	return allowed - seconds_since(&q->sent);
+}
+
+/* Sets the timer for the reply due first; replies come in order, so that
+ * is the oldest query's, unless an ordinary query waits behind slow ones
+ * and its own deadline comes earlier. Called whenever the oldest query or
+ * the oldest ordinary one may have changed. */
+static void
+arm_deadline(struct dbconn *dc)
+{
+	struct db_query *first = STAILQ_FIRST(&dc->inflight), *q;
+	double left;
+	struct timeval tv;
+
+	if (first == NULL) {
+		evtimer_del(dc->timer);
+		return;
+	}
+	left = time_left(first);
+	for (q = first; q != NULL && q->slow; q = STAILQ_NEXT(q, entry))
+		;
+	if (q != NULL && q != first && time_left(q) < left)
+		left = time_left(q);
+	if (left < 0)
+		left = 0;
+	tv.tv_sec = (time_t)left;
+	tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6);
+	evtimer_add(dc->timer, &tv);
+}
+
+static bool
+result_ok(const PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
 static void
 complete(struct dbconn *dc, struct db_query *q)
 {
 	PGresult *res = q->result;
-	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	char msg[256];
 
 	STAILQ_REMOVE_HEAD(&dc->inflight, entry);
 	dc->ninflight--;
 	dc->nslow -= q->slow;
 	metrics_db_round_trip(seconds_since(&q->sent));
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+	if (res != NULL && result_ok(res)) {
 		q->cb(res, NULL, q->arg);
 	} else {
 		struct db_failure f = { msg, transient(res ?
@@ -177,6 +237,7 @@ on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct dbconn *dc = arg;
 	PGresult *res;
+	bool completed = false;
 
 	if (PQconsumeInput(dc->conn) == 0) {
 		lost(dc, "read failed");
@@ -190,10 +251,17 @@ on_read(evutil_socket_t fd, short what, void *arg)
 		if ((res = PQgetResult(dc->conn)) == NULL)
 			continue;	/* end of this query's results; its Sync is next */
 		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
-			/* The implicit transaction has committed. */
+			/* The implicit transaction has ended, committed unless
+			 * an error came before. */
 			PQclear(res);
 			complete(dc, q);
-		} else if (q->result == NULL) {
+			completed = true;
+		} else if (q->result == NULL ||
+		    (result_ok(q->result) && !result_ok(res))) {
+			/* An error after the rows, raised at COMMIT (a deferred
+			 * constraint, a serialization failure), means the rows
+			 * were rolled back: it wins. */
+			PQclear(q->result);
 			q->result = res;
 		} else {
 			PQclear(res);
@@ -201,6 +269,8 @@ on_read(evutil_socket_t fd, short what, void *arg)
 	}
 	if (dc->state == DBCONN_READY && PQstatus(dc->conn) == CONNECTION_BAD)
 		lost(dc, "connection lost");
+	else if (dc->state == DBCONN_READY && completed)
+		arm_deadline(dc);
 }
 
 static void
@@ -222,7 +292,7 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 static void
 on_prepared(PGresult *res, const struct db_failure *f, void *arg)
 {
-	if (res == NULL)
+	if (res == NULL && !f->transient)
 		log_error("database: cannot prepare %s: %s; has 'sipas db init' "
 		    "been run?", (const char *)arg, f->message);
 }
@@ -278,8 +348,8 @@ on_connect_io(evutil_socket_t fd, short what, void *arg)
 	    on_read, dc);
 	dc->wr = event_new(db.base, PQsocket(dc->conn), EV_WRITE, on_write, dc);
 	event_add(dc->rd, NULL);
-	evtimer_del(dc->retry);
 	dc->state = DBCONN_READY;
+	arm_deadline(dc);	/* for the statements being prepared */
 	dc->delay = 1;
 	db.error[0] = '\0';
 	log_info("database connection %u ready (server %d, database %s)", dc->no,
@@ -289,10 +359,10 @@ on_connect_io(evutil_socket_t fd, short what, void *arg)
 static void
 dbconn_connect(struct dbconn *dc)
 {
-	struct timeval timeout = { 10, 0 };
+	struct timeval timeout = { (time_t)server.cfg->db_timeout, 0 };
 
 	/* libpq's connect_timeout does not apply to PQconnectPoll: our own. */
-	evtimer_add(dc->retry, &timeout);
+	evtimer_add(dc->timer, &timeout);
 	dc->state = DBCONN_CONNECTING;
 	dc->conn = PQconnectStart(db.conninfo);
 	if (dc->conn == NULL || PQstatus(dc->conn) == CONNECTION_BAD) {
@@ -304,14 +374,25 @@ dbconn_connect(struct dbconn *dc)
 }
 
 static void
-on_retry(evutil_socket_t fd, short what, void *arg)
+on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct dbconn *dc = arg;
+	char what_failed[64];
 
-	if (dc->state == DBCONN_CONNECTING)
-		lost(dc, "connection timed out");
-	else
+	switch (dc->state) {
+	case DBCONN_IDLE:
 		dbconn_connect(dc);
+		break;
+	case DBCONN_CONNECTING:
+		lost(dc, "connection timed out");
+		break;
+	case DBCONN_READY:
+		metrics_db_timeout();
+		snprintf(what_failed, sizeof what_failed, "gave no reply within "
+		    "db_timeout (%llds)", server.cfg->db_timeout);
+		lost(dc, what_failed);
+		break;
+	}
 }
 
 void
@@ -336,7 +417,7 @@ db_start(struct event_base *base, const char *conninfo, unsigned nconns)
 		dc->no = i + 1;
 		dc->delay = 1;
 		STAILQ_INIT(&dc->inflight);
-		dc->retry = evtimer_new(base, on_retry, dc);
+		dc->timer = evtimer_new(base, on_timer, dc);
 		dc->flush = event_new(base, -1, 0, on_flush, dc);
 		dbconn_connect(dc);
 	}
@@ -350,7 +431,7 @@ db_stop(void)
 		struct dbconn *dc = &db.conns[i];
 		close_conn(dc);
 		fail_inflight(dc, db.error);
-		event_free(dc->retry);
+		event_free(dc->timer);
 		event_free(dc->flush);
 	}
 	free(db.conns);
@@ -406,6 +487,7 @@ send_query(const char *name, int nparams, const char *const *values,
 {
 	struct dbconn *dc = least_busy();
 	struct db_query *q;
+	bool first_due;
 
 	if (dc == NULL)
 		return false;
@@ -419,9 +501,14 @@ send_query(const char *name, int nparams, const char *const *values,
 	q->arg = arg;
 	q->slow = slow;
 	clock_gettime(CLOCK_MONOTONIC, &q->sent);
+	/* Its deadline comes first if nothing else is in flight, or if it is
+	 * the first ordinary query behind slow ones. */
+	first_due = dc->ninflight == 0 || (!slow && dc->ninflight == dc->nslow);
 	STAILQ_INSERT_TAIL(&dc->inflight, q, entry);
 	dc->ninflight++;
 	dc->nslow += slow;
+	if (first_due)
+		arm_deadline(dc);
 	if (!dc->flush_scheduled) {
 		dc->flush_scheduled = true;
 		event_active(dc->flush, 0, 0);

@@ -1,6 +1,8 @@
 /* libpq inside the event loop: a few non-blocking connections in pipeline
  * mode, each with a FIFO of queries in flight, each query answered after its
- * own Sync, that is after its implicit transaction has committed. */
+ * own Sync, that is after its implicit transaction has committed, or with
+ * the error that ended it, or with a transient failure when no reply came
+ * within db_timeout. */
 #ifndef SIPASD_DB_H
 #define SIPASD_DB_H
 
@@ -12,8 +14,9 @@
 
 struct db_failure {
 	const char *message;
-	/* The database was unreachable, shutting down or overloaded, rather
-	 * than refusing this query: the same query may succeed later. */
+	/* The database was unreachable, shutting down, overloaded or silent
+	 * past db_timeout, rather than refusing this query: the same query
+	 * may succeed later (and, after a timeout, may have committed). */
 	bool transient;
 };
 
@@ -36,7 +39,8 @@ bool db_query(const char *name, int nparams, const char *const *values,
     const int *lengths, const int *formats, db_cb *cb, void *arg)
     __attribute__((warn_unused_result));
 /* The same for a query that may take seconds: while it runs, other queries
- * go to other connections when there are any. */
+ * go to other connections when there are any, and its reply may take ten
+ * times db_timeout. */
 bool db_query_slow(const char *name, int nparams, const char *const *values,
     db_cb *cb, void *arg) __attribute__((warn_unused_result));
 unsigned db_inflight(void);

@@ -45,6 +45,7 @@ static struct histogram commit_batch = { "sipasd_commit_batch_responses",
 static uint64_t requests[600];	/* by HTTP status */
 static uint64_t outcomes[OUTCOME_COUNT];
 static uint64_t tls_failures;
+static uint64_t db_timeouts;
 
 static void
 observe(struct histogram *h, double v)
@@ -81,6 +82,12 @@ void
 metrics_db_round_trip(double seconds)
 {
 	observe(&round_trip, seconds);
+}
+
+void
+metrics_db_timeout(void)
+{
+	db_timeouts++;
 }
 
 void
@@ -150,9 +157,13 @@ metrics_render(struct evbuffer *out)
 	    "# HELP sipasd_db_queries_in_flight Queries sent and not yet answered.\n"
 	    "# TYPE sipasd_db_queries_in_flight gauge\nsipasd_db_queries_in_flight %u\n"
 	    "# HELP sipasd_db_up Whether a database connection is ready.\n"
-	    "# TYPE sipasd_db_up gauge\nsipasd_db_up %d\n",
-	    spool_depth(), spool_aside_count(), server.nconns, (unsigned long long)tls_failures, db_inflight(),
-	    db_ready() ? 1 : 0);
+	    "# TYPE sipasd_db_up gauge\nsipasd_db_up %d\n"
+	    "# HELP sipasd_db_timeouts_total Database connections dropped for giving "
+	    "no reply within db_timeout.\n"
+	    "# TYPE sipasd_db_timeouts_total counter\nsipasd_db_timeouts_total %llu\n",
+	    spool_depth(), spool_aside_count(), server.nconns,
+	    (unsigned long long)tls_failures, db_inflight(), db_ready() ? 1 : 0,
+	    (unsigned long long)db_timeouts);
 	render_histogram(out, &round_trip);
 	render_histogram(out, &commit);
 	render_histogram(out, &batch);

@@ -18,6 +18,7 @@ void metrics_request(int status);
 void metrics_outcome(enum outcome o);
 void metrics_tls_failure(void);
 void metrics_db_round_trip(double seconds);
+void metrics_db_timeout(void);
 void metrics_commit(double seconds);
 void metrics_batch(size_t items);
 void metrics_commit_batch(size_t responses);
