@@ -729,7 +729,8 @@ print_json(const struct report *r)
 	json_decref(doc);
 }
 
-/* The columns of the long table (table and CSV): one row per group. */
+/* The columns of the long table (table and CSV): one row per group. A
+ * column of figures is named with a leading '>' (see table_new). */
 struct row_builder {
 	const char **cells;
 	char (*buf)[48];
@@ -775,7 +776,7 @@ long_row(const struct report *r, const struct report_group *g, bool csv,
 
 	b->n = 0;
 	if (g == NULL) {
-		put(b, csv ? "rank" : ">#");
+		put(b, csv ? ">rank" : ">#");
 		for (size_t d = 0; d < r->nby; d++) {
 			if (csv) {
 				putf(b, "%s", r->by[d]->name);
@@ -785,19 +786,19 @@ long_row(const struct report *r, const struct report_group *g, bool csv,
 				put(b, r->by[d]->title_vi);
 			}
 		}
-		put(b, csv ? "n" : ">n");
-		put(b, csv ? "index" : ">Chỉ số %");
-		put(b, csv ? "margin" : ">±");
-		put(b, csv ? "points" : ">Điểm");
-		put(b, csv ? "mean" : ">TB");
+		put(b, ">n");
+		put(b, csv ? ">index" : ">Chỉ số %");
+		put(b, csv ? ">margin" : ">±");
+		put(b, csv ? ">points" : ">Điểm");
+		put(b, csv ? ">mean" : ">TB");
 		for (size_t e = 0; e < q->nelements; e++)
-			putf(b, "%s%s", csv ? "" : ">", q->elements[e].code);
+			putf(b, ">%s", q->elements[e].code);
 		for (size_t l = 0; l < report_nlevels(q); l++)
-			putf(b, csv ? "level_%d" : ">M%d%%", q->scale_min + (int)l);
+			putf(b, csv ? ">level_%d" : ">M%d%%", q->scale_min + (int)l);
 		if (r->cmp_from != NULL) {
-			put(b, csv ? "previous_index" : ">Kỳ trước");
-			put(b, csv ? "change" : ">±điểm");
-			put(b, csv ? "rank_change" : ">±hạng");
+			put(b, csv ? ">previous_index" : ">Kỳ trước");
+			put(b, csv ? ">change" : ">±điểm");
+			put(b, csv ? ">rank_change" : ">±hạng");
 		}
 		if (r->has_target)
 			put(b, csv ? "below_target" : "Mục tiêu");
@@ -805,7 +806,7 @@ long_row(const struct report *r, const struct report_group *g, bool csv,
 		if (csv)
 			for (long i = 1; i <= r->worst; i++) {
 				putf(b, "worst_%ld", i);
-				putf(b, "worst_%ld_rate", i);
+				putf(b, ">worst_%ld_rate", i);
 			}
 		return b->n;
 	}
