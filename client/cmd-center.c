@@ -76,6 +76,40 @@ csv_read(FILE *f, char **buf, size_t *cap, char **fields)
 	return n;
 }
 
+/* The first cycle in the tree as the transaction sees it, "a -> b -> a"
+ * (a's parent is b, b's is a), or no row. Walking up from every center,
+ * each walk stops at a center it has passed already; a walk that comes
+ * back to its start is a cycle. */
+static const char cycle_sql[] =
+    "WITH RECURSIVE up (start, id, path) AS ("
+    " SELECT id, parent_id, ARRAY[id] FROM centers WHERE parent_id IS NOT NULL"
+    " UNION ALL"
+    " SELECT u.start, c.parent_id, u.path || u.id FROM up u JOIN centers c ON c.id = u.id"
+    " WHERE u.id <> ALL (u.path) AND c.parent_id IS NOT NULL)"
+    " SELECT (SELECT string_agg(c.code, ' -> ' ORDER BY p.n)"
+    "  FROM unnest(u.path || u.start) WITH ORDINALITY p (id, n) JOIN centers c ON c.id = p.id)"
+    " FROM up u JOIN centers s ON s.id = u.start WHERE u.id = u.start"
+    " ORDER BY s.code LIMIT 1";
+
+/* Refuses, before the import commits, a tree in which a center is its own
+ * ancestor: the rows of a file, or one row imported again, can close a
+ * loop that the row-by-row parent lookup cannot see, and every query that
+ * walks the tree down from a center would then never end. */
+static void
+center_check_tree(PGconn *conn, const char *file)
+{
+	PGresult *res = cli_exec(conn, "checking the tree of centers", cycle_sql, 0, NULL);
+	const char *cycle;
+
+	if (PQntuples(res) > 0) {
+		cycle = PQgetvalue(res, 0, 0);
+		cli_die("%s: center '%.*s' would be its own ancestor: %s (each center "
+		    "followed by its parent); nothing was imported", file,
+		    (int)strcspn(cycle, " "), cycle, cycle);
+	}
+	PQclear(res);
+}
+
 static int
 center_import(int argc, char **argv)
 {
@@ -96,6 +130,10 @@ center_import(int argc, char **argv)
 		cli_die("%s: %s", argv[optind], strerror(errno));
 	conn = cli_connect();
 	PQclear(cli_exec(conn, "BEGIN", "BEGIN", 0, NULL));
+	/* One import at a time, and no other change to the tree while it
+	 * runs, so that the check of the whole tree below holds at commit. */
+	PQclear(cli_exec(conn, "locking the centers",
+	    "LOCK TABLE centers IN SHARE ROW EXCLUSIVE MODE", 0, NULL));
 	while ((n = csv_read(f, &buf, &cap, fields)) != 0) {
 		line++;
 		if (n != 4)
@@ -130,6 +168,7 @@ center_import(int argc, char **argv)
 	if (n < 0)
 		cli_die("%s:%u: too many columns; nothing was imported",
 		    argv[optind], line + 1);
+	center_check_tree(conn, argv[optind]);
 	PQclear(cli_exec(conn, "COMMIT", "COMMIT", 0, NULL));
 	printf("imported %u center(s) from %s\n", count, argv[optind]);
 	fclose(f);

@@ -22,8 +22,9 @@ static const char usage[] =
     "its id, time (Vietnam), center, kiosk, service area, procedure, one column\n"
     "per criterion of the questionnaire (empty: not applicable), the overall\n"
     "rating, the respondent's profile and the comment. CSV (RFC 4180, UTF-8\n"
-    "with a byte order mark) has a header row; ndjson is one JSON object a\n"
-    "line. Without\n"
+    "with a byte order mark) has a header row, and text that a spreadsheet\n"
+    "would run as a formula starts with a single quote; ndjson is one JSON\n"
+    "object a line. Without\n"
     "--questionnaire, the one with the most responses in the selection.\n";
 
 static const char *const fixed[] = { "id", "submitted_at", "center", "kiosk",
@@ -46,6 +47,14 @@ static const char from_sql[] =
 static const char when_sql[] =
     "to_char(r.submitted_at AT TIME ZONE 'Asia/Ho_Chi_Minh',"
     " 'YYYY-MM-DD\"T\"HH24:MI:SS\"+07:00\"')";
+
+/* The answers and the overall rating are numbers; everything else,
+ * the comment above all, is text. */
+static enum csv_kind
+csv_kind_of(const struct questionnaire *q, size_t column)
+{
+	return column >= NFIXED && column <= NFIXED + q->ncriteria ? CSV_NUMBER : CSV_TEXT;
+}
 
 static char *
 csv_query(const struct questionnaire *q)
@@ -142,11 +151,11 @@ cmd_export(int argc, char **argv)
 	if (!ndjson) {
 		fputs(CSV_BOM, stdout);
 		for (size_t i = 0; i < NFIXED; i++)
-			csv_field(stdout, fixed[i], false);
+			csv_field(stdout, fixed[i], CSV_TEXT, false);
 		for (size_t i = 0; i < q->ncriteria; i++)
-			csv_field(stdout, q->criteria[i].code, false);
+			csv_field(stdout, q->criteria[i].code, CSV_TEXT, false);
 		for (size_t i = 0; i < NPROFILE; i++)
-			csv_field(stdout, profile[i], i + 1 == NPROFILE);
+			csv_field(stdout, profile[i], CSV_TEXT, i + 1 == NPROFILE);
 	}
 	while ((res = PQgetResult(conn)) != NULL) {
 		ExecStatusType st = PQresultStatus(res);
@@ -157,7 +166,8 @@ cmd_export(int argc, char **argv)
 				putchar('\n');
 			} else {
 				for (int i = 0; i < n; i++)
-					csv_field(stdout, PQgetvalue(res, 0, i), i + 1 == n);
+					csv_field(stdout, PQgetvalue(res, 0, i),
+					    csv_kind_of(q, (size_t)i), i + 1 == n);
 			}
 			rows++;
 		} else if (st != PGRES_TUPLES_OK) {

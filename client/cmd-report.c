@@ -1,17 +1,14 @@
 /* sipas report: satisfaction figures by one or two dimensions. PostgreSQL
  * sums the daily rollup (sql/005_rollup.sql) per group, in parallel; this
  * file adds the groups up into margins and the total, client/report.c turns
- * the sums into figures, and this file ranks, compares and prints (HTML in
- * report-html.c). */
+ * the sums into figures, this file ranks and compares, and report-text.c
+ * and report-html.c print. */
 #include <getopt.h>
-#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <jansson.h>
 
 #include "catalog.h"
 #include "filter.h"
@@ -87,12 +84,6 @@ dim_index(const char *name)
 		if (strcmp(name, dims[i].name) == 0)
 			return (int)i;
 	return -1;
-}
-
-static bool
-same_key(const char *a, const char *b)
-{
-	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
 }
 
 /* --- the comparison period ------------------------------------------------ */
@@ -316,7 +307,8 @@ add_margins(const struct questionnaire *q, size_t nsql, struct report_group *g,
 			for (int d = 0; d < 2; d++)
 				key[d] = drops[k][d] ? NULL : g[i].key[d];
 			for (size_t j = n; j < m && t == NULL; j++)
-				if (same_key(g[j].key[0], key[0]) && same_key(g[j].key[1], key[1]))
+				if (report_same_key(g[j].key[0], key[0]) &&
+				    report_same_key(g[j].key[1], key[1]))
 					t = &g[j];
 			if (t == NULL) {
 				t = &g[m++];
@@ -439,8 +431,8 @@ rank(struct report_group *g, size_t n)
 		for (size_t j = 0; j < n; j++) {
 			bool peer = g[i].key[0] == NULL ?
 			    g[j].key[0] == NULL && g[j].key[1] != NULL :
-			    g[j].key[0] != NULL && same_key(g[j].key[1], g[i].key[1]);
-			if (peer && g[j].fig.has_index && g[j].fig.index > g[i].fig.index)
+			    g[j].key[0] != NULL && report_same_key(g[j].key[1], g[i].key[1]);
+			if (peer && g[j].fig.has_index && report_index_above(&g[j].fig, &g[i].fig))
 				g[i].rank++;
 		}
 	}
@@ -519,7 +511,7 @@ position(const struct report *r, size_t d, const char *key)
 	for (size_t i = 0; i < r->ngroups; i++) {
 		const struct report_group *m = &r->groups[i];
 		if (m->key[1 - d] == NULL && (r->nby == 1 || m->key[d] != NULL) &&
-		    same_key(m->key[d], key))
+		    report_same_key(m->key[d], key))
 			return m->rank > 0 ? m->rank : 1L << 29;
 	}
 	return 1L << 29;
@@ -573,8 +565,8 @@ attach_previous(struct report *r, const struct report_group *prev, size_t nprev)
 	for (size_t i = 0; i < r->ngroups; i++) {
 		struct report_group *g = &r->groups[i];
 		for (size_t j = 0; j < nprev; j++) {
-			if (!same_key(g->key[0], prev[j].key[0]) ||
-			    !same_key(g->key[1], prev[j].key[1]) || !prev[j].fig.has_index)
+			if (!report_same_key(g->key[0], prev[j].key[0]) ||
+			    !report_same_key(g->key[1], prev[j].key[1]) || !prev[j].fig.has_index)
 				continue;
 			g->has_prev = true;
 			g->prev_index = prev[j].fig.index;
@@ -610,398 +602,6 @@ find_worst(const struct report *r, struct report_group *g)
 	g->nworst = n < (size_t)r->worst ? n : (size_t)r->worst;
 }
 
-const struct report_group *
-report_total(const struct report *r)
-{
-	return &r->groups[r->ngroups - 1];
-}
-
-void
-report_fmt_pct(char *buf, size_t len, bool has, double percent)
-{
-	if (has)
-		snprintf(buf, len, "%.2f", report_round2(percent));
-	else
-		snprintf(buf, len, "-");
-}
-
-/* --- output --------------------------------------------------------------- */
-
-static json_t *
-json_pct(bool has, double percent)
-{
-	return has ? json_real(report_round2(percent)) : json_null();
-}
-
-static json_t *
-json_str(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-static bool
-below_target(const struct report *r, const struct report_group *g)
-{
-	return r->has_target && g->fig.has_index && g->fig.index < r->target;
-}
-
-static json_t *
-group_json(const struct report *r, const struct report_group *g)
-{
-	const struct questionnaire *q = r->q;
-	const struct report_figures *f = &g->fig;
-	json_t *o = json_object(), *el = json_object(), *cr = json_object(),
-	    *lv = json_object();
-
-	for (size_t d = 0; d < r->nby; d++) {
-		char name[64];
-		json_object_set_new(o, r->by[d]->name, json_str(g->key[d]));
-		snprintf(name, sizeof name, "%s_label", r->by[d]->name);
-		json_object_set_new(o, name, json_str(g->key[d] ? g->label[d] : "Tổng cộng"));
-	}
-	json_object_set_new(o, "n", json_integer(f->n));
-	json_object_set_new(o, "rank", g->rank ? json_integer(g->rank) : json_null());
-	json_object_set_new(o, "index", f->has_index ? json_real(f->index) : json_null());
-	json_object_set_new(o, "points", f->has_index ? json_real(f->points) : json_null());
-	json_object_set_new(o, "margin", f->has_margin ? json_real(f->margin) : json_null());
-	json_object_set_new(o, "mean", f->has_mean ?
-	    json_real(report_round2(f->mean)) : json_null());
-	for (size_t e = 0; e < q->nelements; e++)
-		json_object_set_new(el, q->elements[e].code,
-		    json_pct(f->has_element[e], 100.0 * f->element[e]));
-	json_object_set_new(o, "elements", el);
-	for (size_t c = 0; c < q->ncriteria; c++)
-		json_object_set_new(cr, q->criteria[c].code,
-		    json_pct(f->has_rate[c], 100.0 * f->rate[c]));
-	json_object_set_new(o, "criteria", cr);
-	for (size_t l = 0; l < report_nlevels(q); l++) {
-		char v[16];
-		snprintf(v, sizeof v, "%d", q->scale_min + (int)l);
-		json_object_set_new(lv, v, json_pct(f->has_mean, 100.0 * f->level_share[l]));
-	}
-	json_object_set_new(o, "levels", lv);
-	json_object_set_new(o, "low_sample", json_boolean(f->low_sample));
-	if (r->has_target)
-		json_object_set_new(o, "below_target", json_boolean(below_target(r, g)));
-	if (r->cmp_from != NULL) {
-		json_object_set_new(o, "previous_index",
-		    g->has_prev ? json_real(g->prev_index) : json_null());
-		json_object_set_new(o, "change", g->has_prev && f->has_index ?
-		    json_real(report_round2(f->index - g->prev_index)) : json_null());
-		json_object_set_new(o, "previous_rank",
-		    g->has_prev && g->prev_rank ? json_integer(g->prev_rank) : json_null());
-		json_object_set_new(o, "rank_change", g->has_prev && g->prev_rank && g->rank ?
-		    json_integer(g->prev_rank - g->rank) : json_null());
-	}
-	if (r->worst > 0) {
-		json_t *w = json_array();
-		for (size_t i = 0; i < g->nworst; i++) {
-			size_t c = g->worst[i];
-			json_array_append_new(w, json_pack("{s:s, s:s, s:f}",
-			    "code", q->criteria[c].code, "text", q->criteria[c].text_vi,
-			    "rate", report_round2(100.0 * f->rate[c])));
-		}
-		json_object_set_new(o, "worst", w);
-	}
-	return o;
-}
-
-static void
-print_json(const struct report *r)
-{
-	json_t *groups = json_array(), *by = json_array(), *doc;
-
-	for (size_t d = 0; d < r->nby; d++)
-		json_array_append_new(by, json_string(r->by[d]->name));
-	for (size_t i = 0; i + 1 < r->ngroups; i++)
-		json_array_append_new(groups, group_json(r, &r->groups[i]));
-	doc = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o}",
-	    "questionnaire", r->q->code, "by", by,
-	    "from", json_str(r->f.from), "to", json_str(r->f.to),
-	    "center", json_str(r->f.center), "area", json_str(r->f.area),
-	    "kiosk", json_str(r->f.kiosk), "min_n", (json_int_t)r->min_n,
-	    "target", r->has_target ? json_real(r->target) : json_null(),
-	    "compare", r->cmp_from ? json_pack("{s:s, s:s}", "from", r->cmp_from,
-	        "to", r->cmp_to) : json_null(),
-	    "groups", groups, "total", group_json(r, report_total(r)));
-	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
-	putchar('\n');
-	json_decref(doc);
-}
-
-/* The columns of the long table (table and CSV): one row per group. */
-struct row_builder {
-	const char **cells;
-	char (*buf)[48];
-	size_t n;
-};
-
-static void
-put(struct row_builder *b, const char *s)
-{
-	b->cells[b->n++] = s;
-}
-
-static void
-putf(struct row_builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-putf(struct row_builder *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(b->buf[b->n], sizeof b->buf[0], fmt, ap);
-	va_end(ap);
-	b->cells[b->n] = b->buf[b->n];
-	b->n++;
-}
-
-static void
-put_pct(struct row_builder *b, bool has, double percent)
-{
-	report_fmt_pct(b->buf[b->n], sizeof b->buf[0], has, percent);
-	b->cells[b->n] = b->buf[b->n];
-	b->n++;
-}
-
-/* Builds the header (g == NULL) or a group's row. */
-static size_t
-long_row(const struct report *r, const struct report_group *g, bool csv,
-    struct row_builder *b)
-{
-	const struct questionnaire *q = r->q;
-	const struct report_figures *f = g ? &g->fig : NULL;
-
-	b->n = 0;
-	if (g == NULL) {
-		put(b, csv ? "rank" : ">#");
-		for (size_t d = 0; d < r->nby; d++) {
-			if (csv) {
-				putf(b, "%s", r->by[d]->name);
-				putf(b, "%s_label", r->by[d]->name);
-			} else {
-				put(b, "Mã");
-				put(b, r->by[d]->title_vi);
-			}
-		}
-		put(b, csv ? "n" : ">n");
-		put(b, csv ? "index" : ">Chỉ số %");
-		put(b, csv ? "margin" : ">±");
-		put(b, csv ? "points" : ">Điểm");
-		put(b, csv ? "mean" : ">TB");
-		for (size_t e = 0; e < q->nelements; e++)
-			putf(b, "%s%s", csv ? "" : ">", q->elements[e].code);
-		for (size_t l = 0; l < report_nlevels(q); l++)
-			putf(b, csv ? "level_%d" : ">M%d%%", q->scale_min + (int)l);
-		if (r->cmp_from != NULL) {
-			put(b, csv ? "previous_index" : ">Kỳ trước");
-			put(b, csv ? "change" : ">±điểm");
-			put(b, csv ? "rank_change" : ">±hạng");
-		}
-		if (r->has_target)
-			put(b, csv ? "below_target" : "Mục tiêu");
-		put(b, csv ? "low_sample" : "");
-		if (csv)
-			for (long i = 1; i <= r->worst; i++) {
-				putf(b, "worst_%ld", i);
-				putf(b, "worst_%ld_rate", i);
-			}
-		return b->n;
-	}
-	if (g->rank)
-		putf(b, "%ld", g->rank);
-	else
-		put(b, "");
-	for (size_t d = 0; d < r->nby; d++) {
-		put(b, g->key[d] ? g->key[d] : "");
-		put(b, g->key[d] ? g->label[d] : "Tổng cộng");
-	}
-	putf(b, "%ld", f->n);
-	put_pct(b, f->has_index, f->index);
-	put_pct(b, f->has_margin, f->margin);
-	put_pct(b, f->has_index, f->points);
-	put_pct(b, f->has_mean, f->mean);
-	for (size_t e = 0; e < q->nelements; e++)
-		put_pct(b, f->has_element[e], 100.0 * f->element[e]);
-	for (size_t l = 0; l < report_nlevels(q); l++)
-		put_pct(b, f->has_mean, 100.0 * f->level_share[l]);
-	if (r->cmp_from != NULL) {
-		put_pct(b, g->has_prev, g->prev_index);
-		if (g->has_prev && f->has_index)
-			putf(b, "%+.2f", report_round2(f->index - g->prev_index));
-		else
-			put(b, "-");
-		if (g->has_prev && g->prev_rank && g->rank)
-			putf(b, "%+ld", g->prev_rank - g->rank);
-		else
-			put(b, "-");
-	}
-	if (r->has_target)
-		put(b, csv ? (below_target(r, g) ? "true" : "false") :
-		    (below_target(r, g) ? "dưới" : ""));
-	put(b, csv ? (f->low_sample ? "true" : "false") : (f->low_sample ? "*" : ""));
-	if (csv)
-		for (size_t i = 0; i < (size_t)r->worst; i++) {
-			if (i < g->nworst) {
-				put(b, q->criteria[g->worst[i]].code);
-				put_pct(b, true, 100.0 * f->rate[g->worst[i]]);
-			} else {
-				put(b, "");
-				put(b, "");
-			}
-		}
-	return b->n;
-}
-
-static void
-print_long(const struct report *r, enum output_format fmt)
-{
-	size_t max = 16 + 2 * r->nby + r->q->nelements + report_nlevels(r->q) +
-	    2 * (size_t)r->worst;
-	struct row_builder b = { xcalloc(max, sizeof *b.cells), xcalloc(max, sizeof *b.buf), 0 };
-	bool csv = fmt == OUTPUT_CSV;
-	struct table *t;
-
-	t = table_new(long_row(r, NULL, csv, &b), b.cells);
-	for (size_t i = 0; i < r->ngroups; i++) {
-		long_row(r, &r->groups[i], csv, &b);
-		table_add(t, b.cells);
-	}
-	table_print(t, fmt, stdout);
-	table_free(t);
-	free(b.cells);
-	free(b.buf);
-}
-
-void
-report_cross(const struct report *r, struct report_cross *x)
-{
-	x->rows = xcalloc(r->ngroups, sizeof *x->rows);
-	x->cols = xcalloc(r->ngroups, sizeof *x->cols);
-	x->nrows = x->ncols = 0;
-	/* In print order: first-dimension margins, second-dimension margins,
-	 * the total, which ends both lists. */
-	for (size_t i = 0; i < r->ngroups; i++) {
-		const struct report_group *g = &r->groups[i];
-		if (g->key[0] == NULL)
-			x->cols[x->ncols++] = g;
-		if (g->key[1] == NULL)
-			x->rows[x->nrows++] = g;
-	}
-}
-
-const struct report_group *
-report_cell(const struct report *r, const struct report_group *row,
-    const struct report_group *col)
-{
-	for (size_t i = 0; i < r->ngroups; i++)
-		if (same_key(r->groups[i].key[0], row->key[0]) &&
-		    same_key(r->groups[i].key[1], col->key[1]))
-			return &r->groups[i];
-	return NULL;
-}
-
-void
-report_cross_free(struct report_cross *x)
-{
-	free(x->rows);
-	free(x->cols);
-}
-
-/* Two dimensions on a terminal: the index, rows by the first, columns by
- * the second, margins at the right and at the bottom. */
-static void
-print_cross(const struct report *r)
-{
-	struct report_cross x;
-
-	report_cross(r, &x);
-	const char **names = xcalloc(x.ncols + 2, sizeof *names);
-	char (*cells)[24] = xcalloc(x.ncols, sizeof *cells);
-	const char **row = xcalloc(x.ncols + 2, sizeof *row);
-	names[0] = "Mã";
-	names[1] = r->by[0]->title_vi;
-	for (size_t c = 0; c < x.ncols; c++) {
-		/* right-aligned: '>' and the key */
-		char *h;
-		xasprintf(&h, ">%s", x.cols[c]->key[1] ? x.cols[c]->key[1] : "Tổng");
-		names[2 + c] = h;
-	}
-	struct table *t = table_new(x.ncols + 2, names);
-	for (size_t i = 0; i < x.nrows; i++) {
-		const struct report_group *rg = x.rows[i];
-		row[0] = rg->key[0] ? rg->key[0] : "";
-		row[1] = rg->key[0] ? rg->label[0] : "Tổng cộng";
-		for (size_t c = 0; c < x.ncols; c++) {
-			const struct report_group *g = report_cell(r, rg, x.cols[c]);
-			if (g == NULL || !g->fig.has_index)
-				snprintf(cells[c], sizeof cells[c], "-");
-			else
-				snprintf(cells[c], sizeof cells[c], "%.2f%s", g->fig.index,
-				    g->fig.low_sample ? "*" : (below_target(r, g) ? "!" : ""));
-			row[2 + c] = cells[c];
-		}
-		table_add(t, row);
-	}
-	table_print(t, OUTPUT_TABLE, stdout);
-	table_free(t);
-	for (size_t c = 0; c < x.ncols; c++)
-		free((char *)names[2 + c]);
-	free(names);
-	free(cells);
-	free(row);
-	report_cross_free(&x);
-}
-
-static void
-print_table(const struct report *r)
-{
-	const struct report_group *total = report_total(r);
-
-	printf("Chỉ số hài lòng (SIPAS) theo %s%s%s, phiếu %s, %s đến %s",
-	    r->by[0]->title_vi, r->nby == 2 ? " và " : "",
-	    r->nby == 2 ? r->by[1]->title_vi : "", r->q->code,
-	    r->f.from ? r->f.from : "đầu", r->f.to ? r->f.to : "nay");
-	if (r->f.center)
-		printf(", đơn vị %s", r->f.center);
-	if (r->f.area)
-		printf(", lĩnh vực %s", r->f.area);
-	if (r->f.kiosk)
-		printf(", ki-ốt %s", r->f.kiosk);
-	printf("\nToàn bộ: %ld phiếu, chỉ số ", total->fig.n);
-	if (total->fig.has_index)
-		printf("%.2f %% (± %.2f), %.2f điểm\n\n", total->fig.index,
-		    total->fig.has_margin ? total->fig.margin : 0, total->fig.points);
-	else
-		printf("-\n\n");
-	if (r->nby == 2)
-		print_cross(r);
-	else
-		print_long(r, OUTPUT_TABLE);
-	if (r->worst > 0) {
-		printf("\nTiêu chí yếu nhất:\n");
-		for (size_t i = 0; i < r->ngroups; i++) {
-			const struct report_group *g = &r->groups[i];
-			if (g->nworst == 0 || (r->nby == 2 && g->key[0] && g->key[1]))
-				continue;
-			printf("  %s:", g->key[0] ? g->label[0] :
-			    g->key[1] ? g->label[1] : "Tổng cộng");
-			for (size_t w = 0; w < g->nworst; w++)
-				printf("%s %s %.2f", w ? "," : "", r->q->criteria[g->worst[w]].code,
-				    report_round2(100.0 * g->fig.rate[g->worst[w]]));
-			putchar('\n');
-		}
-	}
-	printf("\n%s* mẫu nhỏ: dưới %ld phiếu. ± = sai số biên 95 %%. M1%%...: tỷ lệ "
-	    "mỗi mức trong các câu trả lời hợp lệ.", r->nby == 2 ?
-	    "Ô: chỉ số %. " : "", r->min_n);
-	if (r->has_target)
-		printf(" Mục tiêu %.2f %%%s.", r->target, r->nby == 2 ? " (! = dưới)" : "");
-	if (r->cmp_from)
-		printf(" Kỳ trước: %s đến %s.", r->cmp_from, r->cmp_to);
-	putchar('\n');
-}
 
 /* --- the command ---------------------------------------------------------- */
 
@@ -1156,21 +756,9 @@ cmd_report(int argc, char **argv)
 			find_worst(&r, &r.groups[i]);
 	sort_groups(&r);
 
-	switch (fmt) {
-	case OUTPUT_JSON:
-		print_json(&r);
-		break;
-	case OUTPUT_HTML:
+	if (fmt == OUTPUT_HTML)
 		compute_trend(conn, &r);
-		report_html(&r, stdout);
-		break;
-	case OUTPUT_CSV:
-		print_long(&r, OUTPUT_CSV);
-		break;
-	case OUTPUT_TABLE:
-		print_table(&r);
-		break;
-	}
+	report_print(&r, fmt, stdout);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		cli_die("writing the report failed");
 

@@ -1,4 +1,4 @@
-/* Tables and CSV. */
+/* Tables and CSV: the one CSV cell writer, csv_field. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +9,7 @@
 struct table {
 	size_t ncols;
 	char **names;
-	bool *right;
+	bool *number;		/* a column of numbers: right-aligned, written as they are */
 	char ***rows;
 	size_t nrows;
 };
@@ -37,10 +37,10 @@ table_new(size_t ncols, const char *const *names)
 
 	t->ncols = ncols;
 	t->names = xcalloc(ncols, sizeof *t->names);
-	t->right = xcalloc(ncols, sizeof *t->right);
+	t->number = xcalloc(ncols, sizeof *t->number);
 	for (size_t i = 0; i < ncols; i++) {
-		t->right[i] = names[i][0] == '>';
-		t->names[i] = xstrdup(names[i] + t->right[i]);
+		t->number[i] = names[i][0] == '>';
+		t->names[i] = xstrdup(names[i] + t->number[i]);
 	}
 	return t;
 }
@@ -56,11 +56,39 @@ table_add(struct table *t, const char *const *cells)
 	t->rows[t->nrows++] = row;
 }
 
-void
-csv_field(FILE *f, const char *s, bool last)
+/* [-+]digits[.digits], or "-": what the report and export print as numbers. */
+static bool
+csv_is_number(const char *s)
 {
+	size_t digits;
+
+	if (strcmp(s, "-") == 0)
+		return true;
+	if (*s == '-' || *s == '+')
+		s++;
+	if ((digits = strspn(s, "0123456789")) == 0)
+		return false;
+	s += digits;
+	if (*s == '.') {
+		s++;
+		if ((digits = strspn(s, "0123456789")) == 0)
+			return false;
+		s += digits;
+	}
+	return *s == '\0';
+}
+
+void
+csv_field(FILE *f, const char *s, enum csv_kind kind, bool last)
+{
+	bool formula = s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+
+	if (kind == CSV_NUMBER && csv_is_number(s))
+		formula = false;
 	if (strpbrk(s, ",\"\r\n") != NULL) {
 		fputc('"', f);
+		if (formula)
+			fputc('\'', f);
 		for (; *s; s++) {
 			if (*s == '"')
 				fputc('"', f);
@@ -68,6 +96,8 @@ csv_field(FILE *f, const char *s, bool last)
 		}
 		fputc('"', f);
 	} else {
+		if (formula)
+			fputc('\'', f);
 		fputs(s, f);
 	}
 	fputs(last ? "\r\n" : ",", f);
@@ -95,10 +125,11 @@ table_print(const struct table *t, enum output_format fmt, FILE *f)
 	if (fmt == OUTPUT_CSV) {
 		fputs(CSV_BOM, f);
 		for (size_t c = 0; c < t->ncols; c++)
-			csv_field(f, t->names[c], c + 1 == t->ncols);
+			csv_field(f, t->names[c], CSV_TEXT, c + 1 == t->ncols);
 		for (size_t r = 0; r < t->nrows; r++)
 			for (size_t c = 0; c < t->ncols; c++)
-				csv_field(f, t->rows[r][c], c + 1 == t->ncols);
+				csv_field(f, t->rows[r][c],
+				    t->number[c] ? CSV_NUMBER : CSV_TEXT, c + 1 == t->ncols);
 		return;
 	}
 	width = xcalloc(t->ncols, sizeof *width);
@@ -111,7 +142,7 @@ table_print(const struct table *t, enum output_format fmt, FILE *f)
 		}
 	}
 	for (size_t c = 0; c < t->ncols; c++)
-		print_cell(f, t->names[c], width[c], t->right[c], c + 1 == t->ncols);
+		print_cell(f, t->names[c], width[c], t->number[c], c + 1 == t->ncols);
 	for (size_t c = 0; c < t->ncols; c++) {
 		for (size_t i = 0; i < width[c]; i++)
 			fputc('-', f);
@@ -119,7 +150,7 @@ table_print(const struct table *t, enum output_format fmt, FILE *f)
 	}
 	for (size_t r = 0; r < t->nrows; r++)
 		for (size_t c = 0; c < t->ncols; c++)
-			print_cell(f, t->rows[r][c], width[c], t->right[c],
+			print_cell(f, t->rows[r][c], width[c], t->number[c],
 			    c + 1 == t->ncols);
 	free(width);
 }
@@ -137,7 +168,7 @@ table_free(struct table *t)
 	for (size_t c = 0; c < t->ncols; c++)
 		free(t->names[c]);
 	free(t->names);
-	free(t->right);
+	free(t->number);
 	free(t->rows);
 	free(t);
 }

@@ -17,7 +17,8 @@ struct table;
 
 bool output_format_parse(const char *name, enum output_format *out);
 
-/* Columns whose name starts with '>' are right-aligned (the '>' is not shown). */
+/* Columns whose name starts with '>' hold numbers: right-aligned in the
+ * table, written as they are in CSV (the '>' is not shown). */
 struct table *table_new(size_t ncols, const char *const *names);
 /* Adds a row of ncols strings (copied). */
 void table_add(struct table *t, const char *const *cells);
@@ -28,7 +29,20 @@ void table_free(struct table *t);
  * the spreadsheet most officials use reads Vietnamese as Windows-1252. */
 #define CSV_BOM "\xef\xbb\xbf"
 
-/* One CSV field, quoted when it must be. */
-void csv_field(FILE *f, const char *s, bool last);
+/* What a CSV cell holds. Text comes from the public (comments, procedure
+ * codes) or from files: text that a spreadsheet would run as a formula,
+ * starting with '=', '+', '-', '@', a tab or a carriage return, is written
+ * with a leading single quote (OWASP, CSV injection), so it shows as the
+ * text it is. A number is written as it is ("-3.25" stays a number), and
+ * so is "-", the mark of a missing figure; a CSV_NUMBER cell that holds
+ * anything else is neutralised like text. */
+enum csv_kind {
+	CSV_TEXT,
+	CSV_NUMBER,
+};
+
+/* One CSV field, neutralised and quoted when it must be: every CSV sipas
+ * writes goes through here. */
+void csv_field(FILE *f, const char *s, enum csv_kind kind, bool last);
 
 #endif

@@ -39,6 +39,15 @@ pct(FILE *f, bool has, double percent)
 	fputs(buf, f);
 }
 
+static void
+change(FILE *f, bool has, double points)
+{
+	char buf[32];
+
+	report_fmt_change(buf, sizeof buf, has, points);
+	fputs(buf, f);
+}
+
 static const char style[] =
     "body{font-family:'Segoe UI',Roboto,'Noto Sans',Arial,sans-serif;margin:2em auto;"
     "max-width:70em;color:#222;padding:0 1em}"
@@ -118,7 +127,7 @@ bar_chart(FILE *f, const struct report *r)
 		const struct report_group *g = bars[i];
 		double y = row * (double)i + 4;
 		double w = g->fig.has_index ? width * (g->fig.index - lo) / span : 0;
-		bool below = r->has_target && g->fig.has_index && g->fig.index < r->target;
+		bool below = report_below_target(r, g);
 		fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", left - 8, y + 14);
 		esc(f, name_of(g, 0));
 		fprintf(f, "</text><rect x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"16\" "
@@ -178,10 +187,13 @@ trend_chart(FILE *f, const struct report *r)
 	fputs("\"/>\n", f);
 	for (size_t i = 0; i < n; i++) {
 		const struct report_group *g = &r->trend[i];
-		if (g->fig.has_index)
+		if (g->fig.has_index) {
 			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"#0b5394\"/>"
-			    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.2f</text>\n",
-			    X(i), Y(g->fig.index), X(i), Y(g->fig.index) - 8, g->fig.index);
+			    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+			    X(i), Y(g->fig.index), X(i), Y(g->fig.index) - 8);
+			pct(f, true, g->fig.index);
+			fputs("</text>\n", f);
+		}
 		fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" fill=\"#444\">",
 		    X(i), top + plot + 18);
 		esc(f, g->key[0]);
@@ -224,7 +236,7 @@ long_table(FILE *f, const struct report *r)
 		const struct report_group *g = &r->groups[i];
 		const struct report_figures *x = &g->fig;
 		bool total = g->key[0] == NULL && g->key[1] == NULL;
-		bool below = r->has_target && x->has_index && x->index < r->target;
+		bool below = report_below_target(r, g);
 		fprintf(f, "<tr class=\"%s%s\"><td>", total ? "total" : "",
 		    x->low_sample ? " low" : "");
 		if (g->rank)
@@ -258,10 +270,9 @@ long_table(FILE *f, const struct report *r)
 		if (r->cmp_from) {
 			fputs("<td>", f);
 			pct(f, g->has_prev, g->prev_index);
-			if (g->has_prev && x->has_index)
-				fprintf(f, "</td><td>%+.2f</td>", report_round2(x->index - g->prev_index));
-			else
-				fputs("</td><td>-</td>", f);
+			fputs("</td><td>", f);
+			change(f, report_has_change(g), report_change(g));
+			fputs("</td>", f);
 			if (g->has_prev && g->prev_rank && g->rank)
 				fprintf(f, "<td>%+ld</td>", g->prev_rank - g->rank);
 			else
@@ -306,11 +317,12 @@ cross_table(FILE *f, const struct report *r)
 				continue;
 			}
 			double shade = hi > lo ? (g->fig.index - lo) / (hi - lo) : 1;
-			bool below = r->has_target && g->fig.index < r->target;
-			fprintf(f, "<td class=\"%s%s\" style=\"background:hsl(%s,60%%,%.0f%%)\">"
-			    "%.2f%s</td>", below ? "below" : "", g->fig.low_sample ? " low" : "",
-			    below ? "0" : "210", 96 - 26 * shade, g->fig.index,
-			    g->fig.low_sample ? "*" : "");
+			bool below = report_below_target(r, g);
+			fprintf(f, "<td class=\"%s%s\" style=\"background:hsl(%s,60%%,%.0f%%)\">",
+			    below ? "below" : "", g->fig.low_sample ? " low" : "",
+			    below ? "0" : "210", 96 - 26 * shade);
+			pct(f, true, g->fig.index);
+			fprintf(f, "%s</td>", g->fig.low_sample ? "*" : "");
 		}
 		fputs("</tr>\n", f);
 	}
@@ -337,8 +349,9 @@ worst_list(FILE *f, const struct report *r)
 			esc(f, c->code);
 			fputs(" - ", f);
 			esc(f, c->text_vi);
-			fprintf(f, "</td><td>%.2f</td></tr>\n",
-			    report_round2(100.0 * g->fig.rate[g->worst[w]]));
+			fputs("</td><td>", f);
+			pct(f, true, 100.0 * g->fig.rate[g->worst[w]]);
+			fputs("</td></tr>\n", f);
 		}
 	}
 	fputs("</tbody></table>\n", f);
@@ -376,14 +389,22 @@ report_html(const struct report *r, FILE *f)
 	fputs("</p>\n<div class=\"headline\"><div class=\"big\" id=\"headline\">", f);
 	pct(f, t->fig.has_index, t->fig.index);
 	fputs(" %</div><div>", f);
-	if (t->fig.has_index)
-		fprintf(f, "%.2f điểm / 10<br>", t->fig.points);
-	if (t->fig.has_margin)
-		fprintf(f, "sai số ± %.2f (95 %%)<br>", t->fig.margin);
+	if (t->fig.has_index) {
+		pct(f, true, t->fig.points);
+		fputs(" điểm / 10<br>", f);
+	}
+	if (t->fig.has_margin) {
+		fputs("sai số ± ", f);
+		pct(f, true, t->fig.margin);
+		fputs(" (95 %)<br>", f);
+	}
 	fprintf(f, "%ld phiếu khảo sát", t->fig.n);
-	if (r->cmp_from && t->has_prev)
-		fprintf(f, "<br>kỳ trước (%s đến %s): %.2f %%, thay đổi %+.2f", r->cmp_from,
-		    r->cmp_to, t->prev_index, report_round2(t->fig.index - t->prev_index));
+	if (r->cmp_from && t->has_prev) {
+		fprintf(f, "<br>kỳ trước (%s đến %s): ", r->cmp_from, r->cmp_to);
+		pct(f, true, t->prev_index);
+		fputs(" %, thay đổi ", f);
+		change(f, report_has_change(t), report_change(t));
+	}
 	if (r->has_target)
 		fprintf(f, "<br>mục tiêu: %.2f %%", r->target);
 	fputs("</div></div>\n", f);

@@ -1,4 +1,8 @@
-/* Criterion rate r_c = S_c / V_c; element index = weighted mean of its
+/* The figures of a group at full precision, and what every format shares
+ * to print a report: the one rounding, the total, the target, the change,
+ * the cross table.
+ *
+ * Criterion rate r_c = S_c / V_c; element index = weighted mean of its
  * criteria's rates; SIPAS index = weighted mean of the element indices, in
  * percent. A criterion without valid answers, and an element without rated
  * criteria, are left out of the means rather than counted as zero.
@@ -7,6 +11,7 @@
  * at least one valid answer (a respondent without one has no share p_i),
  * with the sample standard deviation (m - 1); it needs m >= 2. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,8 +22,27 @@ double
 report_round2(double x)
 {
 	/* The small nudge keeps 84.365 from printing as 84.36 because its
-	 * binary value is a hair below. */
-	return round(x * 100.0 + (x >= 0 ? 1e-9 : -1e-9)) / 100.0;
+	 * binary value is a hair below; adding 0 turns -0 into 0, so that a
+	 * change of -0.001 prints as +0.00. */
+	return round(x * 100.0 + (x >= 0 ? 1e-9 : -1e-9)) / 100.0 + 0.0;
+}
+
+void
+report_fmt_pct(char *buf, size_t len, bool has, double percent)
+{
+	if (has)
+		snprintf(buf, len, "%.2f", report_round2(percent));
+	else
+		snprintf(buf, len, "-");
+}
+
+void
+report_fmt_change(char *buf, size_t len, bool has, double change)
+{
+	if (has)
+		snprintf(buf, len, "%+.2f", report_round2(change));
+	else
+		snprintf(buf, len, "-");
 }
 
 size_t
@@ -162,16 +186,15 @@ report_compute(const struct questionnaire *q, const struct report_counts *c,
 		}
 	}
 	f->has_index = iweight > 0;
-	f->index = f->has_index ? report_round2(100.0 * isum / iweight) : 0;
-	f->points = f->has_index ? report_round2(f->index / 10.0) : 0;
+	f->index = f->has_index ? 100.0 * isum / iweight : 0;
+	f->points = f->index / 10.0;
 
 	long m = c->rated[0];
 	if (m >= 2) {
 		double mean = c->p_sum[0] / (double)m;
 		double var = (c->p_sq[0] - (double)m * mean * mean) / (double)(m - 1);
 		f->has_margin = true;
-		f->margin = report_round2(100.0 * 1.96 * sqrt(var > 0 ? var : 0) /
-		    sqrt((double)m));
+		f->margin = 100.0 * 1.96 * sqrt(var > 0 ? var : 0) / sqrt((double)m);
 	}
 }
 
@@ -185,4 +208,77 @@ report_figures_free(struct report_figures *f)
 	free(f->element);
 	free(f->level_share);
 	memset(f, 0, sizeof *f);
+}
+
+/* --- a report, as every format prints it ---------------------------------- */
+
+bool
+report_same_key(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+const struct report_group *
+report_total(const struct report *r)
+{
+	return &r->groups[r->ngroups - 1];
+}
+
+bool
+report_index_above(const struct report_figures *a, const struct report_figures *b)
+{
+	return report_round2(a->index) > report_round2(b->index);
+}
+
+bool
+report_below_target(const struct report *r, const struct report_group *g)
+{
+	return r->has_target && g->fig.has_index && report_round2(g->fig.index) < r->target;
+}
+
+bool
+report_has_change(const struct report_group *g)
+{
+	return g->has_prev && g->fig.has_index;
+}
+
+double
+report_change(const struct report_group *g)
+{
+	return g->fig.index - g->prev_index;
+}
+
+void
+report_cross(const struct report *r, struct report_cross *x)
+{
+	x->rows = xcalloc(r->ngroups, sizeof *x->rows);
+	x->cols = xcalloc(r->ngroups, sizeof *x->cols);
+	x->nrows = x->ncols = 0;
+	/* In print order: first-dimension margins, second-dimension margins,
+	 * the total, which ends both lists. */
+	for (size_t i = 0; i < r->ngroups; i++) {
+		const struct report_group *g = &r->groups[i];
+		if (g->key[0] == NULL)
+			x->cols[x->ncols++] = g;
+		if (g->key[1] == NULL)
+			x->rows[x->nrows++] = g;
+	}
+}
+
+const struct report_group *
+report_cell(const struct report *r, const struct report_group *row,
+    const struct report_group *col)
+{
+	for (size_t i = 0; i < r->ngroups; i++)
+		if (report_same_key(r->groups[i].key[0], row->key[0]) &&
+		    report_same_key(r->groups[i].key[1], col->key[1]))
+			return &r->groups[i];
+	return NULL;
+}
+
+void
+report_cross_free(struct report_cross *x)
+{
+	free(x->rows);
+	free(x->cols);
 }

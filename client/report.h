@@ -2,7 +2,9 @@
  * (sql/005_rollup.sql) keeps them: criterion rates, element indices, the
  * SIPAS index and its points, the mean score, each level's share and the
  * margin of error. Pure arithmetic, tested against an independent
- * computation. */
+ * computation. Every figure is kept at full precision: rounding happens
+ * once, for display, in report_fmt_pct, report_fmt_change and what calls
+ * report_round2 as it prints. */
 #ifndef SIPAS_REPORT_H
 #define SIPAS_REPORT_H
 
@@ -11,6 +13,7 @@
 
 #include "catalog.h"
 #include "filter.h"
+#include "output.h"
 
 /* Scope 0 is the whole questionnaire, scope 1 + e its element e. */
 struct report_counts {
@@ -32,8 +35,8 @@ struct report_figures {
 	bool *has_element;	/* [nelements] */
 	double *element;
 	bool has_index;
-	double index;		/* percent, rounded to two decimals */
-	double points;		/* index / 10, rounded to two decimals */
+	double index;		/* percent */
+	double points;		/* index / 10: 54.5466 % is 5.45 points, not 5.46 */
 	bool has_mean;
 	double mean;		/* mean value of all valid answers */
 	double *level_share;	/* [nlevels]: share of valid answers at scale_min + i */
@@ -59,8 +62,12 @@ void report_counts_element(struct report_counts *to, const struct report_counts 
 void report_compute(const struct questionnaire *q, const struct report_counts *c,
     long min_n, struct report_figures *f);
 void report_figures_free(struct report_figures *f);
-/* Rounds half away from zero to two decimals. */
+/* Rounds half away from zero to two decimals: the one rounding of a
+ * figure, as it is printed. */
 double report_round2(double x);
+/* "84.37" or "-" (has false), and "+1.25" or "-" for a change. */
+void report_fmt_pct(char *buf, size_t len, bool has, double percent);
+void report_fmt_change(char *buf, size_t len, bool has, double change);
 
 
 /* A report as sipas report prints it: groups by one or two dimensions. */
@@ -84,7 +91,7 @@ struct report_group {
 	struct report_figures fig;
 	long rank;		/* by index among its peers; 0 when not ranked */
 	bool has_prev;		/* --compare: the same group in the other period */
-	double prev_index;
+	double prev_index;	/* full precision, like fig.index */
 	long prev_rank;
 	size_t *worst;		/* --worst: criteria, weakest first */
 	size_t nworst;
@@ -120,10 +127,20 @@ const struct report_group *report_cell(const struct report *r,
     const struct report_group *row, const struct report_group *col);
 void report_cross_free(struct report_cross *x);
 
+/* Writes the report in the format (report-text.c). */
+void report_print(const struct report *r, enum output_format fmt, FILE *f);
 /* Writes the report as one self-contained HTML page (report-html.c). */
 void report_html(const struct report *r, FILE *f);
+
+bool report_same_key(const char *a, const char *b);
 const struct report_group *report_total(const struct report *r);
-/* "1,234" style, and "84.37" or "-": what every output prints. */
-void report_fmt_pct(char *buf, size_t len, bool has, double percent);
+/* Ranks and the target compare the index as it is shown, to two decimals:
+ * a reader can check them against the figures, and groups that show the
+ * same index share a rank. */
+bool report_index_above(const struct report_figures *a, const struct report_figures *b);
+bool report_below_target(const struct report *r, const struct report_group *g);
+/* --compare: the change of the index, of the unrounded indices. */
+bool report_has_change(const struct report_group *g);
+double report_change(const struct report_group *g);
 
 #endif

@@ -32,14 +32,39 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from world import (W, SRC, VN, kiosk, psql, realistic_response, sipas,  # noqa: E402
                    start_world, stop_world)
 
-CENTERS = ["ht-can-loc", "ht", "ht-ky-anh", "ht-ky-anh"]   # of kiosks K1..K4
+CENTERS = ["ht-can-loc", "ht", "ht-ky-anh", "ht-ky-anh", "ht-huong-son"]   # of kiosks K1..K5
 QUAY = "quay-2023"
 TODAY = datetime.datetime.now(VN).date()
 FIRST = TODAY - datetime.timedelta(days=80)
+# K5 (ht-huong-son) answers every criterion alike on two days: 6 of 11
+# satisfied on EXACT_B, an index of 54.5454... % (54.55 %, 5.45 points; the
+# rounded index / 10 would give 5.46), and 1 of 3 on EXACT_A, 33.3333 %:
+# a change of -21.21 from B (the rounded indices would give -21.22).
+EXACT_B = FIRST + datetime.timedelta(days=10)
+EXACT_A = FIRST + datetime.timedelta(days=50)
+# Comments are written by the public; what a spreadsheet would run of them.
+HOSTILE = ['=HYPERLINK("http://x","y")', "+1+2", "-2+3", "@SUM(A1)", "\tstarts with a tab"]
+HOSTILE_CR = "\r=1+2"      # sipasd refuses a CR: stored by another way
+HOSTILE_PROCEDURE = "-1.2"  # a valid procedure code that reads as a formula
 
 
 def round2(x):
     return None if x is None else round(x + (1e-9 if x >= 0 else -1e-9), 2)
+
+
+def in_csv(text):
+    """Text as sipas writes it in CSV: a leading quote where a spreadsheet
+    would run it as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def exact_day(day, satisfied, unsatisfied, qjson):
+    """K5's responses of one day: every criterion 4, or every one 2."""
+    crits = [c["code"] for e in qjson["elements"] for c in e["criteria"]]
+    when = datetime.datetime.combine(day, datetime.time(9), VN).isoformat()
+    return [{"id": str(uuid.uuid4()), "questionnaire": "sipas-dv-2023", "submitted_at": when,
+             "service_area": "dat-dai", "answers": {c: v for c in crits}}
+            for v in [4] * satisfied + [2] * unsatisfied]
 
 
 def quarter(d):
@@ -88,7 +113,7 @@ def figures(q, rs, only=None):
             elements[ecode] = sum(r * w for r, w in got) / sum(w for _, w in got)
             num += ew * elements[ecode]
             den += ew
-    index = round2(100 * num / den) if den else None
+    index = 100 * num / den if den else None      # rounded below, once
     flat = [v for a in answers for v in a]
     shares = [sum(v >= q.sat for v in a) / len(a) for a in answers if a]
     if only in q.element_of:
@@ -99,7 +124,7 @@ def figures(q, rs, only=None):
         n = len(rs)
     return {
         "n": n,
-        "index": index,
+        "index": round2(index),
         "points": round2(index / 10) if index is not None else None,
         "elements": {e: round2(100 * elements[e]) if e in elements else None
                      for e, _, _ in q.elements},
@@ -111,6 +136,7 @@ def figures(q, rs, only=None):
                    if len(shares) >= 2 else None),
         "low_sample": n < 30,
         "_rates": rates,
+        "_index": index,
     }
 
 
@@ -155,6 +181,13 @@ class Report(unittest.TestCase):
                 "service_area": rng.choice(["dat-dai", "ho-tich"]),
                 "answers": {c: rng.choice([1, 2, 2, 3, 3, None]) for c in ("TD", "HD", "TG")},
             })
+        batches[5] += exact_day(EXACT_B, 6, 5, qjson) + exact_day(EXACT_A, 1, 2, qjson)
+        cls.hostile = {}    # id: comment
+        for text in HOSTILE + ["replaced by HOSTILE_CR below"]:
+            r = dict(realistic_response(rng, qjson, datetime.datetime.now(VN)),
+                     comment=text, procedure=HOSTILE_PROCEDURE)
+            batches[2].append(r)
+            cls.hostile[r["id"]] = text
         for k, rs in batches.items():
             client = kiosk(k)
             for at in range(0, len(rs), 50):
@@ -163,6 +196,9 @@ class Report(unittest.TestCase):
                 assert status == 200, (status, reply)
                 assert all(x["status"] == "stored" for x in reply), reply
                 cls.sent += [(k, r) for r in chunk]
+        cr = next(rid for rid, text in cls.hostile.items() if text.startswith("replaced"))
+        psql("UPDATE responses SET comment = E'\\r=1+2' WHERE id = '%s'" % cr)
+        cls.hostile[cr] = HOSTILE_CR
         # Weights other than 1, read back by the independent computation.
         psql("UPDATE criteria SET weight = 3 WHERE code = 'TC1'")
         psql("UPDATE elements SET weight = 2 WHERE code = 'CC'")
@@ -327,7 +363,8 @@ class Report(unittest.TestCase):
                 continue
             compared += 1
             self.assertEqual(g["previous_index"], prev[a]["index"])
-            self.assertEqual(g["change"], round2(cur[a]["index"] - prev[a]["index"]))
+            # Of the unrounded indices, rounded once.
+            self.assertEqual(g["change"], round2(cur[a]["_index"] - prev[a]["_index"]))
             self.assertEqual(g["rank_change"], rp[a] - rc[a])
             self.assertEqual(g["below_target"], cur[a]["index"] < 80)
             rates = cur[a]["_rates"]
@@ -400,6 +437,149 @@ class Report(unittest.TestCase):
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 1)
         self.assertIn("cannot connect to the database", r.stderr)
+
+    # -- rounding: once, for display, from full precision ----------------
+
+    def test_every_format_rounds_once_from_full_precision(self):
+        x = ["--by", "center", "--center", "ht-huong-son", "--questionnaire", self.dv.code]
+        b = ["--from", str(EXACT_B), "--to", str(EXACT_B)]
+        want = figures(self.dv, [r for k, r, _ in self.responses(self.dv, EXACT_B, EXACT_B) if k == 5])
+        self.assertAlmostEqual(want["_index"], 600 / 11, places=9)
+        self.assertEqual((want["index"], want["points"]), (54.55, 5.45))
+        margin = "%.2f" % want["margin"]
+        # JSON
+        got = self.report(*x, *b)
+        (g,) = got["groups"]
+        for what in (g, got["total"]):
+            self.assertEqual((what["index"], what["points"], what["margin"]),
+                             (54.55, 5.45, want["margin"]))
+        # CSV
+        rows = list(csv.DictReader(io.StringIO(
+            sipas("report", *x, *b, "--format", "csv").stdout.lstrip("\ufeff"), newline="")))
+        for row in rows:
+            self.assertEqual((row["index"], row["points"], row["margin"]), ("54.55", "5.45", margin))
+        # The terminal table: the headline and the row.
+        table = sipas("report", *x, *b).stdout
+        self.assertIn("54.55 %% (± %s), 5.45 điểm" % margin, table)
+        self.assertRegex(table, r"ht-huong-son .* 54\.55 +%s +5\.45 " % margin)
+        # HTML: the headline and the table.
+        html = sipas("report", *x, *b, "--format", "html").stdout
+        self.assertIn("5.45 điểm / 10", html)
+        self.assertIn("\">54.55</td><td>%s</td><td>5.45</td>" % margin, html)
+        self.assertNotIn("5.46", html)
+        # A cross table, and its margins.
+        cross = sipas("report", "--by", "center,month", "--center", "ht-huong-son", *b,
+                      "--questionnaire", self.dv.code).stdout
+        # The headline, the cell, the margin at its right, the bottom row's two.
+        self.assertEqual(cross.count("54.55"), 5, cross)
+        self.assertIn("54.55 %% (± %s), 5.45 điểm" % margin, cross)
+        got = self.report("--by", "center,month", "--center", "ht-huong-son", *b,
+                          "--questionnaire", self.dv.code)
+        self.assertEqual({(g["index"], g["points"]) for g in got["groups"] + [got["total"]]},
+                         {(54.55, 5.45)})
+        # The target compares the index as shown: 54.55 is not below 54.55.
+        got = self.report(*x, *b, "--target", "54.55")
+        self.assertFalse(got["groups"][0]["below_target"])
+        self.assertTrue(self.report(*x, *b, "--target", "54.56")["groups"][0]["below_target"])
+
+    def test_compare_change_is_the_rounded_difference_of_unrounded_indices(self):
+        x = ["--by", "center", "--center", "ht-huong-son", "--questionnaire", self.dv.code,
+             "--from", str(EXACT_A), "--to", str(EXACT_A), "--compare", "%s:%s" % (EXACT_B, EXACT_B)]
+        # 100/3 - 600/11 = -21.2121...; 33.33 - 54.55 would be -21.22.
+        got = self.report(*x)
+        for g in got["groups"] + [got["total"]]:
+            self.assertEqual((g["index"], g["previous_index"], g["change"]), (33.33, 54.55, -21.21))
+        rows = list(csv.DictReader(io.StringIO(
+            sipas("report", *x, "--format", "csv").stdout.lstrip("\ufeff"), newline="")))
+        self.assertEqual({(r["index"], r["previous_index"], r["change"]) for r in rows},
+                         {("33.33", "54.55", "-21.21")})
+        table = sipas("report", *x).stdout
+        self.assertRegex(table, r"ht-huong-son .* 54\.55 +-21\.21 ")
+        html = sipas("report", *x, "--format", "html").stdout
+        self.assertIn("thay đổi -21.21", html)
+        self.assertIn("<td>54.55</td><td>-21.21</td>", html)
+        self.assertNotIn("21.22", html + table)
+
+    # -- what the administrator opens cannot attack them -------------------
+
+    def test_csv_cells_a_spreadsheet_would_run_are_neutralised(self):
+        q = self.dv
+        raw = subprocess.run([os.path.join(os.environ.get("abs_top_builddir", SRC), "client", "sipas"),
+                              "export", "--questionnaire", q.code],
+                             env=W["env"], capture_output=True, check=True).stdout
+        rows = {r["id"]: r for r in csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""))}
+        self.assertEqual(len(self.hostile), 6)
+        for rid, text in self.hostile.items():
+            row = rows[rid]
+            self.assertEqual(row["comment"], "'" + text, "the comment as a spreadsheet shows it")
+            self.assertEqual(row["procedure"], "'" + HOSTILE_PROCEDURE)
+            sent = next(r for _, r in self.sent if r["id"] == rid)
+            # Numbers are never changed.
+            self.assertEqual([row[c] for c in q.criteria],
+                             ["" if sent["answers"][c] is None else str(sent["answers"][c])
+                              for c in q.criteria])
+            self.assertEqual(row["overall"], str(sent.get("overall", "")))
+        for row in rows.values():   # nothing else starts as a formula
+            for name, cell in row.items():
+                self.assertNotIn(cell[:1], ("=", "+", "-", "@", "\t", "\r"), (name, cell))
+        # The report: a procedure code is text, the figures beside it numbers.
+        out = sipas("report", "--by", "procedure", "--questionnaire", q.code, "--format", "csv").stdout
+        got = {g["procedure"]: g for g in self.report("--by", "procedure", "--questionnaire", q.code)["groups"]}
+        rows = {r["procedure"]: r for r in csv.DictReader(io.StringIO(out.lstrip("\ufeff"), newline=""))}
+        row = rows["'" + HOSTILE_PROCEDURE]
+        self.assertEqual(row["procedure_label"], "'" + HOSTILE_PROCEDURE)
+        self.assertEqual(float(row["index"]), got[HOSTILE_PROCEDURE]["index"])
+        self.assertEqual(int(row["n"]), len(self.hostile))
+        # A negative change is a number, written as it is.
+        out = sipas("report", "--by", "center", "--center", "ht-huong-son", "--format", "csv",
+                    "--from", str(EXACT_A), "--to", str(EXACT_A),
+                    "--compare", "%s:%s" % (EXACT_B, EXACT_B)).stdout
+        for row in csv.DictReader(io.StringIO(out.lstrip("\ufeff"), newline="")):
+            self.assertRegex(row["change"], r"^-\d+\.\d\d$")
+        # A center's name, in the list of centers.
+        path = os.path.join(W["dir"], "formula-center.csv")
+        with open(path, "w") as f:
+            f.write('code,name_vi,level,parent\nht-formula,"=cmd|\' /C calc\'!A0",commune,ht-huong-son\n')
+        sipas("center", "import", path)
+        out = sipas("center", "list", "--format", "csv").stdout
+        (row,) = [r for r in csv.DictReader(io.StringIO(out.lstrip("\ufeff"), newline=""))
+                  if r["code"] == "ht-formula"]
+        self.assertEqual(row["name_vi"], "'=cmd|' /C calc'!A0")
+
+    # -- center import -----------------------------------------------------
+
+    def centers(self):
+        return psql("SELECT string_agg(c.code || '<' || coalesce(p.code, '') || ':' || c.name_vi, ' ' "
+                    "ORDER BY c.code) FROM centers c LEFT JOIN centers p ON p.id = c.parent_id")
+
+    def import_centers(self, name, rows):
+        path = os.path.join(W["dir"], name + ".csv")
+        with open(path, "w") as f:
+            f.write("code,name_vi,level,parent\n" + "".join(r + "\n" for r in rows))
+        return sipas("center", "import", path, check=False)
+
+    def test_center_import_refuses_to_make_a_center_its_own_ancestor(self):
+        r = self.import_centers("tree", ["cy-a,A,district,ht", "cy-b,B,commune,cy-a",
+                                         "cy-c,C,commune,cy-b"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        before = self.centers()
+        for rows, cycle in ((["cy-a,A,district,cy-c"], "cy-a -> cy-c -> cy-b -> cy-a"),
+                            (["cy-b,B2,commune,cy-b"], "cy-b -> cy-b"),
+                            (["cy-d,D,commune,cy-a", "cy-a,A2,district,cy-b"],
+                             "cy-a -> cy-b -> cy-a")):
+            with self.subTest(rows=rows):
+                r = self.import_centers("cycle", rows)
+                self.assertEqual(r.returncode, 1, r.stdout)
+                self.assertIn("its own ancestor", r.stderr)
+                self.assertIn(cycle, r.stderr)
+                self.assertIn("nothing was imported", r.stderr)
+                self.assertEqual(self.centers(), before)
+        # Moving a center elsewhere in the tree is still a change like any other.
+        r = self.import_centers("move", ["cy-c,C,commune,cy-a"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("cy-c<cy-a:C", self.centers())
+        got = self.report("--by", "center", "--center", "cy-a")
+        self.assertEqual(got["total"]["n"], 0)
 
     # -- the rollup itself -------------------------------------------------
 
@@ -481,7 +661,7 @@ class Report(unittest.TestCase):
             k, r = sent[row["id"]]
             self.assertEqual(row["kiosk"], "K%d" % k)
             self.assertEqual(row["center"], CENTERS[k - 1])
-            self.assertEqual(row["procedure"], r.get("procedure", ""))
+            self.assertEqual(row["procedure"], in_csv(r.get("procedure", "")))
             self.assertEqual([row[c] for c in q.criteria],
                              ["" if r["answers"][c] is None else str(r["answers"][c]) for c in q.criteria])
             when = datetime.datetime.fromisoformat(r["submitted_at"])
@@ -555,7 +735,7 @@ class Report(unittest.TestCase):
 
 def setUpModule():
     # sipasd folds the rollup only when a test asks it to.
-    start_world(kiosks=4, centers=CENTERS, conf="rollup_interval = 0\n")
+    start_world(kiosks=len(CENTERS), centers=CENTERS, conf="rollup_interval = 0\n")
 
 
 def tearDownModule():

@@ -4,7 +4,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include <cmocka.h>
 
@@ -104,7 +108,7 @@ test_rates_use_valid_answers_only(void **state)
 	assert_near(f.rate[17], 0.75, EPS);
 	/* PA = (1 + .75 + 1) / 3 */
 	assert_near(f.element[4], 2.75 / 3, EPS);
-	assert_near(f.index, 98.33, EPS);	/* (4 + 2.75/3) / 5 = 98.333 */
+	assert_near(f.index, 100 * (4 + 2.75 / 3) / 5, EPS);	/* 98.333 */
 	report_figures_free(&f);
 	report_counts_free(&c);
 }
@@ -164,8 +168,8 @@ test_weights_other_than_one_are_honoured(void **state)
 	el[0].weight = 2;
 	report_compute(&q, &c, 30, &f);
 	assert_near(f.element[0], 0.5, EPS);
-	assert_near(f.index, 83.33, EPS);
-	assert_near(f.points, 8.33, EPS);
+	assert_near(f.index, 500.0 / 6, EPS);
+	assert_near(f.points, 50.0 / 6, EPS);
 	report_figures_free(&f);
 	report_counts_free(&c);
 }
@@ -220,8 +224,9 @@ test_three_level_scale(void **state)
 	answer(q, &c, 2, 40, 25);
 	report_compute(q, &c, 30, &f);
 	/* (.925 + .769231 + .625) / 3 = .773077 */
-	assert_near(f.index, 77.31, EPS);
-	assert_near(f.points, 7.73, EPS);
+	assert_near(f.index, 100 * (37.0 / 40 + 30.0 / 39 + 25.0 / 40) / 3, EPS);
+	assert_near(report_round2(f.index), 77.31, EPS);
+	assert_near(report_round2(f.points), 7.73, EPS);
 	report_figures_free(&f);
 	report_counts_free(&c);
 }
@@ -263,7 +268,8 @@ test_margin_of_error_uses_the_respondents_shares(void **state)
 	c.p_sq[0] = 1.25;
 	report_compute(dv(), &c, 30, &f);
 	assert_true(f.has_margin);
-	assert_near(f.margin, 56.58, EPS);
+	assert_near(f.margin, 196 * 0.5 / sqrt(3), EPS);
+	assert_near(report_round2(f.margin), 56.58, EPS);
 	report_figures_free(&f);
 	report_counts_free(&c);
 
@@ -296,7 +302,7 @@ test_criterion_and_element_groups(void **state)
 	assert_false(f.has_element[0]);
 	assert_near(f.element[1], 0.25, EPS);
 	/* 0/1 shares: sd = sqrt(8/7 * .25 * .75) */
-	assert_near(f.margin, report_round2(100 * 1.96 * sqrt(8.0 / 7 * .1875) / sqrt(8)), EPS);
+	assert_near(f.margin, 100 * 1.96 * sqrt(8.0 / 7 * .1875) / sqrt(8), EPS);
 	report_figures_free(&f);
 	report_counts_free(&part);
 
@@ -304,7 +310,7 @@ test_criterion_and_element_groups(void **state)
 	report_compute(dv(), &part, 5, &f);
 	assert_int_equal(f.n, 9);
 	/* TT = (.8 + .25 + .8 + .8) / 4 */
-	assert_near(f.index, report_round2(100 * 2.65 / 4), EPS);
+	assert_near(f.index, 100 * 2.65 / 4, EPS);
 	assert_true(f.has_margin);
 	report_figures_free(&f);
 	report_counts_free(&part);
@@ -335,6 +341,250 @@ test_points_are_the_index_over_ten_rounded(void **state)
 	assert_near(report_round2(82.66), 82.66, EPS);
 }
 
+/* --- rounding once, from full precision, in every format ----------------- */
+
+/* 6 of 11 satisfied everywhere: 54.5454... %, shown 54.55 %, and 5.45
+ * points; the shown index / 10 would round to 5.46. */
+static void
+six_of_eleven(struct report_counts *c)
+{
+	fill(dv(), c, 11, 11, 6);
+	c->rated[0] = 11;
+	c->p_sum[0] = c->p_sq[0] = 6;	/* shares 0 or 1 */
+}
+
+static void
+test_points_are_the_unrounded_index_over_ten(void **state)
+{
+	struct report_counts c;
+	struct report_figures f;
+	char buf[32];
+
+	six_of_eleven(&c);
+	report_compute(dv(), &c, 30, &f);
+	assert_near(f.index, 600.0 / 11, EPS);
+	assert_near(f.points, 60.0 / 11, EPS);
+	report_fmt_pct(buf, sizeof buf, f.has_index, f.index);
+	assert_string_equal(buf, "54.55");
+	report_fmt_pct(buf, sizeof buf, f.has_index, f.points);
+	assert_string_equal(buf, "5.45");
+	/* The case is one where the two roundings differ. */
+	assert_near(report_round2(report_round2(f.index) / 10), 5.46, EPS);
+	report_figures_free(&f);
+	report_counts_free(&c);
+}
+
+static void
+test_a_change_is_rounded_once(void **state)
+{
+	char buf[32];
+
+	/* 600/11 - 100/3 = 21.2121; 54.55 - 33.33 would be 21.22. */
+	report_fmt_change(buf, sizeof buf, true, 600.0 / 11 - 100.0 / 3);
+	assert_string_equal(buf, "+21.21");
+	report_fmt_change(buf, sizeof buf, true, 100.0 / 3 - 600.0 / 11);
+	assert_string_equal(buf, "-21.21");
+	report_fmt_change(buf, sizeof buf, true, -0.001);
+	assert_string_equal(buf, "+0.00");
+	report_fmt_change(buf, sizeof buf, false, 1);
+	assert_string_equal(buf, "-");
+}
+
+static const struct report_dim dim_center = { "center", "Đơn vị", "", "", "", "",
+	false, DIM_PLAIN };
+static const struct report_dim dim_month = { "month", "Tháng", "", "", "", "",
+	false, DIM_TIME };
+
+/* A report by center (and by month when two) whose every group, margins
+ * and total included, holds c, compared with a period at prev_index. */
+static void
+report_of(struct report *r, const struct report_counts *c, size_t nby, double prev_index)
+{
+	static char *keys[2] = { "ht-huong-son", "2026-03" };
+	size_t n = nby == 1 ? 2 : 4;
+
+	memset(r, 0, sizeof *r);
+	r->by[0] = &dim_center;
+	r->by[1] = &dim_month;
+	r->nby = nby;
+	r->q = dv();
+	r->min_n = 30;
+	r->cmp_from = "2026-01-01";
+	r->cmp_to = "2026-01-31";
+	r->groups = calloc(n, sizeof *r->groups);
+	r->ngroups = n;
+	for (size_t i = 0; i < n; i++) {
+		struct report_group *g = &r->groups[i];
+		/* In print order: the cell, the margins, the total last. */
+		for (size_t d = 0; d < nby; d++)
+			if (n == 2 ? i == 0 : (i == 0 || i == d + 1)) {
+				g->key[d] = keys[d];
+				g->label[d] = keys[d];
+			}
+		report_compute(dv(), c, r->min_n, &g->fig);
+		g->has_prev = true;
+		g->prev_index = prev_index;
+		g->rank = g->key[0] != NULL;
+	}
+}
+
+static void
+report_done(struct report *r)
+{
+	for (size_t i = 0; i < r->ngroups; i++)
+		report_figures_free(&r->groups[i].fig);
+	free(r->groups);
+}
+
+static char *
+printed(const struct report *r, enum output_format fmt)
+{
+	char *out;
+	size_t len;
+	FILE *f = open_memstream(&out, &len);
+
+	report_print(r, fmt, f);
+	fclose(f);
+	return out;
+}
+
+static void
+assert_contains(const char *text, const char *part)
+{
+	if (strstr(text, part) == NULL)
+		fail_msg("\"%s\" is not in:\n%s", part, text);
+}
+
+/* The text with each run of spaces made one: columns without their padding. */
+static char *
+squeezed(const char *text)
+{
+	char *out = malloc(strlen(text) + 1), *o = out;
+
+	for (; *text != '\0'; text++)
+		if (*text != ' ' || o == out || o[-1] != ' ')
+			*o++ = *text;
+	*o = '\0';
+	return out;
+}
+
+static void
+assert_lacks(const char *text, const char *part)
+{
+	if (strstr(text, part) != NULL)
+		fail_msg("\"%s\" is in:\n%s", part, text);
+}
+
+static void
+test_every_format_prints_figures_rounded_once(void **state)
+{
+	struct report_counts c;
+	struct report r;
+	json_t *doc, *g;
+	char *out, *table;
+
+	six_of_eleven(&c);
+	report_of(&r, &c, 1, 100.0 / 3);
+
+	out = printed(&r, OUTPUT_JSON);
+	doc = json_loads(out, 0, NULL);
+	assert_non_null(doc);
+	g = json_array_get(json_object_get(doc, "groups"), 0);
+	for (int i = 0; i < 2; i++, g = json_object_get(doc, "total")) {
+		assert_near(json_real_value(json_object_get(g, "index")), 54.55, EPS);
+		assert_near(json_real_value(json_object_get(g, "points")), 5.45, EPS);
+		assert_near(json_real_value(json_object_get(g, "margin")), 30.86, EPS);
+		assert_near(json_real_value(json_object_get(g, "previous_index")), 33.33, EPS);
+		assert_near(json_real_value(json_object_get(g, "change")), 21.21, EPS);
+	}
+	json_decref(doc);
+	free(out);
+
+	out = printed(&r, OUTPUT_CSV);
+	assert_contains(out, "\r\n1,ht-huong-son,ht-huong-son,11,54.55,30.86,5.45,");
+	assert_contains(out, ",33.33,+21.21,");
+	assert_lacks(out, "5.46");
+	free(out);
+
+	out = printed(&r, OUTPUT_TABLE);
+	assert_contains(out, "54.55 % (± 30.86), 5.45 điểm");
+	table = squeezed(out);
+	assert_contains(table, "\n1 ht-huong-son ht-huong-son 11 54.55 30.86 5.45 ");
+	assert_contains(table, " 33.33 +21.21 ");
+	assert_lacks(out, "5.46");
+	free(table);
+	free(out);
+
+	out = printed(&r, OUTPUT_HTML);
+	assert_contains(out, ">54.55 %</div><div>5.45 điểm / 10<br>sai số ± 30.86 (95 %)");
+	assert_contains(out, "\">54.55</td><td>30.86</td><td>5.45</td>");
+	assert_contains(out, "<td>33.33</td><td>+21.21</td>");
+	assert_contains(out, "33.33 %, thay đổi +21.21");
+	assert_lacks(out, "5.46");
+	assert_lacks(out, "21.22");
+	free(out);
+
+	report_done(&r);
+	report_counts_free(&c);
+}
+
+static void
+test_cross_tables_and_margins_round_half_away_from_zero(void **state)
+{
+	struct report_counts c;
+	struct report r;
+	char *out, *table;
+
+	/* 17 of 32: 53.125 % exactly, which printf would print as 53.12. */
+	fill(dv(), &c, 32, 32, 17);
+	report_of(&r, &c, 2, 0);
+
+	out = printed(&r, OUTPUT_TABLE);
+	assert_contains(out, "chỉ số 53.13 %");
+	/* The cell and the margin at the right, then the bottom row. */
+	table = squeezed(out);
+	assert_contains(table, "ht-huong-son ht-huong-son 53.13 53.13\n");
+	assert_contains(table, "Tổng cộng 53.13 53.13\n");
+	assert_lacks(out, "53.12");
+	free(table);
+	free(out);
+	out = printed(&r, OUTPUT_HTML);
+	assert_contains(out, ">53.13</td>");
+	assert_lacks(out, "53.12");
+	free(out);
+	out = printed(&r, OUTPUT_CSV);
+	assert_contains(out, ",53.13,");
+	assert_lacks(out, "53.12");
+	free(out);
+
+	report_done(&r);
+	report_counts_free(&c);
+}
+
+static void
+test_the_target_and_ranks_compare_the_index_as_shown(void **state)
+{
+	struct report_counts c;
+	struct report r;
+	struct report_figures other;
+
+	six_of_eleven(&c);
+	report_of(&r, &c, 1, 0);
+	r.has_target = true;
+	r.target = 54.55;	/* the index shows 54.55: not below */
+	assert_false(report_below_target(&r, &r.groups[0]));
+	r.target = 54.56;
+	assert_true(report_below_target(&r, &r.groups[0]));
+	/* 54.5454 and 54.55 show alike: neither ranks above the other. */
+	other = r.groups[0].fig;
+	other.index = 54.55;
+	assert_false(report_index_above(&other, &r.groups[0].fig));
+	other.index = 54.56;
+	assert_true(report_index_above(&other, &r.groups[0].fig));
+	report_done(&r);
+	report_counts_free(&c);
+}
+
 int
 main(void)
 {
@@ -353,6 +603,11 @@ main(void)
 		cmocka_unit_test(test_criterion_and_element_groups),
 		cmocka_unit_test(test_counts_add_up),
 		cmocka_unit_test(test_points_are_the_index_over_ten_rounded),
+		cmocka_unit_test(test_points_are_the_unrounded_index_over_ten),
+		cmocka_unit_test(test_a_change_is_rounded_once),
+		cmocka_unit_test(test_every_format_prints_figures_rounded_once),
+		cmocka_unit_test(test_cross_tables_and_margins_round_half_away_from_zero),
+		cmocka_unit_test(test_the_target_and_ranks_compare_the_index_as_shown),
 	};
 
 	return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
