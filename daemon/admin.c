@@ -44,6 +44,14 @@ admin_start(void)
 void
 admin_healthz(struct request *req)
 {
+	if (server.catalog == NULL) {
+		reply_health(req, "the catalog has not been read from the database yet");
+		return;
+	}
+	if (!server.db_checked) {
+		reply_health(req, db_ready() ? "checking the database role" : db_error());
+		return;
+	}
 	if (!db_query("ping", 0, NULL, NULL, NULL, on_ping, req))
 		reply_health(req, db_error());
 }

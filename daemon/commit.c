@@ -646,7 +646,8 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 	commit.flush_scheduled = false;
 	while (commit.nqueued > 0) {
 		struct batch *b;
-		if (!db_ready()) {
+		/* Nothing is written before the database's role is checked. */
+		if (!db_ready() || !server.db_checked) {
 			b = take(commit.nqueued);
 			spool_or_refuse(b->subs, b->n);
 			batch_free(b);
@@ -662,6 +663,7 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	if (!commit.replaying && spool_depth() > 0 && db_ready() &&
+	    server.db_checked && server.catalog != NULL &&
 	    commit.inflight < max_inflight() && !server.stopping && replay_due())
 		replay();
 }

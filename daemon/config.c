@@ -24,6 +24,7 @@ const struct conf_key config_keys[] = {
 	KEY(db_allow_privileged, CONF_BOOL, "no", 0, 0),
 	KEY(user, CONF_STRING, NULL, 0, 0),
 	KEY(spool_dir, CONF_STRING, "/var/lib/sipasd/spool", 0, 0),
+	KEY(state_dir, CONF_STRING, "/var/lib/sipasd", 0, 0),
 	KEY(spool_max_size, CONF_SIZE, "1g", 1024 * 1024, 1024LL * 1024 * 1024 * 1024),
 	KEY(batch_size, CONF_INT, "200", 1, 5000),
 	KEY(batch_wait, CONF_INT, "0", 0, 1000),
@@ -49,7 +50,7 @@ const struct conf_key config_keys[] = {
 };
 
 const char *const config_restart_keys[] = { "listen", "admin_listen", "db",
-	"db_connections", "spool_dir", "spool_max_size", "user", NULL };
+	"db_connections", "spool_dir", "state_dir", "spool_max_size", "user", NULL };
 
 /* Under systemd, LoadCredential=tls_key:FILE hands us a copy of the key
  * that the service user can read while FILE stays root's; it wins over the

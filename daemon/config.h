@@ -21,6 +21,7 @@ struct config {
 	bool db_allow_privileged;
 	char *user;
 	char *spool_dir;
+	char *state_dir;
 	long long spool_max_size;
 	long long batch_size;
 	long long batch_wait;

@@ -70,7 +70,7 @@ struct statement {
 static struct {
 	struct event_base *base;
 	char *conninfo;
-	struct statement statements[8];
+	struct statement statements[16];
 	unsigned nstatements;
 	struct dbconn *conns;
 	unsigned nconns;

@@ -66,11 +66,24 @@ body_text(struct request *req, size_t *len)
 	return (const char *)evbuffer_pullup(req->body, -1);
 }
 
+/* Nothing can be validated before the catalog is known (a first start
+ * while the database is away). */
+static bool
+catalog_known(struct request *req)
+{
+	if (server.catalog != NULL)
+		return true;
+	http_reply_error(req, 503, "unavailable");
+	return false;
+}
+
 void
 ingest_questionnaire(struct request *req)
 {
 	const struct questionnaire *q = NULL;
 
+	if (!catalog_known(req))
+		return;
 	if (req->kiosk.questionnaire_id != 0)
 		q = catalog_questionnaire_by_id(server.catalog,
 		    req->kiosk.questionnaire_id);
@@ -119,6 +132,8 @@ ingest_response(struct request *req)
 	json_t *doc;
 	bool ok;
 
+	if (!catalog_known(req))
+		return;
 	body = body_text(req, &len);
 	if ((doc = response_json_load(body, len, &err)) == NULL) {
 		reply_invalid(req, &err);
@@ -193,6 +208,8 @@ ingest_batch(struct request *req)
 	size_t len, i;
 	json_t *doc, *item;
 
+	if (!catalog_known(req))
+		return;
 	body = body_text(req, &len);
 	if ((doc = response_batch_load(body, len,
 	    (size_t)server.cfg->max_batch_items, &err)) == NULL) {

@@ -5,19 +5,25 @@
  * unreachable the last one read keeps serving, for kiosk_offline_ttl at most.
  * A certificate not in it waits for a fresh read (at most one a second), so
  * that a kiosk enrolled a moment ago is served at once and strangers cannot
- * make sipasd query the database per request. */
+ * make sipasd query the database per request. A copy is kept in state_dir
+ * (state.c) so that a restart while the database is away still knows every
+ * kiosk. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "db.h"
 #include "log.h"
+#include "state.h"
 #include "sipasd.h"
 #include "xmalloc.h"
 
 static void throttle_clear(void);
 
+#define STATE_FILE	"registry.json"
 #define MISS_REFRESH_S	1	/* a certificate not found reads the registry again at most this often */
 
 struct kiosk {
@@ -48,6 +54,7 @@ static struct {
 	bool reading;			/* a read is in flight */
 	bool failed;			/* the last read failed: the database is away */
 	struct event *tick;
+	char *saved;			/* what state_dir holds, to write only changes */
 	STAILQ_HEAD(, kiosk_wait) waiting;
 } reg = { .waiting = STAILQ_HEAD_INITIALIZER(reg.waiting) };
 
@@ -166,18 +173,24 @@ answer_waiting(bool fresh)
 }
 
 static bool
-parse_row(PGresult *res, int row, struct kiosk *k)
+parse_fp(const char *hex, unsigned char *fp)
 {
-	const char *hex = PQgetvalue(res, row, 0);
-
-	if (strlen(hex) != 2 * CERT_FINGERPRINT_LEN)
+	if (hex == NULL || strlen(hex) != 2 * CERT_FINGERPRINT_LEN)
 		return false;
 	for (size_t i = 0; i < CERT_FINGERPRINT_LEN; i++) {
 		unsigned v;
 		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
 			return false;
-		k->fp[i] = (unsigned char)v;
+		fp[i] = (unsigned char)v;
 	}
+	return true;
+}
+
+static bool
+parse_row(PGresult *res, int row, struct kiosk *k)
+{
+	if (!parse_fp(PQgetvalue(res, row, 0), k->fp))
+		return false;
 	k->ref.id = atoi(PQgetvalue(res, row, 1));
 	snprintf(k->ref.code, sizeof k->ref.code, "%s", PQgetvalue(res, row, 2));
 	k->ref.center_id = atoi(PQgetvalue(res, row, 3));
@@ -197,6 +210,117 @@ log_changes(const struct registry *now)
 			log_info("kiosk %s is revoked: refusing its requests",
 			    now->by_fp[i].ref.code);
 	}
+}
+
+/* The registry as kept on disk: one array per kiosk. */
+static char *
+registry_dump(const struct registry *r)
+{
+	json_t *all = json_array();
+	char hex[2 * CERT_FINGERPRINT_LEN + 1], *text;
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct kiosk *k = &r->by_fp[i];
+		for (size_t j = 0; j < CERT_FINGERPRINT_LEN; j++)
+			snprintf(hex + 2 * j, 3, "%02x", k->fp[j]);
+		json_array_append_new(all, json_pack("[s, i, s, i, i, b, I]", hex,
+		    k->ref.id, k->ref.code, k->ref.center_id,
+		    k->ref.questionnaire_id, k->revoked, (json_int_t)k->revoked_at));
+	}
+	text = json_dumps(all, JSON_COMPACT);
+	json_decref(all);
+	return text;
+}
+
+static struct registry *
+registry_parse(const char *text, size_t len)
+{
+	json_t *all = json_loadb(text, len, 0, NULL), *row;
+	struct registry *r;
+	size_t i;
+
+	if (!json_is_array(all)) {
+		json_decref(all);
+		return NULL;
+	}
+	r = xcalloc(1, sizeof *r);
+	r->by_fp = xreallocarray(NULL, json_array_size(all) + 1, sizeof *r->by_fp);
+	json_array_foreach(all, i, row) {
+		struct kiosk *k = &r->by_fp[r->n];
+		const char *hex, *code;
+		int revoked;
+		json_int_t at;
+
+		memset(k, 0, sizeof *k);
+		if (json_unpack(row, "[s, i, s, i, i, b, I]", &hex, &k->ref.id, &code,
+		    &k->ref.center_id, &k->ref.questionnaire_id, &revoked, &at) != 0 ||
+		    !parse_fp(hex, k->fp))
+			continue;
+		snprintf(k->ref.code, sizeof k->ref.code, "%s", code);
+		k->revoked = revoked;
+		k->revoked_at = at;
+		r->n++;
+	}
+	json_decref(all);
+	registry_index(r);
+	return r;
+}
+
+/* Keeps the registry just read in state_dir: written when it changed,
+ * else only marked as confirmed now. */
+static void
+keep(const struct registry *r)
+{
+	char *text = registry_dump(r);
+
+	if (text == NULL)
+		return;
+	if (reg.saved != NULL && strcmp(reg.saved, text) == 0) {
+		state_touch(STATE_FILE);
+		free(text);
+		return;
+	}
+	if (state_save(STATE_FILE, text, strlen(text))) {
+		free(reg.saved);
+		reg.saved = text;
+	} else {
+		free(text);
+	}
+}
+
+/* The copy in state_dir, as if read when it was last confirmed; replay
+ * still waits for the database to be read (failed). */
+static void
+restore(void)
+{
+	size_t len;
+	time_t written;
+	char *text = state_read(STATE_FILE, &len, &written);
+	struct registry *r;
+	double age;
+	struct timespec now;
+
+	if (text == NULL)
+		return;
+	if ((r = registry_parse(text, len)) == NULL) {
+		log_error("state_dir: %s is not a kiosk registry; ignoring it",
+		    STATE_FILE);
+		free(text);
+		return;
+	}
+	reg.current = r;
+	reg.saved = text;
+	reg.failed = true;
+	age = difftime(time(NULL), written);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (age < 0)
+		age = 0;
+	if (age > (double)now.tv_sec)
+		age = (double)now.tv_sec;
+	now.tv_sec -= (time_t)age;
+	reg.loaded = now;
+	log_info("kiosk registry: %zu kiosk(s) from state_dir, as the database "
+	    "had them %.0f s ago", r->n, age);
 }
 
 static void
@@ -227,9 +351,10 @@ on_read(PGresult *res, const struct db_failure *f, void *arg)
 			r->n++;
 	}
 	registry_index(r);
-	if (reg.current == NULL)
+	if (reg.current == NULL || reg.failed)
 		log_info("kiosk registry: %zu kiosk(s)", r->n);
 	log_changes(r);
+	keep(r);
 	registry_free(reg.current);
 	reg.current = r;
 	clock_gettime(CLOCK_MONOTONIC, &reg.loaded);
@@ -273,6 +398,7 @@ kiosk_run(struct event_base *base)
 {
 	struct timeval now = { 0, 0 };
 
+	restore();
 	reg.tick = evtimer_new(base, on_tick, NULL);
 	evtimer_add(reg.tick, &now);
 }
@@ -287,6 +413,8 @@ kiosk_stop(void)
 	answer_waiting(false);
 	registry_free(reg.current);
 	reg.current = NULL;
+	free(reg.saved);
+	reg.saved = NULL;
 	throttle_clear();
 }
 

@@ -19,6 +19,7 @@
 #include "peer.h"
 #include "sipasd.h"
 #include "spool.h"
+#include "state.h"
 #include "tls.h"
 #include "xmalloc.h"
 
@@ -46,29 +47,125 @@ usage(FILE *f)
 }
 
 /* A superuser or the owner of the tables could do anything a stolen kiosk
- * manages to make sipasd do; the daemon's role should only insert. */
+ * manages to make sipasd do; the daemon's role should only insert. Until
+ * the database has said which role this is, nothing is written to it. */
+static const char role_sql[] =
+    "SELECT r.rolsuper, (SELECT count(*) FROM pg_tables WHERE schemaname = "
+    "'public' AND tableowner = current_user) > 0, current_user "
+    "FROM pg_roles r WHERE r.rolname = current_user";
+
+static bool role_asked, catalog_asked, catalog_from_db;
+
 static void
-check_role(PGconn *conn)
+on_role(PGresult *res, const struct db_failure *f, void *arg)
 {
-	PGresult *res = PQexec(conn, "SELECT r.rolsuper, (SELECT count(*) FROM "
-	    "pg_tables WHERE schemaname = 'public' AND tableowner = current_user) "
-	    "FROM pg_roles r WHERE r.rolname = current_user");
 	bool super, owner;
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-		fatalx("cannot check the database role: %s", PQresultErrorMessage(res));
-	super = PQgetvalue(res, 0, 0)[0] == 't';
-	owner = atoi(PQgetvalue(res, 0, 1)) > 0;
-	PQclear(res);
-	if (!super && !owner)
+	role_asked = false;
+	if (res == NULL || PQntuples(res) != 1) {
+		log_error("cannot check the database role: %s",
+		    res == NULL ? f->message : "no such role");
 		return;
-	if (!server.cfg->db_allow_privileged)
+	}
+	super = PQgetvalue(res, 0, 0)[0] == 't';
+	owner = PQgetvalue(res, 0, 1)[0] == 't';
+	if ((super || owner) && !server.cfg->db_allow_privileged)
 		fatalx("the database role %s %s: connect as a role granted "
 		    "sipas_ingest only (see docs/operations.md), or set "
-		    "db_allow_privileged = yes", PQuser(conn),
+		    "db_allow_privileged = yes", PQgetvalue(res, 0, 2),
 		    super ? "is a superuser" : "owns the tables");
-	log_warn("the database role %s %s; db_allow_privileged = yes", PQuser(conn),
-	    super ? "is a superuser" : "owns the tables");
+	if (super || owner)
+		log_warn("the database role %s %s; db_allow_privileged = yes",
+		    PQgetvalue(res, 0, 2), super ? "is a superuser" : "owns the tables");
+	server.db_checked = true;
+}
+
+/* The catalog from the database: taken if sipasd has none yet, kept in
+ * state_dir for a start while the database is away. One taken from there
+ * stays until a restart (responses in flight point into it). */
+static void
+on_catalog(PGresult *res, const struct db_failure *f, void *arg)
+{
+	struct catalog *cat;
+	const char *doc;
+	size_t len, oldlen;
+	time_t written;
+	char err[512], *old;
+
+	catalog_asked = false;
+	if (res == NULL) {
+		/* Asked again every second: said once, not every second. */
+		static char said[256];
+		if (strncmp(said, f->message, sizeof said - 1) != 0)
+			log_error("cannot read the catalog: %s; has 'sipas db init' "
+			    "been run?", f->message);
+		snprintf(said, sizeof said, "%s", f->message);
+		return;
+	}
+	doc = PQgetvalue(res, 0, 0);
+	len = (size_t)PQgetlength(res, 0, 0);
+	if (!catalog_parse(doc, len, &cat, err, sizeof err)) {
+		log_error("the catalog in the database: %s", err);
+		return;
+	}
+	catalog_from_db = true;
+	old = state_read("catalog.json", &oldlen, &written);
+	if (old == NULL || oldlen != len || memcmp(old, doc, len) != 0)
+		(void)state_save("catalog.json", doc, len);
+	else
+		state_touch("catalog.json");
+	if (server.catalog == NULL) {
+		server.catalog = cat;
+		log_info("catalog: %zu questionnaire(s), %zu service area(s)",
+		    cat->nquestionnaires, cat->nareas);
+	} else {
+		if (old != NULL && (oldlen != len || memcmp(old, doc, len) != 0))
+			log_warn("the catalog changed in the database since sipasd "
+			    "started; restart sipasd to serve the new one");
+		catalog_free(cat);
+	}
+	free(old);
+	notify("STATUS=serving");
+}
+
+/* Asks the database for what sipasd needs of it, once it answers. */
+static void
+on_check(evutil_socket_t fd, short what, void *arg)
+{
+	if (!db_ready())
+		return;
+	if (!server.db_checked && !role_asked)
+		role_asked = db_query("role", 0, NULL, NULL, NULL, on_role, NULL);
+	if (!catalog_from_db && !catalog_asked)
+		catalog_asked = db_query("catalog", 0, NULL, NULL, NULL, on_catalog,
+		    NULL);
+}
+
+/* The catalog kept by the last run, to serve until the database answers. */
+static void
+restore_catalog(void)
+{
+	size_t len;
+	time_t written;
+	char *doc = state_read("catalog.json", &len, &written), err[512];
+	char when[32];
+
+	if (doc == NULL) {
+		log_warn("no catalog kept in state_dir %s yet (first start): kiosks "
+		    "get 503 until the database answers", server.cfg->state_dir);
+		return;
+	}
+	if (!catalog_parse(doc, len, &server.catalog, err, sizeof err)) {
+		log_error("state_dir %s: catalog.json: %s; ignoring it",
+		    server.cfg->state_dir, err);
+		server.catalog = NULL;
+	} else {
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&written));
+		log_info("catalog: %zu questionnaire(s), %zu service area(s), as the "
+		    "database had them at %s", server.catalog->nquestionnaires,
+		    server.catalog->nareas, when);
+	}
+	free(doc);
 }
 
 /* After binding, before touching anything else: read the keys as root, serve
@@ -109,38 +206,6 @@ raise_fd_limit(void)
 		log_warn("open files limited to %llu, fewer than max_connections "
 		    "%lld needs; raise LimitNOFILE or ulimit -n",
 		    (unsigned long long)rl.rlim_cur, server.cfg->max_connections);
-}
-
-/* The daemon cannot validate without the catalog: wait for the database
- * once at start-up, telling the operator why we are waiting. */
-static struct catalog *
-load_catalog(const char *conninfo)
-{
-	struct catalog *cat = NULL;
-	char err[512];
-	unsigned attempt = 0;
-
-	for (;;) {
-		PGconn *conn = PQconnectdb(conninfo);
-		if (PQstatus(conn) == CONNECTION_OK) {
-			check_role(conn);
-			bool ok = catalog_load(conn, &cat, err, sizeof err);
-			PQfinish(conn);
-			if (ok)
-				return cat;
-			fatalx("%s; has 'sipas db init' been run?", err);
-		}
-		snprintf(err, sizeof err, "%s", PQerrorMessage(conn));
-		err[strcspn(err, "\n")] = '\0';
-		PQfinish(conn);
-		if (attempt++ % 10 == 0) {
-			log_error("cannot reach the database (%s); retrying", err);
-			notify("STATUS=waiting for the database: %s", err);
-		}
-		sleep(1);
-		if (server.stopping)
-			exit(1);
-	}
 }
 
 /* While stopping: done once no connection is left and nothing waits for
@@ -261,7 +326,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool test = false, inspect = false;
-	struct event *sigterm, *sigint, *sighup;
+	struct event *sigterm, *sigint, *sighup, *check;
+	struct timeval second = { 1, 0 };
 	char err[1024];
 	int ch;
 
@@ -322,18 +388,21 @@ main(int argc, char **argv)
 	if (!http_listen())
 		fatalx("cannot listen; is another sipasd running?");
 	drop_privileges(server.cfg->user);
-	server.catalog = load_catalog(server.cfg->db);
-	log_info("catalog: %zu questionnaire(s), %zu service area(s)",
-	    server.catalog->nquestionnaires, server.catalog->nareas);
+	state_init(server.cfg->state_dir);
+	restore_catalog();
 	if (!spool_open(server.cfg->spool_dir, server.cfg->spool_max_size, err,
 	    sizeof err))
 		fatalx("%s; check spool_dir", err);
+	db_prepare("role", role_sql);
+	db_prepare("catalog", catalog_sql);
 	kiosk_start();
 	admin_start();
 	commit_start(server.base);
 	rollup_start(server.base);
 	db_start(server.base, server.cfg->db, (unsigned)server.cfg->db_connections);
 	kiosk_run(server.base);
+	check = event_new(server.base, -1, EV_PERSIST, on_check, NULL);
+	event_add(check, &second);
 
 	sigterm = evsignal_new(server.base, SIGTERM, on_signal, NULL);
 	sigint = evsignal_new(server.base, SIGINT, on_signal, NULL);
@@ -341,7 +410,14 @@ main(int argc, char **argv)
 	evsignal_add(sigterm, NULL);
 	evsignal_add(sigint, NULL);
 	evsignal_add(sighup, NULL);
-	notify("READY=1\nSTATUS=serving");
+	/* Ready once listening: with the database away it serves from what
+	 * it kept (or says it has nothing yet) rather than make systemd wait. */
+	if (server.catalog == NULL)
+		notify("READY=1\nSTATUS=first start: waiting for the database to "
+		    "read the catalog; kiosks get 503");
+	else
+		notify("READY=1\nSTATUS=starting: serving from the catalog kept in "
+		    "state_dir until the database answers");
 
 	event_base_dispatch(server.base);
 
@@ -349,6 +425,7 @@ main(int argc, char **argv)
 	event_free(sigterm);
 	event_free(sigint);
 	event_free(sighup);
+	event_free(check);
 	if (server.stop_timer != NULL)
 		event_free(server.stop_timer);
 	rollup_stop();

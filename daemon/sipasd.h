@@ -26,12 +26,13 @@ struct server {
 	struct event_base *base;
 	struct config *cfg;
 	SSL_CTX *ssl_ctx;
-	struct catalog *catalog;
+	struct catalog *catalog;	/* NULL until known: kiosks get 503 */
 	struct evconnlistener *kiosk_listener;
 	struct evconnlistener *admin_listener;
 	TAILQ_HEAD(, conn) conns;	/* every open connection */
 	unsigned nconns;
 	uint64_t next_request_id;
+	bool db_checked;		/* the database role may be written with */
 	bool stopping;			/* SIGTERM or SIGINT received */
 	bool abandoned;			/* the shutdown deadline has come */
 	struct event *stop_timer;

@@ -1,4 +1,5 @@
-/* Loading the catalog from PostgreSQL and looking things up in it. */
+/* Loading the catalog from PostgreSQL or from the copy sipasd keeps, and
+ * looking things up in it. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,31 +10,30 @@
 #include "catalog.h"
 #include "xmalloc.h"
 
-static PGresult *
-query(PGconn *conn, const char *sql, char *err, size_t errlen)
-{
-	PGresult *res = PQexec(conn, sql);
-
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		snprintf(err, errlen, "reading the catalog: %s",
-		    PQresultErrorMessage(res));
-		PQclear(res);
-		return NULL;
-	}
-	return res;
-}
-
-static char *
-field(PGresult *res, int row, int col)
-{
-	return xstrdup(PQgetvalue(res, row, col));
-}
-
-static int
-ifield(PGresult *res, int row, int col)
-{
-	return atoi(PQgetvalue(res, row, col));
-}
+/* The whole catalog as one JSON document, built by PostgreSQL: the daemon
+ * asks for it without blocking, keeps it on disk, and reads it back with
+ * the same parser. */
+const char catalog_sql[] =
+    "SELECT json_build_object("
+    " 'questionnaires', coalesce((SELECT json_agg(json_build_object("
+    "  'id', q.id, 'code', q.code, 'name_vi', q.name_vi,"
+    "  'scale_min', q.scale_min, 'scale_max', q.scale_max,"
+    "  'satisfied_min', q.satisfied_min, 'active', q.active,"
+    "  'levels', coalesce((SELECT json_agg(json_build_object('value', l.value,"
+    "   'label_vi', l.label_vi, 'label_en', l.label_en) ORDER BY l.value)"
+    "   FROM scale_levels l WHERE l.questionnaire_id = q.id), '[]'),"
+    "  'elements', coalesce((SELECT json_agg(json_build_object('id', e.id,"
+    "   'code', e.code, 'name_vi', e.name_vi, 'name_en', e.name_en,"
+    "   'weight', e.weight) ORDER BY e.position)"
+    "   FROM elements e WHERE e.questionnaire_id = q.id), '[]'),"
+    "  'criteria', coalesce((SELECT json_agg(json_build_object('id', c.id,"
+    "   'code', c.code, 'text_vi', c.text_vi, 'text_en', c.text_en,"
+    "   'weight', c.weight, 'element', c.element_id) ORDER BY c.position)"
+    "   FROM criteria c WHERE c.questionnaire_id = q.id), '[]')"
+    " ) ORDER BY q.id) FROM questionnaires q), '[]'),"
+    " 'areas', coalesce((SELECT json_agg(json_build_object('id', a.id,"
+    "  'code', a.code, 'name_vi', a.name_vi, 'name_en', a.name_en)"
+    "  ORDER BY a.id) FROM service_areas a), '[]'))";
 
 static struct questionnaire *
 find_by_id(struct catalog *cat, int id)
@@ -44,128 +44,169 @@ find_by_id(struct catalog *cat, int id)
 	return NULL;
 }
 
-/* Rows come ordered by questionnaire and position, so appending keeps order. */
+/* A string member, "" when null: texts in English are optional. */
 static bool
-load_questionnaires(PGconn *conn, struct catalog *cat, char *err, size_t errlen)
+text(json_t *obj, const char *key, char **out)
 {
-	PGresult *res;
-	int i, n;
+	json_t *v = json_object_get(obj, key);
 
-	if ((res = query(conn, "SELECT id, code, name_vi, scale_min, scale_max, "
-	    "satisfied_min, active FROM questionnaires ORDER BY id", err,
-	    errlen)) == NULL)
+	if (v != NULL && !json_is_string(v) && !json_is_null(v))
 		return false;
-	n = PQntuples(res);
-	cat->questionnaires = xcalloc((size_t)n, sizeof *cat->questionnaires);
-	for (i = 0; i < n; i++) {
-		struct questionnaire *q = &cat->questionnaires[i];
-		q->id = ifield(res, i, 0);
-		q->code = field(res, i, 1);
-		q->name_vi = field(res, i, 2);
-		q->scale_min = ifield(res, i, 3);
-		q->scale_max = ifield(res, i, 4);
-		q->satisfied_min = ifield(res, i, 5);
-		q->active = PQgetvalue(res, i, 6)[0] == 't';
-	}
-	cat->nquestionnaires = (size_t)n;
-	PQclear(res);
+	*out = xstrdup(json_is_string(v) ? json_string_value(v) : "");
+	return v != NULL || strcmp(key + strlen(key) - 3, "_en") == 0;
+}
 
-	if ((res = query(conn, "SELECT questionnaire_id, value, label_vi, label_en "
-	    "FROM scale_levels ORDER BY questionnaire_id, value", err,
-	    errlen)) == NULL)
-		return false;
-	for (i = 0; i < PQntuples(res); i++) {
-		struct questionnaire *q = find_by_id(cat, ifield(res, i, 0));
-		struct scale_level *l;
-		q->levels = xreallocarray(q->levels, q->nlevels + 1, sizeof *l);
-		l = &q->levels[q->nlevels++];
-		l->value = ifield(res, i, 1);
-		l->label_vi = field(res, i, 2);
-		l->label_en = field(res, i, 3);
-	}
-	PQclear(res);
+static bool
+integer(json_t *obj, const char *key, int *out)
+{
+	json_t *v = json_object_get(obj, key);
 
-	if ((res = query(conn, "SELECT questionnaire_id, id, code, name_vi, "
-	    "name_en, weight FROM elements ORDER BY questionnaire_id, position",
-	    err, errlen)) == NULL)
+	if (!json_is_integer(v) || json_integer_value(v) < -2147483647 ||
+	    json_integer_value(v) > 2147483647)
 		return false;
-	for (i = 0; i < PQntuples(res); i++) {
-		struct questionnaire *q = find_by_id(cat, ifield(res, i, 0));
-		struct element *e;
-		q->elements = xreallocarray(q->elements, q->nelements + 1, sizeof *e);
-		e = &q->elements[q->nelements++];
-		e->id = ifield(res, i, 1);
-		e->code = field(res, i, 2);
-		e->name_vi = field(res, i, 3);
-		e->name_en = field(res, i, 4);
-		e->weight = strtod(PQgetvalue(res, i, 5), NULL);
-	}
-	PQclear(res);
-
-	if ((res = query(conn, "SELECT questionnaire_id, id, code, text_vi, "
-	    "text_en, weight, element_id FROM criteria "
-	    "ORDER BY questionnaire_id, position", err, errlen)) == NULL)
-		return false;
-	for (i = 0; i < PQntuples(res); i++) {
-		struct questionnaire *q = find_by_id(cat, ifield(res, i, 0));
-		struct criterion *c;
-		int element_id = ifield(res, i, 6);
-		if (q->ncriteria == CATALOG_MAX_CRITERIA) {
-			snprintf(err, errlen, "questionnaire %s has more than %d "
-			    "criteria", q->code, CATALOG_MAX_CRITERIA);
-			PQclear(res);
-			return false;
-		}
-		q->criteria = xreallocarray(q->criteria, q->ncriteria + 1, sizeof *c);
-		c = &q->criteria[q->ncriteria++];
-		c->id = ifield(res, i, 1);
-		c->code = field(res, i, 2);
-		c->text_vi = field(res, i, 3);
-		c->text_en = field(res, i, 4);
-		c->weight = strtod(PQgetvalue(res, i, 5), NULL);
-		for (c->element = 0; c->element < q->nelements; c->element++)
-			if (q->elements[c->element].id == element_id)
-				break;
-	}
-	PQclear(res);
+	*out = (int)json_integer_value(v);
 	return true;
 }
 
 static bool
-load_areas(PGconn *conn, struct catalog *cat, char *err, size_t errlen)
+number(json_t *obj, const char *key, double *out)
 {
-	PGresult *res;
-	int n;
+	json_t *v = json_object_get(obj, key);
 
-	if ((res = query(conn, "SELECT id, code, name_vi, name_en "
-	    "FROM service_areas ORDER BY id", err, errlen)) == NULL)
+	if (!json_is_number(v))
 		return false;
-	n = PQntuples(res);
-	cat->areas = xcalloc((size_t)n, sizeof *cat->areas);
-	for (int i = 0; i < n; i++) {
-		cat->areas[i].id = ifield(res, i, 0);
-		cat->areas[i].code = field(res, i, 1);
-		cat->areas[i].name_vi = field(res, i, 2);
-		cat->areas[i].name_en = field(res, i, 3);
-	}
-	cat->nareas = (size_t)n;
-	PQclear(res);
+	*out = json_number_value(v);
 	return true;
+}
+
+static bool
+parse_questionnaire(json_t *jq, struct questionnaire *q, char *err, size_t errlen)
+{
+	json_t *levels = json_object_get(jq, "levels");
+	json_t *elements = json_object_get(jq, "elements");
+	json_t *criteria = json_object_get(jq, "criteria");
+	json_t *v;
+	size_t i;
+
+	if (!integer(jq, "id", &q->id) || !text(jq, "code", &q->code) ||
+	    !text(jq, "name_vi", &q->name_vi) ||
+	    !integer(jq, "scale_min", &q->scale_min) ||
+	    !integer(jq, "scale_max", &q->scale_max) ||
+	    !integer(jq, "satisfied_min", &q->satisfied_min) ||
+	    !json_is_boolean(json_object_get(jq, "active")) ||
+	    !json_is_array(levels) || !json_is_array(elements) ||
+	    !json_is_array(criteria))
+		goto bad;
+	q->active = json_is_true(json_object_get(jq, "active"));
+	if (json_array_size(criteria) > CATALOG_MAX_CRITERIA) {
+		snprintf(err, errlen, "questionnaire %s has more than %d criteria",
+		    q->code, CATALOG_MAX_CRITERIA);
+		return false;
+	}
+	q->levels = xcalloc(json_array_size(levels) + 1, sizeof *q->levels);
+	json_array_foreach(levels, i, v) {
+		struct scale_level *l = &q->levels[q->nlevels++];
+		if (!integer(v, "value", &l->value) ||
+		    !text(v, "label_vi", &l->label_vi) ||
+		    !text(v, "label_en", &l->label_en))
+			goto bad;
+	}
+	q->elements = xcalloc(json_array_size(elements) + 1, sizeof *q->elements);
+	json_array_foreach(elements, i, v) {
+		struct element *e = &q->elements[q->nelements++];
+		if (!integer(v, "id", &e->id) || !text(v, "code", &e->code) ||
+		    !text(v, "name_vi", &e->name_vi) ||
+		    !text(v, "name_en", &e->name_en) ||
+		    !number(v, "weight", &e->weight))
+			goto bad;
+	}
+	q->criteria = xcalloc(json_array_size(criteria) + 1, sizeof *q->criteria);
+	json_array_foreach(criteria, i, v) {
+		struct criterion *c = &q->criteria[q->ncriteria++];
+		int element_id;
+		if (!integer(v, "id", &c->id) || !text(v, "code", &c->code) ||
+		    !text(v, "text_vi", &c->text_vi) ||
+		    !text(v, "text_en", &c->text_en) ||
+		    !number(v, "weight", &c->weight) ||
+		    !integer(v, "element", &element_id))
+			goto bad;
+		for (c->element = 0; c->element < q->nelements; c->element++)
+			if (q->elements[c->element].id == element_id)
+				break;
+		if (c->element == q->nelements) {
+			snprintf(err, errlen, "criterion %s of questionnaire %s "
+			    "belongs to no element of it", c->code, q->code);
+			return false;
+		}
+	}
+	return true;
+bad:
+	snprintf(err, errlen, "questionnaire %s: a member is missing or of the "
+	    "wrong type", q->code ? q->code : "?");
+	return false;
+}
+
+bool
+catalog_parse(const char *doc, size_t len, struct catalog **out, char *err,
+    size_t errlen)
+{
+	struct catalog *cat = xcalloc(1, sizeof *cat);
+	json_error_t jerr;
+	json_t *root = json_loadb(doc, len, 0, &jerr), *qs, *areas, *v;
+	size_t i;
+
+	qs = json_object_get(root, "questionnaires");
+	areas = json_object_get(root, "areas");
+	if (!json_is_array(qs) || !json_is_array(areas)) {
+		snprintf(err, errlen, "the catalog is not a JSON object with "
+		    "questionnaires and areas%s%s", root == NULL ? ": " : "",
+		    root == NULL ? jerr.text : "");
+		goto fail;
+	}
+	cat->questionnaires = xcalloc(json_array_size(qs) + 1,
+	    sizeof *cat->questionnaires);
+	json_array_foreach(qs, i, v) {
+		if (!parse_questionnaire(v, &cat->questionnaires[cat->nquestionnaires++],
+		    err, errlen))
+			goto fail;
+	}
+	cat->areas = xcalloc(json_array_size(areas) + 1, sizeof *cat->areas);
+	json_array_foreach(areas, i, v) {
+		struct service_area *a = &cat->areas[cat->nareas++];
+		if (!integer(v, "id", &a->id) || !text(v, "code", &a->code) ||
+		    !text(v, "name_vi", &a->name_vi) ||
+		    !text(v, "name_en", &a->name_en)) {
+			snprintf(err, errlen, "service area %zu: a member is missing "
+			    "or of the wrong type", i + 1);
+			goto fail;
+		}
+	}
+	json_decref(root);
+	catalog_render(cat);
+	*out = cat;
+	return true;
+fail:
+	json_decref(root);
+	catalog_free(cat);
+	return false;
 }
 
 bool
 catalog_load(PGconn *conn, struct catalog **out, char *err, size_t errlen)
 {
-	struct catalog *cat = xcalloc(1, sizeof *cat);
+	PGresult *res = PQexec(conn, catalog_sql);
+	bool ok;
 
-	if (!load_questionnaires(conn, cat, err, errlen) ||
-	    !load_areas(conn, cat, err, errlen)) {
-		catalog_free(cat);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		snprintf(err, errlen, "reading the catalog: %s",
+		    PQresultErrorMessage(res));
+		PQclear(res);
 		return false;
 	}
-	catalog_render(cat);
-	*out = cat;
-	return true;
+	ok = catalog_parse(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0),
+	    out, err, errlen);
+	PQclear(res);
+	return ok;
 }
 
 static json_t *

@@ -65,7 +65,13 @@ struct catalog {
 	size_t nareas;
 };
 
-/* Reads the whole catalog with blocking queries on conn. */
+/* The query whose one value is the whole catalog as JSON. */
+extern const char catalog_sql[];
+/* Builds the catalog from that JSON (what the query returned, or a copy of
+ * it kept on disk); on failure err says why. */
+bool catalog_parse(const char *doc, size_t len, struct catalog **out, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
+/* Reads the whole catalog with a blocking query on conn. */
 bool catalog_load(PGconn *conn, struct catalog **out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 /* Builds q->json, the questionnaire as served to kiosks. */

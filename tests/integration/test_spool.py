@@ -239,6 +239,59 @@ class Spool(unittest.TestCase):
         wait_spool_empty()
         self.assertEqual(k.post(example())[0], 201)
 
+    def test_7_a_restart_while_the_database_is_away_serves_from_what_was_kept(self):
+        k = kiosk(2)
+        state = os.path.join(W["dir"], "state")
+        self.assertTrue(os.path.getsize(os.path.join(state, "catalog.json")) > 0)
+        self.assertTrue(os.path.getsize(os.path.join(state, "registry.json")) > 0)
+        cut_off()
+        W["daemon"].send_signal(signal.SIGTERM)
+        W["daemon"].wait(30)
+        start_unhealthy()
+        self.assertEqual(admin("/healthz")[0], 503)
+        r = example()
+        post_all(k, [r])
+        reconnect()
+        wait_spool_empty()
+        self.assertEqual(stored(r["id"]), 1)
+        self.assertEqual(k.post(example())[0], 201)
+
+    def test_8_a_first_start_while_the_database_is_away_says_so_and_waits(self):
+        cut_off()
+        W["daemon"].send_signal(signal.SIGTERM)
+        W["daemon"].wait(30)
+        state = os.path.join(W["dir"], "state")
+        for name in os.listdir(state):
+            os.unlink(os.path.join(state, name))
+        since = os.path.getsize(W["log"])
+        start_unhealthy()
+        wait_log("first start", since)
+        status, health = admin("/healthz")
+        self.assertEqual(status, 503)
+        self.assertIn("catalog", health["reason"])
+        status, _, reply = kiosk(2).post(example())
+        self.assertEqual((status, reply), (503, {"error": "unavailable"}))
+        reconnect()
+        self.assertEqual(kiosk(2).post(example())[0], 201)
+        self.assertTrue(os.path.exists(os.path.join(state, "catalog.json")))
+
+
+def start_unhealthy():
+    """Starts sipasd and waits for its admin listener, healthy or not."""
+    with open(W["log"], "a") as log:
+        W["daemon"] = subprocess.Popen(os.environ.get("SIPASD_WRAPPER", "").split() +
+                                       [SIPASD, "-c", os.path.join(W["dir"], "sipasd.conf")],
+                                       stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            admin("/healthz")
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise AssertionError("sipasd does not answer; log:\n" + open(W["log"]).read())
+            time.sleep(0.1)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
