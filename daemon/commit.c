@@ -346,17 +346,13 @@ set_aside(const struct spooled *rec, const char *why)
 	return true;
 }
 
-/* The batch is in the database, but for its records the database did not
- * take: move the spool past all of them. */
+/* The batch is in the database: set aside what it found stored before
+ * with other content, and move the spool past all of it. Nothing is set
+ * aside unless the spool moves past it right after. */
 static void
 replayed(struct batch *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
-		if (b->status[i] == 409 && !set_aside(b->recs[i], "id conflict: "
-		    "this id was stored before with other content")) {
-			replay_retry_later("cannot set a record aside");
-			return;
-		}
 		if (b->status[i] != 201 && b->status[i] != 200 &&
 		    b->status[i] != 409) {
 			replay_retry_later("the database did not say whether a "
@@ -364,12 +360,28 @@ replayed(struct batch *b)
 			return;
 		}
 	}
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->status[i] == 409 && !set_aside(b->recs[i], "id conflict: "
+		    "this id was stored before with other content")) {
+			replay_retry_later("cannot set a record aside");
+			return;
+		}
+	}
 	spool_done(&b->mark);
 	commit.replay_delay = 0;
-	commit.isolate -= b->mark.consumed < commit.isolate ?
-	    b->mark.consumed : commit.isolate;
+	commit.isolate -= b->n < commit.isolate ? b->n : commit.isolate;
 	log_info("replayed %zu spooled response(s); %zu to go", b->n,
 	    spool_depth());
+}
+
+/* Errors that belong to one record (its data, a constraint, a trigger's
+ * verdict on it), not to the database as a whole (read-only, a missing
+ * grant, a schema that drifted): only those set a record aside. */
+static bool
+record_error(const char *sqlstate)
+{
+	return strncmp(sqlstate, "22", 2) == 0 || strncmp(sqlstate, "23", 2) == 0 ||
+	    strncmp(sqlstate, "P0", 2) == 0;
 }
 
 /* The database refused the batch: a record it refuses alone is set aside,
@@ -377,10 +389,19 @@ replayed(struct batch *b)
 static void
 replay_refused(struct batch *b, const struct db_failure *f)
 {
-	if (b->mark.consumed > 1) {
+	char why[300];
+
+	if (!record_error(f->sqlstate)) {
+		snprintf(why, sizeof why, "the database refuses it for a reason "
+		    "that concerns every record (SQLSTATE %s): %s", f->sqlstate,
+		    f->message);
+		replay_retry_later(why);
+		return;
+	}
+	if (b->n > 1) {
 		log_warn("replaying %zu spooled response(s) was refused (%s); "
 		    "replaying them one at a time", b->n, f->message);
-		commit.isolate = b->mark.consumed;
+		commit.isolate = b->n;
 		return;
 	}
 	if (!set_aside(b->recs[0], f->message)) {
@@ -544,7 +565,7 @@ on_inserted(PGresult *res, const struct db_failure *f, void *arg)
 	}
 	ok = db_query("lookup", 2, values, NULL, NULL, on_looked_up, b);
 	if (!ok) {
-		struct db_failure nf = { "database unavailable", true };
+		struct db_failure nf = { "database unavailable", true, "" };
 		on_looked_up(NULL, &nf, b);
 	}
 }
@@ -572,53 +593,75 @@ take(size_t max)
 	return b;
 }
 
-/* Replay must know of every revocation made while the database was away:
- * it waits for the registry to be read again once the database is back. */
+/* Why rec cannot be replayed now: revoked (set aside, why says so), or
+ * received after the registry was last read, which may not know of a
+ * revocation yet (wait). */
+static bool
+replayable(const struct spooled *rec, char *why, size_t whylen, bool *wait)
+{
+	/* Records written before 0.9 carry only the kiosk's clock. */
+	int64_t at = rec->received_at ? rec->received_at : rec->resp.submitted_at;
+
+	*wait = !kiosk_registry_covers(at);
+	return !*wait && !kiosk_revoked_before(rec->kiosk.id, at, why, whylen);
+}
+
 static void
 replay(void)
 {
-	struct batch *b;
+	struct batch *b = xcalloc(1, sizeof *b);
 	size_t max = commit.isolate > 0 ? 1 : (size_t)server.cfg->batch_size;
-	size_t n = 0, got;
+	size_t head = 0, got;
+	bool wait = false;
 
-	if (!kiosk_registry_current())
-		return;
-	b = xcalloc(1, sizeof *b);
 	b->recs = xcalloc(max, sizeof *b->recs);
 	got = spool_read(b->recs, max, server.catalog, &b->mark);
 	for (size_t i = 0; i < got; i++) {
 		struct spooled *rec = b->recs[i];
+		struct spool_mark one = { rec->end, 1 };
 		char why[160];
-		/* Records written before 0.9 carry only the kiosk's clock. */
-		int64_t at = rec->received_at ? rec->received_at :
-		    rec->resp.submitted_at;
 
-		if (!kiosk_revoked_before(rec->kiosk.id, at, why, sizeof why)) {
-			b->recs[n++] = rec;
+		if (replayable(rec, why, sizeof why, &wait))
 			continue;
+		if (i > head || wait) {
+			/* The batch ends before it; it comes first next time. */
+			b->mark.end = rec->start;
+			b->mark.consumed = i - head;
+			spool_release(b->recs + i, got - i);
+			got = i;
+			break;
 		}
 		if (!set_aside(rec, why)) {
-			spool_release(b->recs, n);
 			spool_release(b->recs + i, got - i);
-			batch_free(b);
+			got = i;
 			replay_retry_later("cannot set a record aside");
-			return;
+			break;
 		}
+		spool_done(&one);
 		spool_release(&rec, 1);
+		head = i + 1;
 	}
-	b->n = n;
+	b->n = got - head;
+	memmove(b->recs, b->recs + head, b->n * sizeof *b->recs);
 	if (b->n == 0) {
-		if (b->mark.consumed > 0) {
-			spool_done(&b->mark);
+		if (!wait && got == 0 && head == 0 && spool_pending() &&
+		    commit.replay_delay == 0)
+			replay_retry_later("cannot read the spool");
+		else if (head > 0)
 			schedule_flush();	/* on to the next records */
-		}
+		if (got == 0 && head == 0)
+			spool_done(&b->mark);	/* empties a spool read to its end */
 		batch_free(b);
 		return;
 	}
-	if (send_batch(b))
+	if (head > 0)
+		b->mark.consumed = b->n;
+	if (send_batch(b)) {
 		commit.replaying = true;
-	else
+	} else {
 		batch_free(b);
+		replay_retry_later("cannot send to the database");
+	}
 }
 
 /* Waits for batch_wait when a batch could still grow. */
@@ -662,7 +705,7 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 			batch_free(b);
 		}
 	}
-	if (!commit.replaying && spool_depth() > 0 && db_ready() &&
+	if (!commit.replaying && spool_pending() && db_ready() &&
 	    server.db_checked && server.catalog != NULL &&
 	    commit.inflight < max_inflight() && !server.stopping && replay_due())
 		replay();
@@ -671,7 +714,7 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
-	if (commit.nqueued > 0 || spool_depth() > 0)
+	if (commit.nqueued > 0 || spool_pending())
 		schedule_flush();
 }
 

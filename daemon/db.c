@@ -82,7 +82,7 @@ static void dbconn_connect(struct dbconn *dc);
 static void
 fail_inflight(struct dbconn *dc, const char *why)
 {
-	struct db_failure f = { why, true };
+	struct db_failure f = { why, true, "" };
 	struct db_query *q;
 
 	while ((q = STAILQ_FIRST(&dc->inflight)) != NULL) {
@@ -221,8 +221,10 @@ complete(struct dbconn *dc, struct db_query *q)
 	if (res != NULL && result_ok(res)) {
 		q->cb(res, NULL, q->arg);
 	} else {
-		struct db_failure f = { msg, transient(res ?
-		    PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL) };
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
+		    NULL;
+		struct db_failure f = { msg, transient(state), "" };
+		snprintf(f.sqlstate, sizeof f.sqlstate, "%s", state ? state : "");
 		snprintf(msg, sizeof msg, "%s", res ? PQresultErrorMessage(res) :
 		    "no result");
 		msg[strcspn(msg, "\n")] = '\0';

@@ -18,6 +18,8 @@ struct db_failure {
 	 * past db_timeout, rather than refusing this query: the same query
 	 * may succeed later (and, after a timeout, may have committed). */
 	bool transient;
+	/* The error's SQLSTATE when the database reported one, else "". */
+	char sqlstate[6];
 };
 
 /* res is NULL on failure, with f saying why; res is freed after the

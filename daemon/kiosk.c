@@ -51,6 +51,9 @@ static struct {
 	struct registry *current;	/* NULL until the first read */
 	struct timespec loaded;		/* when current was read */
 	struct timespec asked;		/* when the last read was sent */
+	int64_t asked_us;		/* the same, wall clock, µs */
+	int64_t covered_us;		/* when the last read that worked was sent */
+	int64_t skew_us;		/* the database's clock minus ours */
 	bool reading;			/* a read is in flight */
 	bool failed;			/* the last read failed: the database is away */
 	struct event *tick;
@@ -63,8 +66,18 @@ static struct {
 static const char registry_sql[] =
     "SELECT encode(cert_sha256, 'hex'), id, code, center_id, "
     " coalesce(questionnaire_id, 0), status = 'revoked', "
-    " coalesce((extract(epoch FROM revoked_at) * 1000000)::int8, 0) "
+    " coalesce((extract(epoch FROM revoked_at) * 1000000)::int8, 0), "
+    " (extract(epoch FROM now()) * 1000000)::int8 "
     "FROM kiosks";
+
+static int64_t
+wall_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
 
 static int
 cmp_fp(const void *a, const void *b)
@@ -329,6 +342,8 @@ on_read(PGresult *res, const struct db_failure *f, void *arg)
 	struct registry *r;
 	int rows;
 
+	bool was_failed = reg.failed;
+
 	reg.reading = false;
 	reg.failed = res == NULL;
 	if (res == NULL) {
@@ -337,6 +352,10 @@ on_read(PGresult *res, const struct db_failure *f, void *arg)
 			    "than kiosk_offline_ttl (%lld s): refusing kiosks with "
 			    "503 until the database answers", f->message,
 			    server.cfg->kiosk_offline_ttl);
+		else if (!was_failed && db_ready())
+			/* The database answers, but not this: revocations and
+			 * replay wait for it. */
+			log_warn("kiosk registry: cannot read it: %s", f->message);
 		else
 			log_debug("kiosk registry: %s", f->message);
 		answer_waiting(false);
@@ -351,7 +370,11 @@ on_read(PGresult *res, const struct db_failure *f, void *arg)
 			r->n++;
 	}
 	registry_index(r);
-	if (reg.current == NULL || reg.failed)
+	if (rows > 0)
+		reg.skew_us = strtoll(PQgetvalue(res, 0, 7), NULL, 10) -
+		    (reg.asked_us + wall_us()) / 2;
+	reg.covered_us = reg.asked_us;
+	if (reg.current == NULL || was_failed)
 		log_info("kiosk registry: %zu kiosk(s)", r->n);
 	log_changes(r);
 	keep(r);
@@ -366,13 +389,16 @@ read_registry(void)
 {
 	if (reg.reading)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &reg.asked);
+	int64_t sent = wall_us();
+
 	if (!db_query("kiosk_registry", 0, NULL, NULL, NULL, on_read, NULL)) {
-		struct db_failure f = { "database unavailable", true };
-		reg.reading = true;
+		struct db_failure f = { "database unavailable", true, "" };
 		on_read(NULL, &f, NULL);
 		return;
 	}
+	/* Only a read the database was asked counts against strangers. */
+	clock_gettime(CLOCK_MONOTONIC, &reg.asked);
+	reg.asked_us = sent;
 	reg.reading = true;
 }
 
@@ -424,12 +450,16 @@ kiosk_resolve(const unsigned char fp[CERT_FINGERPRINT_LEN], kiosk_cb *cb,
 {
 	struct kiosk_wait *w;
 
-	if (find(fp) != NULL || !db_ready()) {
+	/* A copy not confirmed by the database (read from state_dir, or the
+	 * last read failed) is what serves while the database is away, not
+	 * once it answers. */
+	if ((find(fp) != NULL && !reg.failed) || !db_ready()) {
 		answer(fp, cb, arg, false);
 		return;
 	}
-	if (reg.current != NULL && seconds_since(&reg.loaded) < MISS_REFRESH_S) {
-		answer(fp, cb, arg, true);
+	/* Strangers make the registry be read at most once a second. */
+	if (!reg.reading && seconds_since(&reg.asked) < MISS_REFRESH_S) {
+		answer(fp, cb, arg, !reg.failed && reg.current != NULL);
 		return;
 	}
 	w = xcalloc(1, sizeof *w);
@@ -485,10 +515,9 @@ kiosk_throttle(const unsigned char fp[CERT_FINGERPRINT_LEN])
 }
 
 bool
-kiosk_registry_current(void)
+kiosk_registry_covers(int64_t at)
 {
-	return reg.current != NULL && !reg.failed &&
-	    seconds_since(&reg.loaded) <= interval() + 1;
+	return reg.current != NULL && reg.covered_us > at;
 }
 
 bool
@@ -498,7 +527,8 @@ kiosk_revoked_before(int kiosk_id, int64_t at, char *why, size_t whylen)
 	time_t t;
 	char when[32];
 
-	if (k == NULL || !k->revoked || k->revoked_at > at)
+	/* revoked_at is the database's clock, at ours. */
+	if (k == NULL || !k->revoked || k->revoked_at > at + reg.skew_us)
 		return false;
 	t = (time_t)(k->revoked_at / 1000000);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));

@@ -128,10 +128,17 @@ on_catalog(PGresult *res, const struct db_failure *f, void *arg)
 	notify("STATUS=serving");
 }
 
-/* Asks the database for what sipasd needs of it, once it answers. */
+/* Asks the database for what sipasd needs of it, as soon as it answers;
+ * stops asking once it has both. */
 static void
 on_check(evutil_socket_t fd, short what, void *arg)
 {
+	struct event **self = arg;
+
+	if (server.db_checked && catalog_from_db) {
+		event_del(*self);
+		return;
+	}
 	if (!db_ready())
 		return;
 	if (!server.db_checked && !role_asked)
@@ -327,7 +334,7 @@ main(int argc, char **argv)
 	};
 	bool test = false, inspect = false;
 	struct event *sigterm, *sigint, *sighup, *check;
-	struct timeval second = { 1, 0 };
+	struct timeval tenth = { 0, 100000 };
 	char err[1024];
 	int ch;
 
@@ -401,8 +408,8 @@ main(int argc, char **argv)
 	rollup_start(server.base);
 	db_start(server.base, server.cfg->db, (unsigned)server.cfg->db_connections);
 	kiosk_run(server.base);
-	check = event_new(server.base, -1, EV_PERSIST, on_check, NULL);
-	event_add(check, &second);
+	check = event_new(server.base, -1, EV_PERSIST, on_check, &check);
+	event_add(check, &tenth);
 
 	sigterm = evsignal_new(server.base, SIGTERM, on_signal, NULL);
 	sigint = evsignal_new(server.base, SIGINT, on_signal, NULL);

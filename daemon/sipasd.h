@@ -175,9 +175,10 @@ void kiosk_run(struct event_base *base);	/* reads the registry now and then */
 void kiosk_stop(void);		/* after db_stop */
 /* 0 when the kiosk may send this request, else seconds to wait (429). */
 int kiosk_throttle(const unsigned char fp[CERT_FINGERPRINT_LEN]);
-/* The registry was read since the database was last away, so it knows of
- * every revocation made meanwhile. */
-bool kiosk_registry_current(void);
+/* The registry was read from the database after at (µs since the epoch),
+ * so it knows of every revocation made before: what a kiosk sent at at may
+ * be judged by it. */
+bool kiosk_registry_covers(int64_t at);
 /* True, with why, when the kiosk was revoked at or before at (µs since the
  * epoch): what it sent then must not be stored. */
 bool kiosk_revoked_before(int kiosk_id, int64_t at, char *why, size_t whylen);

@@ -166,7 +166,9 @@ keep_damaged_file(const unsigned char *buf, const size_t *starts, const size_t *
 		ok = write_all(fd, buf + starts[i], lens[i]);
 	ok = ok && fsync(fd) == 0;
 	close(fd);
-	if (!ok || rename(spool.path, aside) == -1 || rename(tmp, spool.path) == -1 ||
+	/* A link, not a rename: at every moment responses.spool holds either
+	 * the damaged file or the recovered one, never nothing. */
+	if (!ok || link(spool.path, aside) == -1 || rename(tmp, spool.path) == -1 ||
 	    !sync_dir()) {
 		snprintf(err, errlen, "recovering the spool into %s: %s", tmp,
 		    strerror(errno));
@@ -330,6 +332,8 @@ encode(const struct submission *s, size_t *len)
 	return frame(rec, len);
 }
 
+static size_t count_records(off_t from, off_t to);
+
 /* The true end of the file, when a failed write could not be cut back:
  * what lies between is replayed or set aside, never cut off unread. */
 static void
@@ -341,8 +345,8 @@ resync_end(void)
 		log_error("spool %s ends at byte %lld, not %lld: the bytes between "
 		    "will be replayed or set aside", spool.path,
 		    (long long)st.st_size, (long long)spool.end);
+		spool.depth += count_records(spool.end, st.st_size);
 		spool.end = st.st_size;
-		spool.depth++;	/* at least something to read there */
 	}
 }
 
@@ -447,9 +451,36 @@ next_intact(int fd, off_t off, off_t end)
 	return end;
 }
 
+/* Records, and stretches of damage, from from to to: one each. */
+static size_t
+count_records(off_t from, off_t to)
+{
+	size_t n = 0;
+	unsigned char *buf;
+
+	while (from < to) {
+		size_t len = intact_at(spool.fd, from, to, &buf);
+		free(buf);
+		from = len > 0 ? from + (off_t)len : next_intact(spool.fd, from, to);
+		n++;
+	}
+	return n;
+}
+
+/* Opened when first needed, and again if the operator has moved or
+ * deleted the file since: what is set aside must land in a file that is
+ * there, its directory entry synced. */
 static bool
 aside_open(void)
 {
+	struct stat a, b;
+
+	if (spool.aside_fd != -1 && (fstat(spool.aside_fd, &a) == -1 ||
+	    stat(spool.aside_path, &b) == -1 || a.st_ino != b.st_ino ||
+	    a.st_dev != b.st_dev)) {
+		close(spool.aside_fd);
+		spool.aside_fd = -1;
+	}
 	if (spool.aside_fd != -1)
 		return true;
 	spool.aside_fd = open(spool.aside_path, O_WRONLY | O_APPEND | O_CREAT |
@@ -457,6 +488,9 @@ aside_open(void)
 	if (spool.aside_fd == -1 || !sync_dir()) {
 		log_error("spool: cannot open %s: %s", spool.aside_path,
 		    strerror(errno));
+		if (spool.aside_fd != -1)
+			close(spool.aside_fd);
+		spool.aside_fd = -1;
 		return false;
 	}
 	return true;
@@ -493,7 +527,15 @@ keep_aside(const unsigned char *bytes, size_t len, bool payload, off_t off,
 	}
 	if ((framed = frame(doc, &flen)) == NULL)
 		return false;
-	ok = write_all(spool.aside_fd, framed, flen) && fdatasync(spool.aside_fd) == 0;
+	{
+		struct stat st;
+		off_t before = fstat(spool.aside_fd, &st) == 0 ? st.st_size : -1;
+		ok = before >= 0 && write_all(spool.aside_fd, framed, flen) &&
+		    fdatasync(spool.aside_fd) == 0;
+		/* A torn record in the aside file would read as damage. */
+		if (!ok && before >= 0 && ftruncate(spool.aside_fd, before) == -1)
+			log_error("spool: cannot cut back %s", spool.aside_path);
+	}
 	free(framed);
 	if (!ok) {
 		log_error("spool: cannot write to %s: %s; the record stays in the "
@@ -553,6 +595,14 @@ decode(struct spooled *sp, const unsigned char *payload, size_t plen,
 	return ok;
 }
 
+/* Moves the replay position past a record set aside at its head. */
+static void
+skip_head(off_t to)
+{
+	spool.replay = to;
+	spool.depth -= spool.depth > 0;
+}
+
 size_t
 spool_read(struct spooled **out, size_t max, const struct catalog *cat,
     struct spool_mark *mark)
@@ -560,8 +610,9 @@ spool_read(struct spooled **out, size_t max, const struct catalog *cat,
 	off_t off = spool.replay;
 	size_t n = 0;
 
-	mark->end = off;
-	mark->consumed = 0;
+	/* What cannot be read back is set aside only at the replay position,
+	 * which then moves past it at once: a retry of the batch, or a
+	 * restart, cannot set it aside a second time. */
 	while (n < max && off < spool.end) {
 		unsigned char *buf;
 		size_t len = intact_at(spool.fd, off, spool.end, &buf);
@@ -572,6 +623,8 @@ spool_read(struct spooled **out, size_t max, const struct catalog *cat,
 			 * not be cut back): keep the bytes, go on after them. */
 			off_t next = next_intact(spool.fd, off, spool.end);
 			bool ok = true;
+			if (n > 0)
+				break;
 			for (off_t at = off; ok && at < next; at += ASIDE_CHUNK) {
 				size_t chunk = next - at < ASIDE_CHUNK ?
 				    (size_t)(next - at) : ASIDE_CHUNK;
@@ -582,31 +635,38 @@ spool_read(struct spooled **out, size_t max, const struct catalog *cat,
 			}
 			if (!ok)
 				break;
+			skip_head(next);
 			off = next;
-			mark->end = off;
-			mark->consumed++;
 			continue;
 		}
 		sp = xcalloc(1, sizeof *sp);
 		sp->start = off;
 		sp->end = off + (off_t)len;
 		if (!decode(sp, buf + HEADER_LEN, len - HEADER_LEN, cat)) {
-			bool ok = keep_aside(buf + HEADER_LEN, len - HEADER_LEN, true,
-			    off, "cannot be read back: its questionnaire or service "
-			    "area is unknown or changed, or its fields are wrong");
+			bool ok = n == 0 && keep_aside(buf + HEADER_LEN,
+			    len - HEADER_LEN, true, off, "cannot be read back: its "
+			    "questionnaire or service area is unknown or changed, or "
+			    "its fields are wrong");
 			free(buf);
 			free(sp);
 			if (!ok)
 				break;
+			skip_head(off + (off_t)len);
 		} else {
 			free(buf);
 			out[n++] = sp;
 		}
 		off += (off_t)len;
-		mark->end = off;
-		mark->consumed++;
 	}
+	mark->end = n > 0 ? out[n - 1]->end : spool.replay;
+	mark->consumed = n;
 	return n;
+}
+
+bool
+spool_pending(void)
+{
+	return spool.replay < spool.end;
 }
 
 void
@@ -664,9 +724,11 @@ inspect_file(const char *path, const char *state, FILE *out, size_t *count)
 
 		if (len == 0) {
 			off_t next = next_intact(fd, off, st.st_size);
+			/* At the end: being written now, or cut short by a power
+			 * cut (and never answered). */
 			line = json_pack("{s:s, s:s, s:I, s:I}", "file", path, "state",
-			    "damaged", "offset", (json_int_t)off, "length",
-			    (json_int_t)(next - off));
+			    next == st.st_size ? "incomplete" : "damaged", "offset",
+			    (json_int_t)off, "length", (json_int_t)(next - off));
 			off = next;
 		} else {
 			doc = json_loadb((const char *)buf + HEADER_LEN,

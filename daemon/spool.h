@@ -40,15 +40,19 @@ void spool_close(void);
  * nothing promised, when the spool is full or the write failed. */
 bool spool_append(struct submission *const *subs, size_t n)
     __attribute__((warn_unused_result));
-/* Records not yet replayed. */
+/* Records not yet replayed (for /metrics). */
 size_t spool_depth(void);
+/* Something is left to replay: what replay goes by, not the count. */
+bool spool_pending(void);
 /* Reads up to max records from the replay position into out (caller frees
- * them with spool_release); returns how many, and in mark how far it went.
- * A record that cannot be decoded is set aside, not returned. */
+ * them with spool_release); returns how many, and in mark how far they
+ * go. A record that cannot be decoded, or damage, at the replay position is
+ * set aside and passed at once; after a record returned, it ends the read. */
 size_t spool_read(struct spooled **out, size_t max, const struct catalog *cat,
     struct spool_mark *mark);
 /* Keeps rec's bytes and the reason in DIR/responses.aside, fsync'ed. False
- * when that failed: then rec must stay in the spool. */
+ * when that failed: then rec must stay in the spool. Only for a record at
+ * the replay position, passed right after with spool_done. */
 bool spool_set_aside(const struct spooled *rec, const char *reason)
     __attribute__((warn_unused_result));
 /* Records set aside since start-up. */

@@ -351,15 +351,27 @@ test_a_record_that_cannot_be_read_back_is_set_aside_and_the_next_replayed(void *
 	assert_true(spool_append(ptrs + 1, 2));
 	assert_int_equal(spool_depth(), 4);
 
-	assert_int_equal(spool_read(recs, NRESP, cat, &mark), 3);
+	/* The read ends before it, so that it is set aside only when the
+	 * spool moves past it at once. */
+	assert_int_equal(spool_read(recs, NRESP, cat, &mark), 1);
 	assert_string_equal(recs[0]->resp.id, resps[0].id);
-	assert_string_equal(recs[1]->resp.id, resps[1].id);
-	assert_string_equal(recs[2]->resp.id, resps[2].id);
-	assert_int_equal(mark.consumed, 4);
-	assert_int_equal(spool_aside_count(), 1);
+	assert_int_equal(spool_aside_count(), 0);
 	spool_done(&mark);
-	spool_release(recs, 3);
+	spool_release(recs, 1);
+	/* Read again and again (a batch that failed): set aside once. */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		assert_int_equal(spool_read(recs, NRESP, cat, &mark), 2);
+		assert_string_equal(recs[0]->resp.id, resps[1].id);
+		assert_string_equal(recs[1]->resp.id, resps[2].id);
+		spool_release(recs, 2);
+	}
+	assert_int_equal(spool_aside_count(), 1);
+	assert_int_equal(spool_read(recs, NRESP, cat, &mark), 2);
+	assert_int_equal(mark.consumed, 2);
+	spool_done(&mark);
+	spool_release(recs, 2);
 	assert_int_equal(spool_depth(), 0);
+	assert_false(spool_pending());
 	assert_int_equal(file_size(), 0);
 
 	lines = inspect();
@@ -415,7 +427,7 @@ test_a_write_that_cannot_be_cut_back_loses_nothing_answered_later(void **state)
 	assert_true(spool_append(ptrs + 2, 1));
 
 	/* Replay to the end returns it: the file is not emptied before. */
-	while (spool_depth() > 0) {
+	while (spool_pending()) {
 		size_t n = spool_read(recs, NRESP, cat, &mark);
 		assert_true(mark.consumed > 0);
 		for (size_t i = 0; i < n; i++)
@@ -427,6 +439,45 @@ test_a_write_that_cannot_be_cut_back_loses_nothing_answered_later(void **state)
 	assert_true(second);
 	assert_int_equal(file_size(), 0);
 	assert_true(got >= 2);
+}
+
+static void
+test_records_written_before_a_failed_group_are_all_replayed(void **state)
+{
+	struct spooled *recs[NRESP];
+	struct spool_mark mark;
+	struct rlimit old, lim;
+	off_t one;
+	bool seen[NRESP] = { false };
+
+	open_spool(1 << 20);
+	assert_true(spool_append(ptrs, 1));
+	one = file_size();
+	/* A group of three of which two are written whole before the disk
+	 * fills, and the file cannot be cut back. */
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)(one * 3 + one / 2);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	ftruncate_fails = true;
+	assert_false(spool_append(ptrs + 1, 3));
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	ftruncate_fails = false;
+	assert_true(spool_append(ptrs + 4, 1));
+	/* Replayed a record at a time, as after a refused batch. */
+	while (spool_pending()) {
+		size_t n = spool_read(recs, 1, cat, &mark);
+		for (size_t i = 0; i < n; i++)
+			for (int j = 0; j < NRESP; j++)
+				seen[j] |= strcmp(recs[i]->resp.id, resps[j].id) == 0;
+		spool_done(&mark);
+		spool_release(recs, n);
+	}
+	assert_true(seen[0]);
+	assert_true(seen[4]);
+	assert_int_equal(spool_depth(), 0);
+	assert_int_equal(file_size(), 0);
 }
 
 int
@@ -443,6 +494,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_a_record_that_cannot_be_read_back_is_set_aside_and_the_next_replayed, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_a_record_set_aside_at_replay_keeps_its_bytes_and_the_reason, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_a_write_that_cannot_be_cut_back_loses_nothing_answered_later, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_records_written_before_a_failed_group_are_all_replayed, setup_each, teardown_each),
 	};
 
 	log_init("test_spool", LOG_LEVEL_ERROR);
