@@ -683,7 +683,10 @@ class Report(unittest.TestCase):
     def render(self, name, *args):
         """Writes the HTML report, opens it in headless Chromium and returns
         what the rendered page holds, the console messages and the page."""
-        chromium = shutil.which("chromium")
+        # Debian's /usr/bin/chromium is a wrapper that adds the flags of
+        # /etc/chromium.d (extensions, GPU, /dev/shm by its free space): the
+        # browser itself, with every flag the test needs given here.
+        chromium = shutil.which("chromium", path="/usr/lib/chromium") or shutil.which("chromium")
         self.assertIsNotNone(chromium, "chromium is installed by scripts/deps")
         out = self.html_dir
         page = os.path.join(out, name + ".html")
@@ -691,7 +694,9 @@ class Report(unittest.TestCase):
         self.assertNotIn("http://", html.replace("http://www.w3.org/2000/svg", ""), "no external asset")
         self.assertNotIn("https://", html)
         # The page's own view of itself once rendered: what a reader sees.
-        probe = ("(()=>{const n=s=>document.querySelectorAll(s).length;"
+        # It first logs a mark: the console check below proves it sees the
+        # console of this Chromium, whose log format has changed before.
+        probe = ("(()=>{console.log('sipas-probe');const n=s=>document.querySelectorAll(s).length;"
                  "document.title=JSON.stringify({bars:n('#chart-groups rect'),"
                  "target:n('#chart-groups line[stroke=\"#b00020\"]'),trend:n('#chart-trend polyline'),"
                  "rows:n('#report-table tbody tr'),cross:n('#cross-table tbody tr'),"
@@ -700,12 +705,17 @@ class Report(unittest.TestCase):
         with open(page, "w") as f:
             f.write(html.replace("</body>", "<script>%s</script>\n</body>" % probe))
         base = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--no-default-browser-check", "--disable-extensions", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--user-data-dir=" + os.path.join(out, "profile")]
         dom = subprocess.run(base + ["--enable-logging=stderr", "--v=0", "--dump-dom", "file://" + page],
                              capture_output=True, text=True, timeout=120)
         title = dom.stdout.split("<title>")[1].split("</title>")[0]
         seen = json.loads(title.replace("&quot;", '"').replace("&amp;", "&"))
         console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line]
+        marks = [line for line in console if "sipas-probe" in line]
+        self.assertEqual(len(marks), 1, "the probe's console mark, in:\n" + dom.stderr[-3000:])
+        console.remove(marks[0])
         shot = os.path.join(out, name + ".png")
         subprocess.run(base + ["--screenshot=" + shot, "--window-size=1280,2000", "file://" + page],
                        capture_output=True, timeout=120, check=True)
