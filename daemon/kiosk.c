@@ -8,7 +8,6 @@
 
 #include "db.h"
 #include "log.h"
-#include "ratelimit.h"
 #include "sipasd.h"
 #include "xmalloc.h"
 
@@ -21,7 +20,6 @@ struct kiosk_entry {
 	enum kiosk_status status;	/* ACTIVE, REVOKED or UNKNOWN */
 	struct kiosk_ref ref;
 	struct timespec fetched;
-	struct token_bucket rate;	/* requests it may send now */
 };
 
 struct kiosk_lookup {
@@ -85,15 +83,12 @@ static struct kiosk_entry *
 store(const unsigned char *fp, enum kiosk_status st, const struct kiosk_ref *ref)
 {
 	struct kiosk_entry *e = find(fp);
-	struct timespec now;
 
 	if (e == NULL) {
 		if (nentries >= KIOSK_MAX_ENTRIES)
 			kiosk_cache_clear();
 		e = xcalloc(1, sizeof *e);
 		memcpy(e->fp, fp, CERT_FINGERPRINT_LEN);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		token_bucket_fill(&e->rate, (double)server.cfg->rate_burst, &now);
 		e->next = *bucket(fp);
 		*bucket(fp) = e;
 		nentries++;
@@ -160,26 +155,6 @@ kiosk_resolve(const unsigned char fp[CERT_FINGERPRINT_LEN], kiosk_cb *cb,
 		memset(&none, 0, sizeof none);
 		cb(KIOSK_UNAVAILABLE, &none, arg);
 	}
-}
-
-/* A token bucket per certificate: rate_limit a second, rate_burst at
- * most. Returns 0 when the request may go on, else the seconds to wait. */
-int
-kiosk_throttle(const unsigned char fp[CERT_FINGERPRINT_LEN])
-{
-	struct kiosk_entry *e = find(fp);
-	struct timespec now;
-	double rate = (double)server.cfg->rate_limit;
-
-	if (e == NULL || rate <= 0)
-		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	token_bucket_refill(&e->rate, rate, (double)server.cfg->rate_burst, &now);
-	if (e->rate.tokens >= 1) {
-		e->rate.tokens -= 1;
-		return 0;
-	}
-	return (int)((1 - e->rate.tokens) / rate) + 1;
 }
 
 void

@@ -5,6 +5,7 @@
 
 #include "db.h"
 #include "metrics.h"
+#include "peer.h"
 #include "sipasd.h"
 #include "spool.h"
 
@@ -45,6 +46,7 @@ static struct histogram commit_batch = { "sipasd_commit_batch_responses",
 static uint64_t requests[600];	/* by HTTP status */
 static uint64_t outcomes[OUTCOME_COUNT];
 static uint64_t tls_failures;
+static uint64_t refusals[REFUSED_COUNT];
 
 static void
 observe(struct histogram *h, double v)
@@ -63,6 +65,12 @@ metrics_request(int status)
 {
 	if (status >= 100 && status < 600)
 		requests[status]++;
+}
+
+void
+metrics_refused(enum refusal why)
+{
+	refusals[why]++;
 }
 
 void
@@ -118,6 +126,25 @@ render_histogram(struct evbuffer *out, const struct histogram *h)
 	    h->sum, h->name, (unsigned long long)h->count);
 }
 
+static void
+render_limits(struct evbuffer *out)
+{
+	static const char *const names[] = { "max_connections", "address",
+		"kiosk" };
+
+	evbuffer_add_printf(out, "# HELP sipasd_connections_refused_total "
+	    "Connections closed before being served, by the limit they hit.\n"
+	    "# TYPE sipasd_connections_refused_total counter\n");
+	for (int r = 0; r < REFUSED_COUNT; r++)
+		evbuffer_add_printf(out, "sipasd_connections_refused_total"
+		    "{limit=\"%s\"} %llu\n", names[r],
+		    (unsigned long long)refusals[r]);
+	evbuffer_add_printf(out, "# HELP sipasd_kiosk_connections_max The most "
+	    "connections one kiosk certificate holds.\n"
+	    "# TYPE sipasd_kiosk_connections_max gauge\n"
+	    "sipasd_kiosk_connections_max %u\n", peer_cert_max_held());
+}
+
 void
 metrics_render(struct evbuffer *out)
 {
@@ -149,6 +176,7 @@ metrics_render(struct evbuffer *out)
 	    "# TYPE sipasd_db_up gauge\nsipasd_db_up %d\n",
 	    spool_depth(), server.nconns, (unsigned long long)tls_failures, db_inflight(),
 	    db_ready() ? 1 : 0);
+	render_limits(out);
 	render_histogram(out, &round_trip);
 	render_histogram(out, &commit);
 	render_histogram(out, &batch);

@@ -53,10 +53,13 @@ struct conn {
 	bool admin;			/* the operators' plain-HTTP listener */
 	bool in_parse;			/* conn_parse() is on the stack */
 	bool linger;			/* drain input before closing (see on_write) */
+	bool replied;			/* a reply was sent: later requests' clocks
+					 * start at their first byte */
 	struct bufferevent *bev;
 	struct event *timer;		/* request, idle or closing deadline */
 	char peer[64];			/* address:port, for log lines */
-	struct peer *from;		/* its source address's limits; NULL for admin */
+	struct peer *from;		/* its address's slot while in the handshake */
+	struct peer_cert *cert;		/* its certificate's limits once identified */
 	unsigned char fingerprint[CERT_FINGERPRINT_LEN];	/* of the kiosk's certificate */
 	http_parser parser;
 	struct request *req;		/* the request being read or served */
@@ -127,6 +130,8 @@ struct request {
 };
 
 /* http.c */
+/* The event base, with the priorities the kiosk listener uses. */
+struct event_base *http_base_new(void);
 bool http_listen(void) __attribute__((warn_unused_result));
 /* Serves requests on bev, which it takes over: a TLS bufferevent still in
  * its handshake (fingerprint NULL), or, for the admin listener and the
@@ -169,8 +174,6 @@ typedef void kiosk_cb(enum kiosk_status st, const struct kiosk_ref *ref,
 void kiosk_resolve(const unsigned char fp[CERT_FINGERPRINT_LEN], kiosk_cb *cb,
     void *arg);
 void kiosk_start(void);
-/* 0 when the kiosk may send this request, else seconds to wait (429). */
-int kiosk_throttle(const unsigned char fp[CERT_FINGERPRINT_LEN]);
 void kiosk_cache_clear(void);
 /* Puts an entry in the cache as if the database had answered (the fuzzer). */
 void kiosk_remember(const unsigned char fp[CERT_FINGERPRINT_LEN],
