@@ -6,7 +6,8 @@
  * that a stall is not hidden (no coordinated omission). Optionally holds
  * many idle connections open meanwhile (each sends one request first, as a
  * kiosk that submitted and now waits). Prints rates, latency percentiles
- * and statuses. */
+ * and statuses. --wait holds the connections open that long before
+ * measuring: a kiosk already connected when an attack starts. */
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
@@ -49,6 +50,7 @@ static struct {
 	const char *host, *path;
 	int port;
 	int connections, idle, slow, flood, batch, duration;
+	double wait;		/* seconds from the start before measuring */
 	const char *source;	/* bind to this address before connecting */
 	uint64_t handshakes;	/* completed by --flood connections */
 	long count;
@@ -418,7 +420,7 @@ on_start(evutil_socket_t fd, short what, void *arg)
 	/* Slowloris and flood connections get a few seconds to get going;
 	 * the server may well refuse most of them. */
 	if (L.connected < L.connections || L.idle_ready < L.idle ||
-	    (L.slow + L.flood > 0 && now() - L.t0 < 3.0)) {
+	    (L.slow + L.flood > 0 && now() - L.t0 < 3.0) || now() - L.t0 < L.wait) {
 		struct timeval again = { 0, 100000 };
 		event_add(arg, &again);
 		return;
@@ -457,7 +459,7 @@ usage(void)
 	    "[--port N] [--path P]\n"
 	    "                  [--connections N] [--duration S | --count N] "
 	    "[--batch N] [--rate R] [--idle N] [--slowloris N]\n"
-	    "                  [--flood N] [--source IP]\n");
+	    "                  [--flood N] [--source IP] [--wait S]\n");
 	exit(2);
 }
 
@@ -480,6 +482,7 @@ main(int argc, char **argv)
 		{ "slowloris", required_argument, NULL, 's' },
 		{ "flood", required_argument, NULL, 'f' },
 		{ "source", required_argument, NULL, 'S' },
+		{ "wait", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ca = NULL, *cert = NULL, *key = NULL;
@@ -506,6 +509,7 @@ main(int argc, char **argv)
 		case 's': L.slow = atoi(optarg); break;
 		case 'f': L.flood = atoi(optarg); break;
 		case 'S': L.source = optarg; break;
+		case 'w': L.wait = atof(optarg); break;
 		default: usage();
 		}
 	}

@@ -35,6 +35,7 @@ const struct conf_key config_keys[] = {
 	KEY(max_connections, CONF_INT, "10000", 1, 1000000),
 	KEY(max_connections_per_ip, CONF_INT, "1000", 1, 1000000),
 	KEY(new_connections_per_ip, CONF_INT, "200", 0, 1000000),
+	KEY(max_connections_per_kiosk, CONF_INT, "32", 1, 1000000),
 	KEY(max_body_size, CONF_SIZE, "64k", 1024, 16 * 1024 * 1024),
 	KEY(max_batch_body_size, CONF_SIZE, "1m", 1024, 256 * 1024 * 1024),
 	KEY(max_batch_items, CONF_INT, "500", 1, 100000),

@@ -32,6 +32,7 @@ struct config {
 	long long max_connections;
 	long long max_connections_per_ip;
 	long long new_connections_per_ip;
+	long long max_connections_per_kiosk;
 	long long max_body_size;
 	long long max_batch_body_size;
 	long long max_batch_items;

@@ -1,7 +1,19 @@
 /* HTTP/1.1 on both listeners: accepting, the TLS handshake, parsing with
  * nodejs/http-parser, routing, limits and timeouts, and the life cycle of a
  * request from its first byte to its reply. A connection serves one request
- * at a time; pipelined requests wait in the input buffer. */
+ * at a time; pipelined requests wait in the input buffer.
+ *
+ * One timer a connection, one deadline at a time:
+ * - from accept, request_timeout for the handshake and the whole first
+ *   request; nothing after the handshake restarts it;
+ * - after a reply, idle_timeout until the first byte of the next request
+ *   (a pipelined one is there already), then request_timeout from that
+ *   byte for the whole request, body included;
+ * - a client that does not read its replies: past OUTPUT_LIMIT of pending
+ *   output no further request is parsed, so no further reply is made, and
+ *   the idle_timeout counted from the last reply closes it unless it reads.
+ * What waits to be written therefore stays under OUTPUT_LIMIT plus one
+ * reply, and what waits to be parsed under INPUT_HIGH_WATER. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -10,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/bufferevent_ssl.h>
@@ -31,16 +44,37 @@ static const struct route_def {
 	enum http_method method;
 	const char *allow_header;
 } routes[] = {
-	{ "/v1/questionnaire", false, ROUTE_QUESTIONNAIRE, HTTP_GET, "Allow: GET\r\n" },
+	{ "/v1/questionnaire", false, ROUTE_QUESTIONNAIRE, HTTP_GET, "Allow: GET, HEAD\r\n" },
 	{ "/v1/responses", false, ROUTE_RESPONSES, HTTP_POST, "Allow: POST\r\n" },
 	{ "/v1/responses/batch", false, ROUTE_BATCH, HTTP_POST, "Allow: POST\r\n" },
-	{ "/healthz", true, ROUTE_HEALTHZ, HTTP_GET, "Allow: GET\r\n" },
-	{ "/metrics", true, ROUTE_METRICS, HTTP_GET, "Allow: GET\r\n" },
+	{ "/healthz", true, ROUTE_HEALTHZ, HTTP_GET, "Allow: GET, HEAD\r\n" },
+	{ "/metrics", true, ROUTE_METRICS, HTTP_GET, "Allow: GET, HEAD\r\n" },
 };
 
 #define LINGER_S 2	/* seconds to drain input after refusing a request */
 #define JSON_TYPE "application/json"
 #define INPUT_HIGH_WATER (64 * 1024)
+/* Pending output past which no further request is parsed. The largest
+ * replies are the questionnaire (about 6 KiB) and a batch's (up to some
+ * 100 KiB for 500 refused items): a few questionnaires, or a hundred
+ * 201s, let a pipelining kiosk that reads keep the line full, while one
+ * that does not read costs at most this plus one reply. */
+#define OUTPUT_LIMIT (32 * 1024)
+/* The kernel's send buffer of a kiosk connection. Left to autotuning it
+ * grows to net.ipv4.tcp_wmem's maximum (4 MiB) for a client that does not
+ * read: memory of the host, if not of sipasd. This is (the kernel doubles
+ * it) more than a reply and the data in flight on a kiosk's link need. */
+#define KERNEL_SNDBUF (64 * 1024)
+#define RETRY_AFTER_CONNECTIONS "Retry-After: 5\r\n"
+/* Event priorities. A TLS handshake costs a millisecond or two of CPU, an
+ * identified kiosk's request much less: a wave of hundreds of handshakes
+ * (a kiosk over its share reconnecting, a flood) must not hold up the
+ * kiosks already served. Handshakes run at a lower priority, and libevent
+ * looks for other events after every few of them. */
+#define PRIO_DEFAULT 1		/* everything else, timers included */
+#define PRIO_HANDSHAKE 2
+#define NPRIOS 3
+#define HANDSHAKES_PER_POLL 8
 
 static void conn_parse(struct conn *c);
 static void route(struct request *req);
@@ -97,30 +131,81 @@ elapsed_ms(const struct request *req)
 	return seconds_since(&req->started) * 1e3;
 }
 
-/* Reading resumes: the next pipelined request, or waiting for one. */
+/* Reading resumes: the rest of this request, the next pipelined one, or
+ * waiting for one. The deadline stays as it is. */
 static void
 conn_resume(struct conn *c)
 {
 	c->state = CONN_READING;
-	arm_timer(c, server.cfg->idle_timeout);
 	if (!c->in_parse)
 		conn_parse(c);
 }
 
+/* The Date header's value (RFC 9110, IMF-fixdate), formatted once a
+ * second and without the locale's names. */
+static const char *
+http_date(void)
+{
+	static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+		"Fri", "Sat" };
+	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
+		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	static char date[32];
+	static time_t formatted = -1;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (now != formatted && gmtime_r(&now, &tm) != NULL) {
+		snprintf(date, sizeof date, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+		    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
+		    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		formatted = now;
+	}
+	return date;
+}
+
+/* A reply to HEAD has the headers GET would have, Content-Length
+ * included, and no body. */
 static void
 conn_write_status(struct conn *c, int status, const char *ctype,
-    const char *body, size_t len, const char *extra, bool close)
+    const char *body, size_t len, const char *extra, bool close, bool head)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
 	metrics_request(status);
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
+	    "Date: %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "Content-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n"
-	    "%s%s\r\n", status, status_text(status), ctype, len,
+	    "%s%s\r\n", status, status_text(status), http_date(), ctype, len,
 	    close ? "Connection: close\r\n" : "", extra ? extra : "");
-	evbuffer_add(out, body, len);
+	if (!head)
+		evbuffer_add(out, body, len);
+}
+
+static bool
+is_head(const struct request *req)
+{
+	return req != NULL && req->headers_done && req->method == HTTP_HEAD;
+}
+
+/* The last reply, then closing once the client has read it; the input is
+ * read and dropped meanwhile (see on_write). */
+static void
+conn_refuse(struct conn *c, int status, const char *error, const char *extra)
+{
+	char body[128];
+
+	snprintf(body, sizeof body, "{\"error\":\"%s\"}", error);
+	conn_write_status(c, status, JSON_TYPE, body, strlen(body), extra, true,
+	    is_head(c->req));
+	request_free(c->req);
+	c->req = NULL;
+	c->state = CONN_CLOSING;
+	c->linger = true;
+	bufferevent_disable(c->bev, EV_READ);
+	arm_timer(c, server.cfg->request_timeout);
 }
 
 /* Replies and closes: for errors found before the body was read, or in a
@@ -128,25 +213,16 @@ conn_write_status(struct conn *c, int status, const char *ctype,
 static void
 conn_fail(struct conn *c, int status, const char *error, const char *extra)
 {
-	char body[128];
-
-	snprintf(body, sizeof body, "{\"error\":\"%s\"}", error);
-	/* Written before the request is freed: extra may live in it. */
-	conn_write_status(c, status, JSON_TYPE, body, strlen(body), extra, true);
 	if (c->req != NULL) {
 		log_info("request %llu %s kiosk=%s %s %d %s",
 		    (unsigned long long)c->req->id, c->peer,
 		    c->req->kiosk.code[0] ? c->req->kiosk.code : "-", c->req->path,
 		    status, error);
-		request_free(c->req);
-		c->req = NULL;
 	} else {
 		log_info("%s: %d %s", c->peer, status, error);
 	}
-	c->state = CONN_CLOSING;
-	c->linger = true;
-	bufferevent_disable(c->bev, EV_READ);
-	arm_timer(c, server.cfg->request_timeout);
+	/* Before the request is freed: extra may live in it. */
+	conn_refuse(c, status, error, extra);
 }
 
 void
@@ -175,10 +251,13 @@ http_reply_typed(struct request *req, int status, const char *ctype,
 		    req->kiosk.code[0] ? req->kiosk.code : "-",
 		    http_method_str(req->method), req->path, status,
 		    elapsed_ms(req));
-	conn_write_status(c, status, ctype, body, len, extra, !keep);
+	conn_write_status(c, status, ctype, body, len, extra, !keep,
+	    is_head(req));
 	c->req = NULL;
+	c->replied = true;
 	request_free(req);
 	if (keep) {
+		arm_timer(c, server.cfg->idle_timeout);
 		conn_resume(c);
 	} else {
 		c->state = CONN_CLOSING;
@@ -209,7 +288,9 @@ on_message_begin(http_parser *p)
 	req->resp.overall = RESPONSE_NA;
 	clock_gettime(CLOCK_MONOTONIC, &req->started);
 	c->req = req;
-	arm_timer(c, server.cfg->request_timeout);
+	/* The first request's clock has run since accept. */
+	if (c->replied)
+		arm_timer(c, server.cfg->request_timeout);
 	return 0;
 }
 
@@ -411,7 +492,7 @@ on_kiosk(enum kiosk_status st, const struct kiosk_ref *ref, void *arg)
 	switch (st) {
 	case KIOSK_ACTIVE:
 		req->kiosk = *ref;
-		if ((wait = kiosk_throttle(req->conn->fingerprint)) > 0) {
+		if ((wait = peer_cert_throttle(req->conn->cert)) > 0) {
 			snprintf(req->retry_after, sizeof req->retry_after,
 			    "Retry-After: %d\r\n", wait);
 			reject_early(req, 429, "rate_limited", req->retry_after);
@@ -457,7 +538,8 @@ route(struct request *req)
 		return;
 	}
 	req->route = r->route;
-	if (req->method != (int)r->method) {
+	if (req->method != (int)r->method &&
+	    !(req->method == HTTP_HEAD && r->method == HTTP_GET)) {
 		reject_early(req, 405, "method_not_allowed", r->allow_header);
 		return;
 	}
@@ -517,6 +599,7 @@ static void
 conn_parse(struct conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *out = bufferevent_get_output(c->bev);
 	struct evbuffer_iovec v;
 	enum http_errno err;
 	bool in_headers;
@@ -524,6 +607,10 @@ conn_parse(struct conn *c)
 
 	c->in_parse = true;
 	while (c->state == CONN_READING && evbuffer_get_length(in) > 0) {
+		/* Not a further reply while the client has not read the ones
+		 * before: on_write comes back here once it has. */
+		if (c->req == NULL && evbuffer_get_length(out) > OUTPUT_LIMIT)
+			break;
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			break;
 		in_headers = c->req == NULL || !c->req->headers_done;
@@ -574,12 +661,19 @@ on_read(struct bufferevent *bev, void *arg)
 		conn_parse(c);
 }
 
+/* Called when the output has fallen to OUTPUT_LIMIT or below (the write
+ * low watermark) after a write. */
 static void
 on_write(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
-	if (c->state != CONN_CLOSING)
+	if (c->state == CONN_READING && !c->in_parse) {
+		conn_parse(c);	/* what waited for the client to read */
+		return;
+	}
+	if (c->state != CONN_CLOSING ||
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0)
 		return;
 	if (!c->linger) {
 		conn_free(c);
@@ -592,6 +686,44 @@ on_write(struct bufferevent *bev, void *arg)
 	evbuffer_drain(bufferevent_get_input(bev), SIZE_MAX);
 	bufferevent_enable(bev, EV_READ);
 	arm_timer(c, LINGER_S);
+}
+
+/* The handshake is done: the connection stops counting against its
+ * address and counts against its certificate, or, when the certificate
+ * holds its share already, gets a 429 and is closed before any request is
+ * read. Its deadline is still the one from accept. */
+static void
+conn_identified(struct conn *c)
+{
+	c->state = CONN_READING;
+	peer_release(c->from);
+	c->from = NULL;
+	if (bufferevent_priority_set(c->bev, PRIO_DEFAULT) != 0)
+		log_debug("%s: priority not raised after the handshake", c->peer);
+	if ((c->cert = peer_cert_admit(c->fingerprint)) == NULL) {
+		metrics_refused(REFUSED_KIOSK);
+		log_debug("%s: 429, its certificate holds "
+		    "max_connections_per_kiosk connections", c->peer);
+		conn_refuse(c, 429, "rate_limited", RETRY_AFTER_CONNECTIONS);
+	}
+}
+
+struct event_base *
+http_base_new(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base = NULL;
+
+	if (cfg != NULL &&
+	    event_config_set_max_dispatch_interval(cfg, NULL,
+	    HANDSHAKES_PER_POLL, PRIO_HANDSHAKE) == 0)
+		base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	if (base != NULL && event_base_priority_init(base, NPRIOS) != 0) {
+		event_base_free(base);
+		base = NULL;
+	}
+	return base;
 }
 
 static void
@@ -610,8 +742,7 @@ on_event(struct bufferevent *bev, short what, void *arg)
 		}
 		log_debug("%s: TLS %s %s", c->peer, SSL_get_version(ssl),
 		    SSL_get_cipher_name(ssl));
-		c->state = CONN_READING;
-		arm_timer(c, server.cfg->request_timeout);
+		conn_identified(c);
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
@@ -666,6 +797,7 @@ conn_free(struct conn *c)
 	bufferevent_free(c->bev);
 	event_free(c->timer);
 	peer_release(c->from);
+	peer_cert_release(c->cert);
 	TAILQ_REMOVE(&server.conns, c, entry);
 	server.nconns--;
 	free(c);
@@ -680,14 +812,7 @@ http_conn_new(struct bufferevent *bev, bool admin, const char *peer,
 	c->admin = admin;
 	c->bev = bev;
 	snprintf(c->peer, sizeof c->peer, "%s", peer);
-	if (admin) {
-		c->state = CONN_READING;
-	} else if (fingerprint != NULL) {
-		c->state = CONN_READING;
-		memcpy(c->fingerprint, fingerprint, CERT_FINGERPRINT_LEN);
-	} else {
-		c->state = CONN_HANDSHAKE;
-	}
+	c->state = admin ? CONN_READING : CONN_HANDSHAKE;
 	http_parser_init(&c->parser, HTTP_REQUEST);
 	c->parser.data = c;
 	c->timer = evtimer_new(server.base, on_timer, c);
@@ -697,9 +822,14 @@ http_conn_new(struct bufferevent *bev, bool admin, const char *peer,
 	 * in the buffer, and past this much libevent stops reading: memory per
 	 * connection stays bounded without an epoll_ctl per request. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, INPUT_HIGH_WATER);
+	bufferevent_setwatermark(c->bev, EV_WRITE, OUTPUT_LIMIT, 0);
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	arm_timer(c, server.cfg->request_timeout);
+	if (!admin && fingerprint != NULL) {
+		memcpy(c->fingerprint, fingerprint, CERT_FINGERPRINT_LEN);
+		conn_identified(c);
+	}
 	return c;
 }
 
@@ -711,15 +841,22 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct bufferevent *bev;
 	struct peer *from = NULL;
 	char host[INET6_ADDRSTRLEN], peer[64];
-	int one = 1;
+	int one = 1, sndbuf = KERNEL_SNDBUF;
 
 	/* Refused cheaply: no TLS, no allocation. */
-	if (server.nconns >= (unsigned)server.cfg->max_connections ||
-	    (!admin && (from = peer_admit(sa)) == NULL)) {
+	if (server.nconns >= (unsigned)server.cfg->max_connections) {
+		metrics_refused(REFUSED_MAX_CONNECTIONS);
+		evutil_closesocket(fd);
+		return;
+	}
+	if (!admin && (from = peer_admit(sa)) == NULL) {
+		metrics_refused(REFUSED_ADDRESS);
 		evutil_closesocket(fd);
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (!admin)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 	if (sa->sa_family == AF_INET6) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
 		evutil_inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
@@ -736,8 +873,11 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		bev = bufferevent_openssl_socket_new(server.base, fd,
 		    SSL_new(server.ssl_ctx), BUFFEREVENT_SSL_ACCEPTING,
 		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-		if (bev != NULL)
+		if (bev != NULL) {
 			bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+			/* Fails only on a base without priorities (the fuzzer). */
+			(void)bufferevent_priority_set(bev, PRIO_HANDSHAKE);
+		}
 	}
 	if (bev == NULL) {
 		log_error("%s: cannot create a buffer event", peer);

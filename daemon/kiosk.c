@@ -21,8 +21,6 @@
 #include "sipasd.h"
 #include "xmalloc.h"
 
-static void throttle_clear(void);
-
 #define STATE_FILE	"registry.json"
 #define MISS_REFRESH_S	1	/* a certificate not found reads the registry again at most this often */
 
@@ -441,7 +439,6 @@ kiosk_stop(void)
 	reg.current = NULL;
 	free(reg.saved);
 	reg.saved = NULL;
-	throttle_clear();
 }
 
 void
@@ -468,50 +465,6 @@ kiosk_resolve(const unsigned char fp[CERT_FINGERPRINT_LEN], kiosk_cb *cb,
 	w->arg = arg;
 	STAILQ_INSERT_TAIL(&reg.waiting, w, entry);
 	read_registry();
-}
-
-/* TEMPORARY: per-certificate request buckets, until they move to peer.c. */
-#include "ratelimit.h"
-struct throttle { struct throttle *next; unsigned char fp[CERT_FINGERPRINT_LEN]; struct token_bucket rate; };
-static struct throttle *throttles[1024];
-
-static void
-throttle_clear(void)
-{
-	for (size_t i = 0; i < 1024; i++)
-		while (throttles[i] != NULL) {
-			struct throttle *t = throttles[i];
-			throttles[i] = t->next;
-			free(t);
-		}
-}
-
-int
-kiosk_throttle(const unsigned char fp[CERT_FINGERPRINT_LEN])
-{
-	struct throttle **b = &throttles[(fp[0] | fp[1] << 8) % 1024], *t;
-	struct timespec now;
-	double rate = (double)server.cfg->rate_limit;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	for (t = *b; t != NULL; t = t->next)
-		if (memcmp(t->fp, fp, CERT_FINGERPRINT_LEN) == 0)
-			break;
-	if (t == NULL) {
-		t = xcalloc(1, sizeof *t);
-		memcpy(t->fp, fp, CERT_FINGERPRINT_LEN);
-		token_bucket_fill(&t->rate, (double)server.cfg->rate_burst, &now);
-		t->next = *b;
-		*b = t;
-	}
-	if (rate <= 0)
-		return 0;
-	token_bucket_refill(&t->rate, rate, (double)server.cfg->rate_burst, &now);
-	if (t->rate.tokens >= 1) {
-		t->rate.tokens -= 1;
-		return 0;
-	}
-	return (int)((1 - t->rate.tokens) / rate) + 1;
 }
 
 bool

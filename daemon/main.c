@@ -388,7 +388,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);	/* until the loop can reload */
 	TAILQ_INIT(&server.conns);
-	if ((server.base = event_base_new()) == NULL)
+	if ((server.base = http_base_new()) == NULL)
 		fatalx("cannot create the event base");
 
 	log_info("sipasd %s starting with %s", PACKAGE_VERSION, config_path);

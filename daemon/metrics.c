@@ -5,6 +5,7 @@
 
 #include "db.h"
 #include "metrics.h"
+#include "peer.h"
 #include "sipasd.h"
 #include "spool.h"
 
@@ -46,6 +47,7 @@ static uint64_t requests[600];	/* by HTTP status */
 static uint64_t outcomes[OUTCOME_COUNT];
 static uint64_t tls_failures;
 static uint64_t db_timeouts;
+static uint64_t refusals[REFUSED_COUNT];
 
 static void
 observe(struct histogram *h, double v)
@@ -64,6 +66,12 @@ metrics_request(int status)
 {
 	if (status >= 100 && status < 600)
 		requests[status]++;
+}
+
+void
+metrics_refused(enum refusal why)
+{
+	refusals[why]++;
 }
 
 void
@@ -125,6 +133,25 @@ render_histogram(struct evbuffer *out, const struct histogram *h)
 	    h->sum, h->name, (unsigned long long)h->count);
 }
 
+static void
+render_limits(struct evbuffer *out)
+{
+	static const char *const names[] = { "max_connections", "address",
+		"kiosk" };
+
+	evbuffer_add_printf(out, "# HELP sipasd_connections_refused_total "
+	    "Connections closed before being served, by the limit they hit.\n"
+	    "# TYPE sipasd_connections_refused_total counter\n");
+	for (int r = 0; r < REFUSED_COUNT; r++)
+		evbuffer_add_printf(out, "sipasd_connections_refused_total"
+		    "{limit=\"%s\"} %llu\n", names[r],
+		    (unsigned long long)refusals[r]);
+	evbuffer_add_printf(out, "# HELP sipasd_kiosk_connections_max The most "
+	    "connections one kiosk certificate holds.\n"
+	    "# TYPE sipasd_kiosk_connections_max gauge\n"
+	    "sipasd_kiosk_connections_max %u\n", peer_cert_max_held());
+}
+
 void
 metrics_render(struct evbuffer *out)
 {
@@ -164,6 +191,7 @@ metrics_render(struct evbuffer *out)
 	    spool_depth(), spool_aside_count(), server.nconns,
 	    (unsigned long long)tls_failures, db_inflight(), db_ready() ? 1 : 0,
 	    (unsigned long long)db_timeouts);
+	render_limits(out);
 	render_histogram(out, &round_trip);
 	render_histogram(out, &commit);
 	render_histogram(out, &batch);

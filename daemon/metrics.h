@@ -14,7 +14,16 @@ enum outcome {
 	OUTCOME_COUNT
 };
 
+/* Why a connection was closed before it was served. */
+enum refusal {
+	REFUSED_MAX_CONNECTIONS,	/* max_connections, at accept */
+	REFUSED_ADDRESS,		/* the per-address limits, at accept */
+	REFUSED_KIOSK,			/* max_connections_per_kiosk, after the handshake */
+	REFUSED_COUNT
+};
+
 void metrics_request(int status);
+void metrics_refused(enum refusal why);
 void metrics_outcome(enum outcome o);
 void metrics_tls_failure(void);
 void metrics_db_round_trip(double seconds);

@@ -1,6 +1,12 @@
-/* Source addresses with connections open, in a small hash table: an entry
- * lives while its address has a connection, or while its bucket of new
- * connections is refilling; idle entries are swept now and then. */
+/* Two small hash tables. Source addresses with handshakes in progress: an
+ * entry lives while its address has one, or while its bucket of new
+ * connections is refilling. Certificates with connections open: an entry
+ * lives while its certificate holds a connection, or while its request
+ * bucket is refilling, and there are never more entries than
+ * max_connections, whatever number of certificates an attacker holds.
+ * Idle entries of both are swept now and then. The certificate entries do
+ * not belong to the registry cache (kiosk.c): a reload, which empties
+ * that, leaves the limits as they are. */
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +19,7 @@
 #include "xmalloc.h"
 
 #define PEER_BUCKETS 4096
+#define CERT_BUCKETS 4096
 
 struct peer {
 	struct peer *next;	/* in its bucket */
@@ -22,8 +29,19 @@ struct peer {
 	bool warned;
 };
 
+struct peer_cert {
+	struct peer_cert *next;	/* in its bucket */
+	unsigned char fp[CERT_FINGERPRINT_LEN];
+	unsigned conns;
+	struct token_bucket rate;	/* requests it may send now */
+	bool warned;
+};
+
 static struct peer *buckets[PEER_BUCKETS];
 static unsigned long admitted;
+static struct peer_cert *certs[CERT_BUCKETS];
+static size_t ncerts;
+static unsigned long certs_admitted;
 
 /* Frees the entries of addresses without connections whose bucket has had
  * time to fill up again: forgetting them changes nothing. */
@@ -95,9 +113,10 @@ peer_admit(const struct sockaddr *sa)
 	if (p->conns >= (unsigned)server.cfg->max_connections_per_ip ||
 	    (rate > 0 && p->rate.tokens < 1)) {
 		if (!p->warned)
-			log_warn("an address is over its connection limits "
-			    "(max_connections_per_ip %lld, new_connections_per_ip "
-			    "%lld); refusing its new connections",
+			log_warn("an address is over its handshake limits "
+			    "(max_connections_per_ip %lld in progress, "
+			    "new_connections_per_ip %lld a second); refusing its "
+			    "new connections",
 			    server.cfg->max_connections_per_ip,
 			    server.cfg->new_connections_per_ip);
 		p->warned = true;
@@ -118,9 +137,140 @@ peer_release(struct peer *p)
 		p->conns--;
 }
 
+static struct peer_cert **
+cert_slot(const unsigned char *fp)
+{
+	/* A SHA-256 is already uniformly spread. */
+	return &certs[(fp[0] | fp[1] << 8) % CERT_BUCKETS];
+}
+
+/* Frees the entries of certificates without connections whose request
+ * bucket is full again (forgetting them changes nothing), or, when force
+ * says so, every entry without connections. */
+static void
+cert_sweep(bool force)
+{
+	struct timespec now;
+	double rate = (double)server.cfg->rate_limit;
+	double burst = (double)server.cfg->rate_burst;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (size_t i = 0; i < CERT_BUCKETS; i++) {
+		struct peer_cert **pp = &certs[i];
+		while (*pp != NULL) {
+			struct peer_cert *pc = *pp;
+			token_bucket_refill(&pc->rate, rate, burst, &now);
+			if (pc->conns == 0 &&
+			    (force || rate <= 0 || pc->rate.tokens >= burst)) {
+				*pp = pc->next;
+				free(pc);
+				ncerts--;
+			} else {
+				pp = &pc->next;
+			}
+		}
+	}
+}
+
+static struct peer_cert *
+cert_entry(const unsigned char *fp)
+{
+	struct peer_cert *pc;
+	struct timespec now;
+
+	for (pc = *cert_slot(fp); pc != NULL; pc = pc->next)
+		if (memcmp(pc->fp, fp, CERT_FINGERPRINT_LEN) == 0)
+			return pc;
+	/* Entries with connections are fewer than max_connections (the one
+	 * being identified is counted there and has none yet): forgetting
+	 * the idle ones always makes room. At worst a certificate that comes
+	 * back finds its request bucket full again. */
+	if (ncerts >= (size_t)server.cfg->max_connections)
+		cert_sweep(false);
+	if (ncerts >= (size_t)server.cfg->max_connections)
+		cert_sweep(true);
+	pc = xcalloc(1, sizeof *pc);
+	memcpy(pc->fp, fp, CERT_FINGERPRINT_LEN);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	token_bucket_fill(&pc->rate, (double)server.cfg->rate_burst, &now);
+	pc->next = *cert_slot(fp);
+	*cert_slot(fp) = pc;
+	ncerts++;
+	return pc;
+}
+
+struct peer_cert *
+peer_cert_admit(const unsigned char fp[CERT_FINGERPRINT_LEN])
+{
+	struct peer_cert *pc;
+	char hex[2 * CERT_FINGERPRINT_LEN + 1];
+
+	if (++certs_admitted % 4096 == 0)
+		cert_sweep(false);
+	pc = cert_entry(fp);
+	if (pc->conns >= (unsigned)server.cfg->max_connections_per_kiosk) {
+		if (!pc->warned) {
+			hex_encode(fp, CERT_FINGERPRINT_LEN, hex);
+			log_warn("certificate %s holds max_connections_per_kiosk "
+			    "(%lld) connections; refusing its new ones with 429",
+			    hex, server.cfg->max_connections_per_kiosk);
+		}
+		pc->warned = true;
+		return NULL;
+	}
+	pc->conns++;
+	return pc;
+}
+
+void
+peer_cert_release(struct peer_cert *pc)
+{
+	if (pc == NULL || pc->conns == 0)
+		return;
+	if (--pc->conns == 0)
+		pc->warned = false;	/* the next episode is logged again */
+}
+
+int
+peer_cert_throttle(struct peer_cert *pc)
+{
+	struct timespec now;
+	double rate = (double)server.cfg->rate_limit;
+
+	if (rate <= 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	token_bucket_refill(&pc->rate, rate, (double)server.cfg->rate_burst, &now);
+	if (pc->rate.tokens >= 1) {
+		pc->rate.tokens -= 1;
+		return 0;
+	}
+	return (int)((1 - pc->rate.tokens) / rate) + 1;
+}
+
+unsigned
+peer_cert_max_held(void)
+{
+	unsigned most = 0;
+
+	for (size_t i = 0; i < CERT_BUCKETS; i++)
+		for (struct peer_cert *pc = certs[i]; pc != NULL; pc = pc->next)
+			if (pc->conns > most)
+				most = pc->conns;
+	return most;
+}
+
 void
 peer_clear(void)
 {
+	for (size_t i = 0; i < CERT_BUCKETS; i++) {
+		while (certs[i] != NULL) {
+			struct peer_cert *pc = certs[i];
+			certs[i] = pc->next;
+			free(pc);
+		}
+	}
+	ncerts = 0;
 	for (size_t i = 0; i < PEER_BUCKETS; i++) {
 		while (buckets[i] != NULL) {
 			struct peer *p = buckets[i];

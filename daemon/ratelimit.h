@@ -1,5 +1,5 @@
-/* A token bucket, as the per-kiosk request limit (kiosk.c) and the
- * per-address connection limit (peer.c) use it: rate tokens a second drip
+/* A token bucket, as the per-kiosk request limit and the per-address
+ * connection limit (both in peer.c) use it: rate tokens a second drip
  * in, up to burst; each request or connection takes one. */
 #ifndef SIPASD_RATELIMIT_H
 #define SIPASD_RATELIMIT_H

@@ -54,10 +54,13 @@ struct conn {
 	bool admin;			/* the operators' plain-HTTP listener */
 	bool in_parse;			/* conn_parse() is on the stack */
 	bool linger;			/* drain input before closing (see on_write) */
+	bool replied;			/* a reply was sent: later requests' clocks
+					 * start at their first byte */
 	struct bufferevent *bev;
 	struct event *timer;		/* request, idle or closing deadline */
 	char peer[64];			/* address:port, for log lines */
-	struct peer *from;		/* its source address's limits; NULL for admin */
+	struct peer *from;		/* its address's slot while in the handshake */
+	struct peer_cert *cert;		/* its certificate's limits once identified */
 	unsigned char fingerprint[CERT_FINGERPRINT_LEN];	/* of the kiosk's certificate */
 	http_parser parser;
 	struct request *req;		/* the request being read or served */
@@ -128,6 +131,8 @@ struct request {
 };
 
 /* http.c */
+/* The event base, with the priorities the kiosk listener uses. */
+struct event_base *http_base_new(void);
 bool http_listen(void) __attribute__((warn_unused_result));
 /* Serves requests on bev, which it takes over: a TLS bufferevent still in
  * its handshake (fingerprint NULL), or, for the admin listener and the
@@ -173,8 +178,6 @@ void kiosk_resolve(const unsigned char fp[CERT_FINGERPRINT_LEN], kiosk_cb *cb,
 void kiosk_start(void);		/* before db_start */
 void kiosk_run(struct event_base *base);	/* reads the registry now and then */
 void kiosk_stop(void);		/* after db_stop */
-/* 0 when the kiosk may send this request, else seconds to wait (429). */
-int kiosk_throttle(const unsigned char fp[CERT_FINGERPRINT_LEN]);
 /* The registry was read from the database after at (µs since the epoch),
  * so it knows of every revocation made before: what a kiosk sent at at may
  * be judged by it. */

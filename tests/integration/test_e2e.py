@@ -470,7 +470,7 @@ class Responses(unittest.TestCase):
     def test_wrong_method_is_405_with_allow(self):
         for method, path, allow in [("DELETE", "/v1/responses", "POST"),
                                     ("GET", "/v1/responses", "POST"),
-                                    ("POST", "/v1/questionnaire", "GET"),
+                                    ("POST", "/v1/questionnaire", "GET, HEAD"),
                                     ("PUT", "/v1/responses/batch", "POST")]:
             with self.subTest(method=method, path=path):
                 body = example() if method in ("POST", "PUT") else None
