@@ -48,6 +48,10 @@ admin_healthz(struct request *req)
 		reply_health(req, "the catalog has not been read from the database yet");
 		return;
 	}
+	if (!server.catalog_current) {
+		reply_health(req, db_ready() ? "reading the catalog" : db_error());
+		return;
+	}
 	if (!server.db_checked) {
 		reply_health(req, db_ready() ? "checking the database role" : db_error());
 		return;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <event2/bufferevent_ssl.h>
+#include <event2/bufferevent_struct.h>
 #include <jansson.h>
 #include <openssl/err.h>
 
@@ -593,6 +594,24 @@ request_complete(struct request *req)
 	}
 }
 
+/* libevent 2.1.12 (its issue #854): when reading resumes after the input
+ * high watermark suspended it, a TLS bufferevent only waits on the socket
+ * again, and what OpenSSL already holds decrypted is never read unless the
+ * client sends more: a pipelining kiosk would stall until request_timeout.
+ * Run its read callback ourselves while the input has room. */
+static void
+tls_read_pending(struct conn *c)
+{
+	SSL *ssl;
+
+	if (c->admin || c->state == CONN_HANDSHAKE ||
+	    (ssl = bufferevent_openssl_get_ssl(c->bev)) == NULL ||
+	    !SSL_has_pending(ssl) ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) >= INPUT_HIGH_WATER)
+		return;
+	event_active(&c->bev->ev_read, EV_READ, 1);
+}
+
 /* Feeds buffered input to the parser until it pauses at a stage that needs
  * work, runs that stage, and goes on while the connection stays readable. */
 static void
@@ -646,6 +665,7 @@ conn_parse(struct conn *c)
 		}
 	}
 	c->in_parse = false;
+	tls_read_pending(c);
 }
 
 /* --- connection events --- */

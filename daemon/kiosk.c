@@ -47,7 +47,7 @@ struct kiosk_wait {
 
 static struct {
 	struct registry *current;	/* NULL until the first read */
-	struct timespec loaded;		/* when current was read */
+	int64_t loaded_us;		/* when current was read, wall clock µs */
 	struct timespec asked;		/* when the last read was sent */
 	int64_t asked_us;		/* the same, wall clock, µs */
 	int64_t covered_us;		/* when the last read that worked was sent */
@@ -150,8 +150,10 @@ interval(void)
 static bool
 usable(void)
 {
-	return reg.current != NULL &&
-	    seconds_since(&reg.loaded) <= (double)server.cfg->kiosk_offline_ttl;
+	/* The wall clock: the copy restored after a reboot is as old as the
+	 * database last confirmed it, not as old as the machine's uptime. */
+	return reg.current != NULL && wall_us() - reg.loaded_us <=
+	    server.cfg->kiosk_offline_ttl * 1000000;
 }
 
 /* Answers a request that was waiting, or comes now. */
@@ -309,7 +311,6 @@ restore(void)
 	char *text = state_read(STATE_FILE, &len, &written);
 	struct registry *r;
 	double age;
-	struct timespec now;
 
 	if (text == NULL)
 		return;
@@ -322,14 +323,8 @@ restore(void)
 	reg.current = r;
 	reg.saved = text;
 	reg.failed = true;
+	reg.loaded_us = (int64_t)written * 1000000;
 	age = difftime(time(NULL), written);
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (age < 0)
-		age = 0;
-	if (age > (double)now.tv_sec)
-		age = (double)now.tv_sec;
-	now.tv_sec -= (time_t)age;
-	reg.loaded = now;
 	log_info("kiosk registry: %zu kiosk(s) from state_dir, as the database "
 	    "had them %.0f s ago", r->n, age);
 }
@@ -378,7 +373,7 @@ on_read(PGresult *res, const struct db_failure *f, void *arg)
 	keep(r);
 	registry_free(reg.current);
 	reg.current = r;
-	clock_gettime(CLOCK_MONOTONIC, &reg.loaded);
+	reg.loaded_us = wall_us();
 	answer_waiting(true);
 }
 
@@ -508,5 +503,5 @@ kiosk_remember(const unsigned char fp[CERT_FINGERPRINT_LEN], bool revoked,
 	registry_index(r);
 	registry_free(reg.current);
 	reg.current = r;
-	clock_gettime(CLOCK_MONOTONIC, &reg.loaded);
+	reg.loaded_us = wall_us();
 }

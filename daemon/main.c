@@ -54,7 +54,7 @@ static const char role_sql[] =
     "'public' AND tableowner = current_user) > 0, current_user "
     "FROM pg_roles r WHERE r.rolname = current_user";
 
-static bool role_asked, catalog_asked, catalog_from_db;
+static bool role_asked, catalog_asked;
 
 static void
 on_role(PGresult *res, const struct db_failure *f, void *arg)
@@ -63,8 +63,12 @@ on_role(PGresult *res, const struct db_failure *f, void *arg)
 
 	role_asked = false;
 	if (res == NULL || PQntuples(res) != 1) {
-		log_error("cannot check the database role: %s",
-		    res == NULL ? f->message : "no such role");
+		/* Asked again soon: said once, not each time. */
+		static char said[256];
+		const char *why = res == NULL ? f->message : "no such role";
+		if (strncmp(said, why, sizeof said - 1) != 0)
+			log_error("cannot check the database role: %s", why);
+		snprintf(said, sizeof said, "%s", why);
 		return;
 	}
 	super = PQgetvalue(res, 0, 0)[0] == 't';
@@ -80,9 +84,14 @@ on_role(PGresult *res, const struct db_failure *f, void *arg)
 	server.db_checked = true;
 }
 
-/* The catalog from the database: taken if sipasd has none yet, kept in
- * state_dir for a start while the database is away. One taken from there
- * stays until a restart (responses in flight point into it). */
+/* Catalogs replaced while sipasd runs: responses queued, in flight or read
+ * back from the spool still point into them, so they live until exit. */
+static struct catalog **retired;
+static size_t nretired;
+
+/* The catalog from the database, kept in state_dir for a start while the
+ * database is away, replaces the one restored from there when it differs:
+ * the database has the last word once it answers. */
 static void
 on_catalog(PGresult *res, const struct db_failure *f, void *arg)
 {
@@ -108,21 +117,25 @@ on_catalog(PGresult *res, const struct db_failure *f, void *arg)
 		log_error("the catalog in the database: %s", err);
 		return;
 	}
-	catalog_from_db = true;
+	server.catalog_current = true;
 	old = state_read("catalog.json", &oldlen, &written);
 	if (old == NULL || oldlen != len || memcmp(old, doc, len) != 0)
 		(void)state_save("catalog.json", doc, len);
 	else
 		state_touch("catalog.json");
-	if (server.catalog == NULL) {
+	if (server.catalog != NULL && old != NULL && oldlen == len &&
+	    memcmp(old, doc, len) == 0) {
+		catalog_free(cat);	/* the same as restored */
+	} else {
+		if (server.catalog != NULL) {
+			retired = xreallocarray(retired, nretired + 1, sizeof *retired);
+			retired[nretired++] = server.catalog;
+			log_info("the catalog in the database differs from the one "
+			    "kept in state_dir: serving the database's");
+		}
 		server.catalog = cat;
 		log_info("catalog: %zu questionnaire(s), %zu service area(s)",
 		    cat->nquestionnaires, cat->nareas);
-	} else {
-		if (old != NULL && (oldlen != len || memcmp(old, doc, len) != 0))
-			log_warn("the catalog changed in the database since sipasd "
-			    "started; restart sipasd to serve the new one");
-		catalog_free(cat);
 	}
 	free(old);
 	notify("STATUS=serving");
@@ -135,7 +148,7 @@ on_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct event **self = arg;
 
-	if (server.db_checked && catalog_from_db) {
+	if (server.db_checked && server.catalog_current) {
 		event_del(*self);
 		return;
 	}
@@ -143,7 +156,7 @@ on_check(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (!server.db_checked && !role_asked)
 		role_asked = db_query("role", 0, NULL, NULL, NULL, on_role, NULL);
-	if (!catalog_from_db && !catalog_asked)
+	if (!server.catalog_current && !catalog_asked)
 		catalog_asked = db_query("catalog", 0, NULL, NULL, NULL, on_catalog,
 		    NULL);
 }
@@ -443,6 +456,9 @@ main(int argc, char **argv)
 	spool_close();
 	peer_clear();
 	catalog_free(server.catalog);
+	for (size_t i = 0; i < nretired; i++)
+		catalog_free(retired[i]);
+	free(retired);
 	SSL_CTX_free(server.ssl_ctx);
 	config_free(server.cfg);
 	event_base_free(server.base);

@@ -57,7 +57,8 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	static const char *const params[1] = { SLICE };
 
-	if (server.cfg->rollup_interval <= 0 || !db_ready() ||
+	/* It writes: not before the database's role has been checked. */
+	if (server.cfg->rollup_interval <= 0 || !db_ready() || !server.db_checked ||
 	    !db_query_slow("rollup_compact", 1, params, on_compacted, NULL))
 		schedule(interval_ms());
 }

@@ -33,6 +33,7 @@ struct server {
 	unsigned nconns;
 	uint64_t next_request_id;
 	bool db_checked;		/* the database role may be written with */
+	bool catalog_current;		/* catalog read from the database, not state_dir */
 	bool stopping;			/* SIGTERM or SIGINT received */
 	bool abandoned;			/* the shutdown deadline has come */
 	struct event *stop_timer;

@@ -142,7 +142,10 @@ class Memory(unittest.TestCase):
               "%d kB -> %d kB (%+d kB, %.0f kB a connection)"
               % (n, sum(sent) // 44, before, before + grown, grown, grown / n), file=sys.stderr)
         self.assertLess(time.monotonic() - start, 5, "the server never stopped reading")
-        self.assertLess(grown, n * PER_CONNECTION_KB)
+        # Under ASan or valgrind the RSS is the tool's (ASan keeps freed
+        # memory in quarantine): the bound is judged in the plain build.
+        if not SLOW:
+            self.assertLess(grown, n * PER_CONNECTION_KB)
         # Nor in the kernel's buffers: what was answered fits in 32 KiB,
         # sipasd's socket send buffer and the client's receive buffer, some
         # 50 questionnaires (not 500 and more, as with a send buffer that
@@ -180,6 +183,37 @@ class Memory(unittest.TestCase):
         sender.join(10)
         t.close()
         self.assertEqual(got.count(b"HTTP/1.1 200 OK\r\n"), count)
+
+
+class Pipelining(unittest.TestCase):
+    def test_a_client_that_pipelines_more_than_the_input_buffer_and_reads_gets_every_reply(self):
+        # 2,500 requests, some 130 KB: twice the input high watermark, so
+        # reading is suspended and resumed while OpenSSL holds decrypted
+        # bytes (libevent issue #854). Replies are read as they come.
+        n = 2500
+        req = b"GET /v1/questionnaire HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        t = tls_connect()
+        sender = threading.Thread(target=lambda: t.sendall(req * n))
+        sender.start()
+        t.settimeout(1.0)
+        mark = b"HTTP/1.1 200 "
+        tail, seen, last = b"", 0, time.monotonic()
+        # Progress, not speed: fails only when no reply comes for longer
+        # than request_timeout.
+        while seen < n and time.monotonic() - last < REQUEST_TIMEOUT + 10:
+            try:
+                chunk = t.recv(1 << 20)
+            except (socket.timeout, ssl.SSLWantReadError):
+                continue
+            if not chunk:
+                break
+            data = tail + chunk
+            seen += data.count(mark)
+            tail = data[-(len(mark) - 1):]
+            last = time.monotonic()
+        sender.join(30)
+        t.close()
+        self.assertEqual(seen, n, "replies stopped after %d of %d" % (seen, n))
 
 
 class Timeouts(unittest.TestCase):

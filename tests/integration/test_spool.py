@@ -337,6 +337,15 @@ class Spool(unittest.TestCase):
         self.assertEqual(kiosk(2).post(example())[0], 201)
         self.assertTrue(os.path.exists(os.path.join(state, "catalog.json")))
 
+    def test_9_a_catalog_changed_while_sipasd_was_stopped_is_served_after_a_restart(self):
+        W["daemon"].send_signal(signal.SIGTERM)
+        W["daemon"].wait(30)
+        psql("INSERT INTO service_areas (code, name_vi, name_en) "
+             "VALUES ('thu-nghiem', 'Thử nghiệm', 'Trial')")
+        start_daemon()
+        status, _, reply = kiosk(2).post(example(service_area="thu-nghiem"))
+        self.assertEqual(status, 201, reply)
+
 
 class configured:
     """sipasd restarted with more configuration, and back afterwards."""
