@@ -40,6 +40,27 @@ file_size(void)
 	return st.st_size;
 }
 
+/* A disk that fills when the file reaches size bytes, until disk_frees. */
+static struct rlimit fsize;
+
+static void
+disk_fills_at(off_t size)
+{
+	struct rlimit lim;
+
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &fsize), 0);
+	lim = fsize;
+	lim.rlim_cur = (rlim_t)size;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+}
+
+static void
+disk_frees(void)
+{
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &fsize), 0);
+}
+
 static int
 setup_each(void **state)
 {
@@ -257,7 +278,6 @@ test_full_spool_refuses_and_promises_nothing(void **state)
 static void
 test_full_disk_refuses_and_promises_nothing(void **state)
 {
-	struct rlimit old, lim;
 	off_t one;
 
 	open_spool(1 << 20);
@@ -265,13 +285,9 @@ test_full_disk_refuses_and_promises_nothing(void **state)
 	one = file_size();
 	/* The file may not grow past one and a half records: a disk that fills
 	 * in the middle of a write. */
-	signal(SIGXFSZ, SIG_IGN);
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-	lim = old;
-	lim.rlim_cur = (rlim_t)(one + one / 2);
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	disk_fills_at(one + one / 2);
 	assert_false(spool_append(ptrs + 1, 1));
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	disk_frees();
 	assert_int_equal(spool_depth(), 1);
 	assert_int_equal(file_size(), one);
 	spool_close();
@@ -404,7 +420,6 @@ test_a_write_that_cannot_be_cut_back_loses_nothing_answered_later(void **state)
 {
 	struct spooled *recs[NRESP];
 	struct spool_mark mark;
-	struct rlimit old, lim;
 	off_t one;
 	size_t got = 0;
 	bool second = false;
@@ -414,14 +429,10 @@ test_a_write_that_cannot_be_cut_back_loses_nothing_answered_later(void **state)
 	one = file_size();
 	/* The disk fills in the middle of the second record, and the file
 	 * cannot be cut back. */
-	signal(SIGXFSZ, SIG_IGN);
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-	lim = old;
-	lim.rlim_cur = (rlim_t)(one + one / 2);
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	disk_fills_at(one + one / 2);
 	ftruncate_fails = true;
 	assert_false(spool_append(ptrs + 1, 1));
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	disk_frees();
 	ftruncate_fails = false;
 	/* Room again: the third is answered 202. */
 	assert_true(spool_append(ptrs + 2, 1));
@@ -446,7 +457,6 @@ test_records_written_before_a_failed_group_are_all_replayed(void **state)
 {
 	struct spooled *recs[NRESP];
 	struct spool_mark mark;
-	struct rlimit old, lim;
 	off_t one;
 	bool seen[NRESP] = { false };
 
@@ -455,14 +465,10 @@ test_records_written_before_a_failed_group_are_all_replayed(void **state)
 	one = file_size();
 	/* A group of three of which two are written whole before the disk
 	 * fills, and the file cannot be cut back. */
-	signal(SIGXFSZ, SIG_IGN);
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-	lim = old;
-	lim.rlim_cur = (rlim_t)(one * 3 + one / 2);
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	disk_fills_at(one * 3 + one / 2);
 	ftruncate_fails = true;
 	assert_false(spool_append(ptrs + 1, 3));
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	disk_frees();
 	ftruncate_fails = false;
 	assert_true(spool_append(ptrs + 4, 1));
 	/* Replayed a record at a time, as after a refused batch. */
