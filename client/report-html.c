@@ -215,12 +215,13 @@ trend_chart(FILE *f, const struct report *r)
 	fputs("</svg>\n", f);
 }
 
+/* The header of the long table: a column for each of long_row's cells. */
 static void
-long_table(FILE *f, const struct report *r)
+long_head(FILE *f, const struct report *r)
 {
 	const struct questionnaire *q = r->q;
 
-	fputs("<table id=\"report-table\">\n<thead><tr><th>Hạng</th>", f);
+	fputs("<thead><tr><th>Hạng</th>", f);
 	for (size_t d = 0; d < r->nby; d++) {
 		fputs("<th class=\"l\">", f);
 		esc(f, r->by[d]->title_vi);
@@ -242,55 +243,70 @@ long_table(FILE *f, const struct report *r)
 	}
 	if (r->cmp_from)
 		fputs("<th>Kỳ trước</th><th>Thay đổi</th><th>Thay đổi hạng</th>", f);
-	fputs("</tr></thead>\n<tbody>\n", f);
-	for (size_t i = 0; i < r->ngroups; i++) {
-		const struct report_group *g = &r->groups[i];
-		const struct report_figures *x = &g->fig;
-		bool total = g->key[0] == NULL && g->key[1] == NULL;
-		bool below = report_below_target(r, g);
-		fprintf(f, "<tr class=\"%s%s\"><td>", total ? "total" : "",
-		    x->low_sample ? " low" : "");
-		if (g->rank)
-			fprintf(f, "%ld", g->rank);
+	fputs("</tr></thead>\n", f);
+}
+
+/* A group's row, the columns of long_head. */
+static void
+long_row(FILE *f, const struct report *r, const struct report_group *g)
+{
+	const struct questionnaire *q = r->q;
+	const struct report_figures *x = &g->fig;
+	bool total = g->key[0] == NULL && g->key[1] == NULL;
+	bool below = report_below_target(r, g);
+
+	fprintf(f, "<tr class=\"%s%s\"><td>", total ? "total" : "",
+	    x->low_sample ? " low" : "");
+	if (g->rank)
+		fprintf(f, "%ld", g->rank);
+	fputs("</td>", f);
+	for (size_t d = 0; d < r->nby; d++) {
+		fputs("<td class=\"l\">", f);
+		esc(f, report_label(g, d));
 		fputs("</td>", f);
-		for (size_t d = 0; d < r->nby; d++) {
-			fputs("<td class=\"l\">", f);
-			esc(f, report_label(g, d));
-			fputs("</td>", f);
-		}
-		fprintf(f, "<td>%ld%s</td><td class=\"%s\">", x->n, x->low_sample ? "*" : "",
-		    below ? "below" : "");
-		pct(f, x->has_index, x->index);
-		fputs("</td><td>", f);
-		pct(f, x->has_margin, x->margin);
-		fputs("</td><td>", f);
-		pct(f, x->has_index, x->points);
-		fputs("</td><td>", f);
-		pct(f, x->has_mean, x->mean);
-		fputs("</td>", f);
-		for (size_t e = 0; e < q->nelements; e++) {
-			fputs("<td>", f);
-			pct(f, x->has_element[e], 100.0 * x->element[e]);
-			fputs("</td>", f);
-		}
-		for (size_t l = 0; l < report_nlevels(q); l++) {
-			fputs("<td>", f);
-			pct(f, x->has_mean, 100.0 * x->level_share[l]);
-			fputs("</td>", f);
-		}
-		if (r->cmp_from) {
-			fputs("<td>", f);
-			pct(f, g->has_prev, g->prev_index);
-			fputs("</td><td>", f);
-			change(f, report_has_change(g), report_change(g));
-			fputs("</td>", f);
-			if (report_has_rank_change(g))
-				fprintf(f, "<td>%+ld</td>", report_rank_change(g));
-			else
-				fputs("<td>-</td>", f);
-		}
-		fputs("</tr>\n", f);
 	}
+	fprintf(f, "<td>%ld%s</td><td class=\"%s\">", x->n, x->low_sample ? "*" : "",
+	    below ? "below" : "");
+	pct(f, x->has_index, x->index);
+	fputs("</td><td>", f);
+	pct(f, x->has_margin, x->margin);
+	fputs("</td><td>", f);
+	pct(f, x->has_index, x->points);
+	fputs("</td><td>", f);
+	pct(f, x->has_mean, x->mean);
+	fputs("</td>", f);
+	for (size_t e = 0; e < q->nelements; e++) {
+		fputs("<td>", f);
+		pct(f, x->has_element[e], 100.0 * x->element[e]);
+		fputs("</td>", f);
+	}
+	for (size_t l = 0; l < report_nlevels(q); l++) {
+		fputs("<td>", f);
+		pct(f, x->has_mean, 100.0 * x->level_share[l]);
+		fputs("</td>", f);
+	}
+	if (r->cmp_from) {
+		fputs("<td>", f);
+		pct(f, g->has_prev, g->prev_index);
+		fputs("</td><td>", f);
+		change(f, report_has_change(g), report_change(g));
+		fputs("</td>", f);
+		if (report_has_rank_change(g))
+			fprintf(f, "<td>%+ld</td>", report_rank_change(g));
+		else
+			fputs("<td>-</td>", f);
+	}
+	fputs("</tr>\n", f);
+}
+
+static void
+long_table(FILE *f, const struct report *r)
+{
+	fputs("<table id=\"report-table\">\n", f);
+	long_head(f, r);
+	fputs("<tbody>\n", f);
+	for (size_t i = 0; i < r->ngroups; i++)
+		long_row(f, r, &r->groups[i]);
 	fputs("</tbody></table>\n", f);
 }
 

@@ -57,50 +57,57 @@ put_change(struct row_builder *b, bool has, double change)
 	b->n++;
 }
 
-/* Builds the header (g == NULL) or a group's row. */
+/* Builds the header: the same columns, in the same order, as long_row. */
+static size_t
+long_header(const struct report *r, bool csv, struct row_builder *b)
+{
+	const struct questionnaire *q = r->q;
+
+	b->n = 0;
+	put(b, csv ? ">rank" : ">#");
+	for (size_t d = 0; d < r->nby; d++) {
+		if (csv) {
+			putf(b, "%s", r->by[d]->name);
+			putf(b, "%s_label", r->by[d]->name);
+		} else {
+			put(b, "Mã");
+			put(b, r->by[d]->title_vi);
+		}
+	}
+	put(b, ">n");
+	put(b, csv ? ">index" : ">Chỉ số %");
+	put(b, csv ? ">margin" : ">±");
+	put(b, csv ? ">points" : ">Điểm");
+	put(b, csv ? ">mean" : ">TB");
+	for (size_t e = 0; e < q->nelements; e++)
+		putf(b, ">%s", q->elements[e].code);
+	for (size_t l = 0; l < report_nlevels(q); l++)
+		putf(b, csv ? ">level_%d" : ">M%d%%", q->scale_min + (int)l);
+	if (r->cmp_from != NULL) {
+		put(b, csv ? ">previous_index" : ">Kỳ trước");
+		put(b, csv ? ">change" : ">±điểm");
+		put(b, csv ? ">rank_change" : ">±hạng");
+	}
+	if (r->has_target)
+		put(b, csv ? "below_target" : "Mục tiêu");
+	put(b, csv ? "low_sample" : "");
+	if (csv)
+		for (long i = 1; i <= r->worst; i++) {
+			putf(b, "worst_%ld", i);
+			putf(b, ">worst_%ld_rate", i);
+		}
+	return b->n;
+}
+
+/* Builds a group's row. */
 static size_t
 long_row(const struct report *r, const struct report_group *g, bool csv,
     struct row_builder *b)
 {
 	const struct questionnaire *q = r->q;
-	const struct report_figures *f = g ? &g->fig : NULL;
+	const struct report_figures *f = &g->fig;
 
 	b->n = 0;
-	if (g == NULL) {
-		put(b, csv ? ">rank" : ">#");
-		for (size_t d = 0; d < r->nby; d++) {
-			if (csv) {
-				putf(b, "%s", r->by[d]->name);
-				putf(b, "%s_label", r->by[d]->name);
-			} else {
-				put(b, "Mã");
-				put(b, r->by[d]->title_vi);
-			}
-		}
-		put(b, ">n");
-		put(b, csv ? ">index" : ">Chỉ số %");
-		put(b, csv ? ">margin" : ">±");
-		put(b, csv ? ">points" : ">Điểm");
-		put(b, csv ? ">mean" : ">TB");
-		for (size_t e = 0; e < q->nelements; e++)
-			putf(b, ">%s", q->elements[e].code);
-		for (size_t l = 0; l < report_nlevels(q); l++)
-			putf(b, csv ? ">level_%d" : ">M%d%%", q->scale_min + (int)l);
-		if (r->cmp_from != NULL) {
-			put(b, csv ? ">previous_index" : ">Kỳ trước");
-			put(b, csv ? ">change" : ">±điểm");
-			put(b, csv ? ">rank_change" : ">±hạng");
-		}
-		if (r->has_target)
-			put(b, csv ? "below_target" : "Mục tiêu");
-		put(b, csv ? "low_sample" : "");
-		if (csv)
-			for (long i = 1; i <= r->worst; i++) {
-				putf(b, "worst_%ld", i);
-				putf(b, ">worst_%ld_rate", i);
-			}
-		return b->n;
-	}
 	if (g->rank)
 		putf(b, "%ld", g->rank);
 	else
@@ -152,7 +159,7 @@ print_long(const struct report *r, enum output_format fmt, FILE *f)
 	bool csv = fmt == OUTPUT_CSV;
 	struct table *t;
 
-	t = table_new(long_row(r, NULL, csv, &b), b.cells);
+	t = table_new(long_header(r, csv, &b), b.cells);
 	for (size_t i = 0; i < r->ngroups; i++) {
 		long_row(r, &r->groups[i], csv, &b);
 		table_add(t, b.cells);
