@@ -1,12 +1,13 @@
 /* sipas report --format html: one self-contained page for officials who
  * will not read a CSV. Vietnamese labels; charts are inline SVG written
- * here, so the file opens anywhere, offline, and prints as it shows. */
+ * here, so the file opens anywhere, offline, and prints as it shows. Reads
+ * the report model (report-model.h) only. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "report-model.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
@@ -24,10 +25,20 @@ esc(FILE *f, const char *s)
 	}
 }
 
-static const char *
-name_of(const struct report_group *g, size_t d)
+/* The heading of level l (value scale_min + l) in the catalog, or the
+ * value itself where the catalog has no label for it: the header has a
+ * column for every level the rows have. */
+static void
+level_heading(FILE *f, const struct questionnaire *q, size_t l)
 {
-	return g->key[d] ? g->label[d] : "Tổng cộng";
+	int value = q->scale_min + (int)l;
+
+	for (size_t i = 0; i < q->nlevels; i++)
+		if (q->levels[i].value == value) {
+			esc(f, q->levels[i].label_vi);
+			return;
+		}
+	fprintf(f, "%d", value);
 }
 
 static void
@@ -105,7 +116,7 @@ bar_chart(FILE *f, const struct report *r)
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		size_t w = utf8_width(name_of(bars[i], 0));
+		size_t w = utf8_width(report_label(bars[i], 0));
 		longest = w > longest ? w : longest;
 	}
 	/* Room for the longest label at about 6.5 pixels a character. */
@@ -129,7 +140,7 @@ bar_chart(FILE *f, const struct report *r)
 		double w = g->fig.has_index ? width * (g->fig.index - lo) / span : 0;
 		bool below = report_below_target(r, g);
 		fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", left - 8, y + 14);
-		esc(f, name_of(g, 0));
+		esc(f, report_label(g, 0));
 		fprintf(f, "</text><rect x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"16\" "
 		    "fill=\"%s\" opacity=\"%s\"/>", left, y + 2, w < 0 ? 0 : w,
 		    below ? "#d9534f" : "#3d85c6", g->fig.low_sample ? "0.45" : "1");
@@ -204,12 +215,13 @@ trend_chart(FILE *f, const struct report *r)
 	fputs("</svg>\n", f);
 }
 
+/* The header of the long table: a column for each of long_row's cells. */
 static void
-long_table(FILE *f, const struct report *r)
+long_head(FILE *f, const struct report *r)
 {
 	const struct questionnaire *q = r->q;
 
-	fputs("<table id=\"report-table\">\n<thead><tr><th>Hạng</th>", f);
+	fputs("<thead><tr><th>Hạng</th>", f);
 	for (size_t d = 0; d < r->nby; d++) {
 		fputs("<th class=\"l\">", f);
 		esc(f, r->by[d]->title_vi);
@@ -224,62 +236,77 @@ long_table(FILE *f, const struct report *r)
 		esc(f, q->elements[e].code);
 		fputs("</th>", f);
 	}
-	for (size_t l = 0; l < q->nlevels; l++) {
+	for (size_t l = 0; l < report_nlevels(q); l++) {
 		fputs("<th>", f);
-		esc(f, q->levels[l].label_vi);
+		level_heading(f, q, l);
 		fputs(" %</th>", f);
 	}
 	if (r->cmp_from)
 		fputs("<th>Kỳ trước</th><th>Thay đổi</th><th>Thay đổi hạng</th>", f);
-	fputs("</tr></thead>\n<tbody>\n", f);
-	for (size_t i = 0; i < r->ngroups; i++) {
-		const struct report_group *g = &r->groups[i];
-		const struct report_figures *x = &g->fig;
-		bool total = g->key[0] == NULL && g->key[1] == NULL;
-		bool below = report_below_target(r, g);
-		fprintf(f, "<tr class=\"%s%s\"><td>", total ? "total" : "",
-		    x->low_sample ? " low" : "");
-		if (g->rank)
-			fprintf(f, "%ld", g->rank);
+	fputs("</tr></thead>\n", f);
+}
+
+/* A group's row, the columns of long_head. */
+static void
+long_row(FILE *f, const struct report *r, const struct report_group *g)
+{
+	const struct questionnaire *q = r->q;
+	const struct report_figures *x = &g->fig;
+	bool total = g->key[0] == NULL && g->key[1] == NULL;
+	bool below = report_below_target(r, g);
+
+	fprintf(f, "<tr class=\"%s%s\"><td>", total ? "total" : "",
+	    x->low_sample ? " low" : "");
+	if (g->rank)
+		fprintf(f, "%ld", g->rank);
+	fputs("</td>", f);
+	for (size_t d = 0; d < r->nby; d++) {
+		fputs("<td class=\"l\">", f);
+		esc(f, report_label(g, d));
 		fputs("</td>", f);
-		for (size_t d = 0; d < r->nby; d++) {
-			fputs("<td class=\"l\">", f);
-			esc(f, name_of(g, d));
-			fputs("</td>", f);
-		}
-		fprintf(f, "<td>%ld%s</td><td class=\"%s\">", x->n, x->low_sample ? "*" : "",
-		    below ? "below" : "");
-		pct(f, x->has_index, x->index);
-		fputs("</td><td>", f);
-		pct(f, x->has_margin, x->margin);
-		fputs("</td><td>", f);
-		pct(f, x->has_index, x->points);
-		fputs("</td><td>", f);
-		pct(f, x->has_mean, x->mean);
-		fputs("</td>", f);
-		for (size_t e = 0; e < q->nelements; e++) {
-			fputs("<td>", f);
-			pct(f, x->has_element[e], 100.0 * x->element[e]);
-			fputs("</td>", f);
-		}
-		for (size_t l = 0; l < report_nlevels(q); l++) {
-			fputs("<td>", f);
-			pct(f, x->has_mean, 100.0 * x->level_share[l]);
-			fputs("</td>", f);
-		}
-		if (r->cmp_from) {
-			fputs("<td>", f);
-			pct(f, g->has_prev, g->prev_index);
-			fputs("</td><td>", f);
-			change(f, report_has_change(g), report_change(g));
-			fputs("</td>", f);
-			if (g->has_prev && g->prev_rank && g->rank)
-				fprintf(f, "<td>%+ld</td>", g->prev_rank - g->rank);
-			else
-				fputs("<td>-</td>", f);
-		}
-		fputs("</tr>\n", f);
 	}
+	fprintf(f, "<td>%ld%s</td><td class=\"%s\">", x->n, x->low_sample ? "*" : "",
+	    below ? "below" : "");
+	pct(f, x->has_index, x->index);
+	fputs("</td><td>", f);
+	pct(f, x->has_margin, x->margin);
+	fputs("</td><td>", f);
+	pct(f, x->has_index, x->points);
+	fputs("</td><td>", f);
+	pct(f, x->has_mean, x->mean);
+	fputs("</td>", f);
+	for (size_t e = 0; e < q->nelements; e++) {
+		fputs("<td>", f);
+		pct(f, x->has_element[e], 100.0 * x->element[e]);
+		fputs("</td>", f);
+	}
+	for (size_t l = 0; l < report_nlevels(q); l++) {
+		fputs("<td>", f);
+		pct(f, x->has_mean, 100.0 * x->level_share[l]);
+		fputs("</td>", f);
+	}
+	if (r->cmp_from) {
+		fputs("<td>", f);
+		pct(f, g->has_prev, g->prev_index);
+		fputs("</td><td>", f);
+		change(f, report_has_change(g), report_change(g));
+		fputs("</td>", f);
+		if (report_has_rank_change(g))
+			fprintf(f, "<td>%+ld</td>", report_rank_change(g));
+		else
+			fputs("<td>-</td>", f);
+	}
+	fputs("</tr>\n", f);
+}
+
+static void
+long_table(FILE *f, const struct report *r)
+{
+	fputs("<table id=\"report-table\">\n", f);
+	long_head(f, r);
+	fputs("<tbody>\n", f);
+	for (size_t i = 0; i < r->ngroups; i++)
+		long_row(f, r, &r->groups[i]);
 	fputs("</tbody></table>\n", f);
 }
 
@@ -302,13 +329,13 @@ cross_table(FILE *f, const struct report *r)
 	    r->by[0]->title_vi);
 	for (size_t c = 0; c < x.ncols; c++) {
 		fputs("<th>", f);
-		esc(f, x.cols[c]->key[1] ? x.cols[c]->label[1] : "Tổng cộng");
+		esc(f, report_label(x.cols[c], 1));
 		fputs("</th>", f);
 	}
 	fputs("</tr></thead><tbody>\n", f);
 	for (size_t i = 0; i < x.nrows; i++) {
 		fprintf(f, "<tr%s><td class=\"l\">", x.rows[i]->key[0] ? "" : " class=\"total\"");
-		esc(f, name_of(x.rows[i], 0));
+		esc(f, report_label(x.rows[i], 0));
 		fputs("</td>", f);
 		for (size_t c = 0; c < x.ncols; c++) {
 			const struct report_group *g = report_cell(r, x.rows[i], x.cols[c]);
@@ -344,7 +371,7 @@ worst_list(FILE *f, const struct report *r)
 			const struct criterion *c = &r->q->criteria[g->worst[w]];
 			fputs("<tr><td class=\"l\">", f);
 			if (w == 0)
-				esc(f, g->key[0] ? name_of(g, 0) : name_of(g, 1));
+				esc(f, report_name(g));
 			fputs("</td><td class=\"l\">", f);
 			esc(f, c->code);
 			fputs(" - ", f);

@@ -1,6 +1,6 @@
-/* The figures of a group at full precision, and what every format shares
- * to print a report: the one rounding, the total, the target, the change,
- * the cross table.
+/* The figures of a group at full precision from its sums, and the one
+ * rounding of a figure as it is printed. Nothing here knows of a report's
+ * groups (report-model.c) or of the database.
  *
  * Criterion rate r_c = S_c / V_c; element index = weighted mean of its
  * criteria's rates; SIPAS index = weighted mean of the element indices, in
@@ -210,75 +210,8 @@ report_figures_free(struct report_figures *f)
 	memset(f, 0, sizeof *f);
 }
 
-/* --- a report, as every format prints it ---------------------------------- */
-
-bool
-report_same_key(const char *a, const char *b)
-{
-	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
-}
-
-const struct report_group *
-report_total(const struct report *r)
-{
-	return &r->groups[r->ngroups - 1];
-}
-
 bool
 report_index_above(const struct report_figures *a, const struct report_figures *b)
 {
 	return report_round2(a->index) > report_round2(b->index);
-}
-
-bool
-report_below_target(const struct report *r, const struct report_group *g)
-{
-	return r->has_target && g->fig.has_index && report_round2(g->fig.index) < r->target;
-}
-
-bool
-report_has_change(const struct report_group *g)
-{
-	return g->has_prev && g->fig.has_index;
-}
-
-double
-report_change(const struct report_group *g)
-{
-	return g->fig.index - g->prev_index;
-}
-
-void
-report_cross(const struct report *r, struct report_cross *x)
-{
-	x->rows = xcalloc(r->ngroups, sizeof *x->rows);
-	x->cols = xcalloc(r->ngroups, sizeof *x->cols);
-	x->nrows = x->ncols = 0;
-	/* In print order: first-dimension margins, second-dimension margins,
-	 * the total, which ends both lists. */
-	for (size_t i = 0; i < r->ngroups; i++) {
-		const struct report_group *g = &r->groups[i];
-		if (g->key[0] == NULL)
-			x->cols[x->ncols++] = g;
-		if (g->key[1] == NULL)
-			x->rows[x->nrows++] = g;
-	}
-}
-
-const struct report_group *
-report_cell(const struct report *r, const struct report_group *row,
-    const struct report_group *col)
-{
-	for (size_t i = 0; i < r->ngroups; i++)
-		if (report_same_key(r->groups[i].key[0], row->key[0]) &&
-		    report_same_key(r->groups[i].key[1], col->key[1]))
-			return &r->groups[i];
-	return NULL;
-}
-
-void
-report_cross_free(struct report_cross *x)
-{
-	free(x->rows);
-	free(x->cols);
 }

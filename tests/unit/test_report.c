@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "report.h"
+#include "report-model.h"
 
 
 #define EPS 1e-9
