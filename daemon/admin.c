@@ -1,30 +1,33 @@
-/* The operators' endpoints on the admin listener. */
+/* The operators' endpoints on the admin listener. /metrics is the counters
+ * metrics.c keeps and the gauges read here, from the modules that hold
+ * them, at the time of the scrape. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include <jansson.h>
 
+#include "admin.h"
 #include "db.h"
+#include "http.h"
 #include "metrics.h"
+#include "peer.h"
 #include "sipasd.h"
+#include "spool.h"
 #include "utf8.h"
+
+#define ADMIN_PING "admin_ping"
 
 static void
 reply_health(struct request *req, const char *error)
 {
 	char reason[256];
 	json_t *doc;
-	char *text;
 
 	snprintf(reason, sizeof reason, "%s", error ? error : "");
 	utf8_sanitize(reason);	/* a server message, cut to size */
 	doc = error == NULL ? json_pack("{s:s}", "status", "ok") :
 	    json_pack("{s:s, s:s}", "status", "unavailable", "reason", reason);
-	text = json_dumps(doc, JSON_COMPACT);
-
-	http_reply(req, error == NULL ? 200 : 503, text, NULL);
-	free(text);
-	json_decref(doc);
+	http_reply_json(req, error == NULL ? 200 : 503, doc, NULL);
 }
 
 static void
@@ -36,7 +39,7 @@ on_ping(PGresult *res, const struct db_failure *f, void *arg)
 void
 admin_start(void)
 {
-	db_prepare("ping", "SELECT 1");
+	db_prepare(ADMIN_PING, "SELECT 1");
 }
 
 /* Healthy means a query made the round trip just now, not merely that a
@@ -56,19 +59,27 @@ admin_healthz(struct request *req)
 		reply_health(req, db_ready() ? "checking the database role" : db_error());
 		return;
 	}
-	if (!db_query("ping", 0, NULL, NULL, NULL, on_ping, req))
+	if (!db_query(ADMIN_PING, 0, NULL, NULL, NULL, on_ping, req))
 		reply_health(req, db_error());
 }
 
 void
 admin_metrics(struct request *req)
 {
+	struct metrics_gauges g = {
+		.spool_records = spool_depth(),
+		.spool_aside = spool_aside_count(),
+		.connections = server.nconns,
+		.queries_in_flight = db_inflight(),
+		.database_up = db_ready(),
+		.kiosk_connections_max = peer_cert_max_held(),
+	};
 	struct evbuffer *out = evbuffer_new();
 	size_t len;
 
-	metrics_render(out);
+	metrics_render(out, &g);
 	len = evbuffer_get_length(out);
-	http_reply_typed(req, 200, "text/plain; version=0.0.4; charset=utf-8",
-	    (const char *)evbuffer_pullup(out, -1), len, NULL);
+	http_reply_raw(req, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    (const char *)evbuffer_pullup(out, -1), len);
 	evbuffer_free(out);
 }

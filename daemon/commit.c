@@ -1,21 +1,22 @@
 /* Group commit. Submissions wait in one queue; at the end of each loop
  * iteration (so that whatever arrived together goes together) the queue is
- * sent as batches of at most batch_size, one INSERT and so one transaction
- * each, as long as fewer than two batches per database connection are in
- * flight. At light load a response is sent at once, alone; under load
- * batches grow by themselves while earlier ones commit. Each submission is
- * answered when its batch has committed: 201 if its row was inserted.
+ * sent as groups of at most batch_size (the key keeps its old name), one
+ * INSERT and so one transaction each, as long as fewer than two groups per
+ * database connection are in flight. At light load a response is sent at
+ * once, alone; under load groups grow by themselves while earlier ones
+ * commit. Each submission is told its outcome when its group has
+ * committed: stored if its row was inserted.
  *
  * An id that was not inserted is already stored, by an earlier attempt or
  * a concurrent one that our INSERT waited for. A second query, in a new
  * transaction and so with a fresh snapshot that sees that row, compares
- * content hashes: 200 duplicate or 409 conflict. PostgreSQL compares them,
- * as bytea, so that no session setting (bytea_output) changes the outcome.
- * Retries are rare, so the common batch costs one round trip.
+ * content hashes: duplicate or conflict. PostgreSQL compares them, as
+ * bytea, so that no session setting (bytea_output) changes the outcome.
+ * Retries are rare, so the common group costs one round trip.
  *
- * When the database is unreachable, or a batch fails for a reason that may
- * pass, the submissions are spooled (202); the spool is replayed, one batch
- * at a time and in order, whenever the database can take it. A replay that
+ * When the database is unreachable, or a group fails for a reason that may
+ * pass, the submissions are spooled; the spool is replayed, one group at a
+ * time and in order, whenever the database can take it. A replay that
  * fails for a reason that may pass is retried after a growing delay; one
  * the database refuses is replayed again a record at a time, and the record
  * it refuses alone is set aside, as is one whose kiosk was revoked before it
@@ -24,17 +25,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
+#include "clock.h"
 #include "commit.h"
 #include "db.h"
+#include "kiosk.h"
 #include "log.h"
 #include "metrics.h"
 #include "sipasd.h"
 #include "spool.h"
 #include "xmalloc.h"
 
+/* Statement names carry the module's, as db_prepare requires. */
+#define COMMIT_INSERT "commit_insert"
+#define COMMIT_COMPARE "commit_compare"
 #define NARRAYS 17
 #define INFLIGHT_PER_CONNECTION 2
 #define REPLAY_DELAY_MAX 30	/* seconds between attempts at most */
@@ -61,19 +66,20 @@ static const char insert_sql[] =
 
 /* One row per id asked, in order: true if stored with the same hash,
  * false if with another, NULL if not stored. */
-static const char lookup_sql[] =
+static const char compare_sql[] =
     "SELECT r.content_hash = u.hash "
     "FROM unnest($1::uuid[], $2::bytea[]) WITH ORDINALITY AS u(id, hash, ord) "
     "LEFT JOIN responses r ON r.id = u.id "
     "ORDER BY u.ord";
 
-struct batch {
-	TAILQ_ENTRY(batch) entry;	/* on commit.batches */
+struct group {
+	TAILQ_ENTRY(group) entry;	/* on commit.groups */
 	size_t n;
 	struct submission **subs;	/* live submissions, or */
 	struct spooled **recs;		/* records replayed from the spool */
 	struct spool_mark mark;		/* where the spool moves once they are in */
-	int *status;			/* per item, 0 until known */
+	enum outcome *outcome;		/* per item; unavailable until the
+					 * database says otherwise */
 	bool abandoned;			/* answered already, at shutdown */
 	struct timespec sent;
 };
@@ -81,9 +87,9 @@ struct batch {
 static struct {
 	TAILQ_HEAD(, submission) queue;
 	size_t nqueued;
-	TAILQ_HEAD(, batch) batches;	/* in flight */
+	TAILQ_HEAD(, group) groups;	/* in flight */
 	unsigned inflight;
-	bool replaying;			/* a replay batch is in flight */
+	bool replaying;			/* a replay group is in flight */
 	struct event *flush;
 	bool flush_scheduled;
 	struct event *wait;		/* batch_wait */
@@ -94,12 +100,12 @@ static struct {
 } commit;
 
 static void on_inserted(PGresult *res, const struct db_failure *f, void *arg);
-static const struct response *item(const struct batch *b, size_t i);
-static const struct kiosk_ref *item_kiosk(const struct batch *b, size_t i);
+static const struct response *item(const struct group *g, size_t i);
+static const struct kiosk_ref *item_kiosk(const struct group *g, size_t i);
 
 /* --- the parameters: sixteen PostgreSQL array literals --- */
 
-/* Kept between batches: building the arrays allocates nothing once they
+/* Kept between groups: building the arrays allocates nothing once they
  * have grown to the usual size. */
 static struct sbuf {
 	char *p;
@@ -230,7 +236,7 @@ add_response(const struct response *r, const struct kiosk_ref *k,
 }
 
 static bool
-send_batch(struct batch *b)
+send_group(struct group *g)
 {
 	const char *values[NARRAYS];
 	bool ok;
@@ -240,18 +246,20 @@ send_batch(struct batch *b)
 		arrays[i].len = 0;
 		sb_add(&arrays[i], "{", 1);
 	}
-	for (size_t j = 0; j < b->n; j++)
-		add_response(item(b, j), item_kiosk(b, j),
-		    b->recs != NULL ? b->recs[j]->received_at : 0);
+	for (size_t j = 0; j < g->n; j++)
+		add_response(item(g, j), item_kiosk(g, j),
+		    g->recs != NULL ? g->recs[j]->received_at : 0);
 	for (i = 0; i < NARRAYS; i++) {
 		sb_add(&arrays[i], "}", 1);
 		values[i] = arrays[i].p;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &b->sent);
-	ok = db_query("insert", NARRAYS, values, NULL, NULL, on_inserted, b);
+	clock_gettime(CLOCK_MONOTONIC, &g->sent);
+	ok = db_query(COMMIT_INSERT, NARRAYS, values, NULL, NULL, on_inserted, g);
 	if (ok) {
-		b->status = xcalloc(b->n, sizeof *b->status);
-		TAILQ_INSERT_TAIL(&commit.batches, b, entry);
+		g->outcome = xreallocarray(NULL, g->n, sizeof *g->outcome);
+		for (size_t j = 0; j < g->n; j++)
+			g->outcome[j] = OUTCOME_UNAVAILABLE;
+		TAILQ_INSERT_TAIL(&commit.groups, g, entry);
 		commit.inflight++;
 	}
 	return ok;
@@ -268,7 +276,7 @@ schedule_flush(void)
 	}
 }
 
-/* The durable fallback: 202 once fsync'ed, else 503. */
+/* The durable fallback: spooled once fsync'ed, else unavailable. */
 static void
 spool_or_refuse(struct submission **subs, size_t n)
 {
@@ -277,41 +285,41 @@ spool_or_refuse(struct submission **subs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (ok)
 			metrics_outcome(OUTCOME_SPOOLED);
-		subs[i]->done(subs[i], ok ? 202 : 503);
+		subs[i]->done(subs[i], ok ? OUTCOME_SPOOLED : OUTCOME_UNAVAILABLE);
 	}
 }
 
 static const struct response *
-item(const struct batch *b, size_t i)
+item(const struct group *g, size_t i)
 {
-	return b->recs != NULL ? &b->recs[i]->resp : b->subs[i]->resp;
+	return g->recs != NULL ? &g->recs[i]->resp : g->subs[i]->resp;
 }
 
 static const struct kiosk_ref *
-item_kiosk(const struct batch *b, size_t i)
+item_kiosk(const struct group *g, size_t i)
 {
-	return b->recs != NULL ? &b->recs[i]->kiosk : b->subs[i]->kiosk;
+	return g->recs != NULL ? &g->recs[i]->kiosk : g->subs[i]->kiosk;
 }
 
 static void
-batch_free(struct batch *b)
+group_free(struct group *g)
 {
-	if (b->recs != NULL)
-		spool_release(b->recs, b->n);
-	free(b->subs);
-	free(b->recs);
-	free(b->status);
-	free(b);
+	if (g->recs != NULL)
+		spool_release(g->recs, g->n);
+	free(g->subs);
+	free(g->recs);
+	free(g->outcome);
+	free(g);
 }
 
 static void
-batch_end(struct batch *b)
+group_end(struct group *g)
 {
-	TAILQ_REMOVE(&commit.batches, b, entry);
+	TAILQ_REMOVE(&commit.groups, g, entry);
 	commit.inflight--;
-	if (b->recs != NULL)
+	if (g->recs != NULL)
 		commit.replaying = false;
-	batch_free(b);
+	group_free(g);
 	schedule_flush();
 }
 
@@ -332,7 +340,7 @@ static bool
 replay_due(void)
 {
 	return commit.replay_delay == 0 ||
-	    seconds_since(&commit.replay_failed) >= commit.replay_delay;
+	    clock_seconds_since(&commit.replay_failed) >= commit.replay_delay;
 }
 
 /* Sets a record aside and logs it; false when it must stay in the spool. */
@@ -346,31 +354,30 @@ set_aside(const struct spooled *rec, const char *why)
 	return true;
 }
 
-/* The batch is in the database: set aside what it found stored before
+/* The group is in the database: set aside what it found stored before
  * with other content, and move the spool past all of it. Nothing is set
  * aside unless the spool moves past it right after. */
 static void
-replayed(struct batch *b)
+replayed(struct group *g)
 {
-	for (size_t i = 0; i < b->n; i++) {
-		if (b->status[i] != 201 && b->status[i] != 200 &&
-		    b->status[i] != 409) {
+	for (size_t i = 0; i < g->n; i++) {
+		if (g->outcome[i] == OUTCOME_UNAVAILABLE) {
 			replay_retry_later("the database did not say whether a "
 			    "record was stored");
 			return;
 		}
 	}
-	for (size_t i = 0; i < b->n; i++) {
-		if (b->status[i] == 409 && !set_aside(b->recs[i], "id conflict: "
+	for (size_t i = 0; i < g->n; i++) {
+		if (g->outcome[i] == OUTCOME_CONFLICT && !set_aside(g->recs[i], "id conflict: "
 		    "this id was stored before with other content")) {
 			replay_retry_later("cannot set a record aside");
 			return;
 		}
 	}
-	spool_done(&b->mark);
+	spool_done(&g->mark);
 	commit.replay_delay = 0;
-	commit.isolate -= b->n < commit.isolate ? b->n : commit.isolate;
-	log_info("replayed %zu spooled response(s); %zu to go", b->n,
+	commit.isolate -= g->n < commit.isolate ? g->n : commit.isolate;
+	log_info("replayed %zu spooled response(s); %zu to go", g->n,
 	    spool_depth());
 }
 
@@ -384,10 +391,10 @@ record_error(const char *sqlstate)
 	    strncmp(sqlstate, "P0", 2) == 0;
 }
 
-/* The database refused the batch: a record it refuses alone is set aside,
- * and a larger batch is replayed again a record at a time to find it. */
+/* The database refused the group: a record it refuses alone is set aside,
+ * and a larger group is replayed again a record at a time to find it. */
 static void
-replay_refused(struct batch *b, const struct db_failure *f)
+replay_refused(struct group *g, const struct db_failure *f)
 {
 	char why[300];
 
@@ -398,106 +405,95 @@ replay_refused(struct batch *b, const struct db_failure *f)
 		replay_retry_later(why);
 		return;
 	}
-	if (b->n > 1) {
+	if (g->n > 1) {
 		log_warn("replaying %zu spooled response(s) was refused (%s); "
-		    "replaying them one at a time", b->n, f->message);
-		commit.isolate = b->n;
+		    "replaying them one at a time", g->n, f->message);
+		commit.isolate = g->n;
 		return;
 	}
-	if (!set_aside(b->recs[0], f->message)) {
+	if (!set_aside(g->recs[0], f->message)) {
 		replay_retry_later("cannot set a record aside");
 		return;
 	}
-	spool_done(&b->mark);
+	spool_done(&g->mark);
 	commit.isolate -= commit.isolate > 0;
 }
 
-/* Every item has its status: answer, or move the spool forward. */
+/* Every item has its outcome: answer, or move the spool forward. */
 static void
-finish(struct batch *b)
+finish(struct group *g)
 {
-	metrics_commit(seconds_since(&b->sent));
-	for (size_t i = 0; i < b->n; i++) {
-		switch (b->status[i]) {
-		case 201:
-			metrics_outcome(OUTCOME_STORED);
-			break;
-		case 200:
-			metrics_outcome(OUTCOME_DUPLICATE);
-			break;
-		case 409:
-			metrics_outcome(OUTCOME_CONFLICT);
+	metrics_commit(clock_seconds_since(&g->sent));
+	for (size_t i = 0; i < g->n; i++) {
+		metrics_outcome(g->outcome[i]);
+		if (g->outcome[i] == OUTCOME_CONFLICT)
 			log_info("kiosk=%s response %s: id conflict (stored before "
-			    "with other content)%s", item_kiosk(b, i)->code,
-			    item(b, i)->id, b->recs ? ", found replaying the spool" : "");
-			break;
-		}
+			    "with other content)%s", item_kiosk(g, i)->code,
+			    item(g, i)->id, g->recs ? ", found replaying the spool" : "");
 	}
-	if (b->recs != NULL) {
-		replayed(b);
+	if (g->recs != NULL) {
+		replayed(g);
 	} else {
-		for (size_t i = 0; i < b->n; i++)
-			b->subs[i]->done(b->subs[i], b->status[i]);
+		for (size_t i = 0; i < g->n; i++)
+			g->subs[i]->done(g->subs[i], g->outcome[i]);
 	}
-	batch_end(b);
+	group_end(g);
 }
 
 static void
-failed(struct batch *b, const struct db_failure *f)
+failed(struct group *g, const struct db_failure *f)
 {
-	if (b->recs != NULL) {
+	if (g->recs != NULL) {
 		if (f->transient)
 			replay_retry_later(f->message);
 		else
-			replay_refused(b, f);
+			replay_refused(g, f);
 	} else if (f->transient) {
 		log_warn("storing %zu response(s) failed (%s); spooling them",
-		    b->n, f->message);
-		spool_or_refuse(b->subs, b->n);
+		    g->n, f->message);
+		spool_or_refuse(g->subs, g->n);
 	} else {
-		log_error("storing %zu response(s) failed: %s", b->n, f->message);
-		for (size_t i = 0; i < b->n; i++)
-			b->subs[i]->done(b->subs[i], 503);
+		log_error("storing %zu response(s) failed: %s", g->n, f->message);
+		for (size_t i = 0; i < g->n; i++)
+			g->subs[i]->done(g->subs[i], OUTCOME_UNAVAILABLE);
 	}
-	batch_end(b);
+	group_end(g);
 }
 
 static void
 on_looked_up(PGresult *res, const struct db_failure *f, void *arg)
 {
-	struct batch *b = arg;
+	struct group *g = arg;
 	int row = 0;
 
-	if (b->abandoned) {
-		batch_end(b);
+	if (g->abandoned) {
+		group_end(g);
 		return;
 	}
 	if (res == NULL) {
-		/* The inserted rows are committed; the others get 503 and
-		 * their retry finds out. Replay simply starts the batch over. */
+		/* The inserted rows are committed; the others stay
+		 * unavailable and their retry finds out. Replay simply starts the group over. */
 		log_error("looking up %s failed: %s", "stored ids", f->message);
-		if (b->recs != NULL) {
+		if (g->recs != NULL) {
 			replay_retry_later(f->message);
-			batch_end(b);
+			group_end(g);
 			return;
 		}
-		for (size_t i = 0; i < b->n; i++)
-			if (b->status[i] == 0)
-				b->status[i] = 503;
-		finish(b);
+		finish(g);
 		return;
 	}
 	/* The rows answer the items asked, in their order. */
-	for (size_t i = 0; i < b->n; i++) {
-		if (b->status[i] != 0)
+	for (size_t i = 0; i < g->n; i++) {
+		if (g->outcome[i] == OUTCOME_STORED)
 			continue;
-		if (row >= PQntuples(res) || PQgetisnull(res, row, 0))
-			b->status[i] = 503;	/* not found: cannot happen, retry is safe */
-		else
-			b->status[i] = PQgetvalue(res, row, 0)[0] == 't' ? 200 : 409;
+		/* Not found cannot happen; it stays unavailable, and a retry
+		 * is safe. */
+		if (row < PQntuples(res) && !PQgetisnull(res, row, 0))
+			g->outcome[i] = PQgetvalue(res, row, 0)[0] == 't' ?
+			    OUTCOME_DUPLICATE : OUTCOME_CONFLICT;
 		row++;
 	}
-	finish(b);
+	finish(g);
 }
 
 static int
@@ -509,19 +505,19 @@ cmp_str(const void *a, const void *b)
 static void
 on_inserted(PGresult *res, const struct db_failure *f, void *arg)
 {
-	struct batch *b = arg;
+	struct group *g = arg;
 	const char *values[2];
 	char **inserted, **hit;
 	bool *claimed;
 	size_t ninserted, left = 0;
 	bool ok;
 
-	if (b->abandoned) {
-		batch_end(b);
+	if (g->abandoned) {
+		group_end(g);
 		return;
 	}
 	if (res == NULL) {
-		failed(b, f);
+		failed(g, f);
 		return;
 	}
 	ninserted = (size_t)PQntuples(res);
@@ -530,13 +526,13 @@ on_inserted(PGresult *res, const struct db_failure *f, void *arg)
 		inserted[r] = PQgetvalue(res, (int)r, 0);
 	qsort(inserted, ninserted, sizeof *inserted, cmp_str);
 	claimed = xcalloc(ninserted + 1, sizeof *claimed);
-	for (size_t i = 0; i < b->n; i++) {
-		const char *id = item(b, i)->id;
+	for (size_t i = 0; i < g->n; i++) {
+		const char *id = item(g, i)->id;
 		hit = bsearch(&id, inserted, ninserted, sizeof *inserted, cmp_str);
-		/* The same id later in the same batch was not the one inserted. */
+		/* The same id later in the same group was not the one inserted. */
 		if (hit != NULL && !claimed[hit - inserted]) {
 			claimed[hit - inserted] = true;
-			b->status[i] = 201;
+			g->outcome[i] = OUTCOME_STORED;
 		} else {
 			left++;
 		}
@@ -544,7 +540,7 @@ on_inserted(PGresult *res, const struct db_failure *f, void *arg)
 	free(claimed);
 	free(inserted);
 	if (left == 0) {
-		finish(b);
+		finish(g);
 		return;
 	}
 	/* The ids and hashes of the items not inserted, in the insert's
@@ -553,20 +549,20 @@ on_inserted(PGresult *res, const struct db_failure *f, void *arg)
 		arrays[a].len = 0;
 		sb_add(&arrays[a], "{", 1);
 	}
-	for (size_t i = 0; i < b->n; i++) {
-		if (b->status[i] == 0) {
-			add_text(&arrays[0], item(b, i)->id);
-			add_hash(&arrays[1], item(b, i)->hash);
+	for (size_t i = 0; i < g->n; i++) {
+		if (g->outcome[i] != OUTCOME_STORED) {
+			add_text(&arrays[0], item(g, i)->id);
+			add_hash(&arrays[1], item(g, i)->hash);
 		}
 	}
 	for (int a = 0; a < 2; a++) {
 		sb_add(&arrays[a], "}", 1);
 		values[a] = arrays[a].p;
 	}
-	ok = db_query("lookup", 2, values, NULL, NULL, on_looked_up, b);
+	ok = db_query(COMMIT_COMPARE, 2, values, NULL, NULL, on_looked_up, g);
 	if (!ok) {
 		struct db_failure nf = { "database unavailable", true, "" };
-		on_looked_up(NULL, &nf, b);
+		on_looked_up(NULL, &nf, g);
 	}
 }
 
@@ -578,19 +574,19 @@ max_inflight(void)
 	return (unsigned)server.cfg->db_connections * INFLIGHT_PER_CONNECTION;
 }
 
-static struct batch *
+static struct group *
 take(size_t max)
 {
-	struct batch *b = xcalloc(1, sizeof *b);
+	struct group *g = xcalloc(1, sizeof *g);
 	struct submission *s;
 
-	b->subs = xcalloc(max, sizeof *b->subs);
-	while (b->n < max && (s = TAILQ_FIRST(&commit.queue)) != NULL) {
+	g->subs = xcalloc(max, sizeof *g->subs);
+	while (g->n < max && (s = TAILQ_FIRST(&commit.queue)) != NULL) {
 		TAILQ_REMOVE(&commit.queue, s, entry);
 		commit.nqueued--;
-		b->subs[b->n++] = s;
+		g->subs[g->n++] = s;
 	}
-	return b;
+	return g;
 }
 
 /* Why rec cannot be replayed now: revoked (set aside, why says so), or
@@ -609,30 +605,30 @@ replayable(const struct spooled *rec, char *why, size_t whylen, bool *wait)
 static void
 replay(void)
 {
-	struct batch *b = xcalloc(1, sizeof *b);
+	struct group *g = xcalloc(1, sizeof *g);
 	size_t max = commit.isolate > 0 ? 1 : (size_t)server.cfg->batch_size;
 	size_t head = 0, got;
 	bool wait = false;
 
-	b->recs = xcalloc(max, sizeof *b->recs);
-	got = spool_read(b->recs, max, server.catalog, &b->mark);
+	g->recs = xcalloc(max, sizeof *g->recs);
+	got = spool_read(g->recs, max, server.catalog, &g->mark);
 	for (size_t i = 0; i < got; i++) {
-		struct spooled *rec = b->recs[i];
+		struct spooled *rec = g->recs[i];
 		struct spool_mark one = { rec->end, 1 };
 		char why[160];
 
 		if (replayable(rec, why, sizeof why, &wait))
 			continue;
 		if (i > head || wait) {
-			/* The batch ends before it; it comes first next time. */
-			b->mark.end = rec->start;
-			b->mark.consumed = i - head;
-			spool_release(b->recs + i, got - i);
+			/* The group ends before it; it comes first next time. */
+			g->mark.end = rec->start;
+			g->mark.consumed = i - head;
+			spool_release(g->recs + i, got - i);
 			got = i;
 			break;
 		}
 		if (!set_aside(rec, why)) {
-			spool_release(b->recs + i, got - i);
+			spool_release(g->recs + i, got - i);
 			got = i;
 			replay_retry_later("cannot set a record aside");
 			break;
@@ -641,30 +637,30 @@ replay(void)
 		spool_release(&rec, 1);
 		head = i + 1;
 	}
-	b->n = got - head;
-	memmove(b->recs, b->recs + head, b->n * sizeof *b->recs);
-	if (b->n == 0) {
+	g->n = got - head;
+	memmove(g->recs, g->recs + head, g->n * sizeof *g->recs);
+	if (g->n == 0) {
 		if (!wait && got == 0 && head == 0 && spool_pending() &&
 		    commit.replay_delay == 0)
 			replay_retry_later("cannot read the spool");
 		else if (head > 0)
 			schedule_flush();	/* on to the next records */
 		if (got == 0 && head == 0)
-			spool_done(&b->mark);	/* empties a spool read to its end */
-		batch_free(b);
+			spool_done(&g->mark);	/* empties a spool read to its end */
+		group_free(g);
 		return;
 	}
 	if (head > 0)
-		b->mark.consumed = b->n;
-	if (send_batch(b)) {
+		g->mark.consumed = g->n;
+	if (send_group(g)) {
 		commit.replaying = true;
 	} else {
-		batch_free(b);
+		group_free(g);
 		replay_retry_later("cannot send to the database");
 	}
 }
 
-/* Waits for batch_wait when a batch could still grow. */
+/* Waits for batch_wait when a group could still grow. */
 static bool
 hold_back(void)
 {
@@ -674,7 +670,7 @@ hold_back(void)
 
 	if (wait <= 0 || commit.nqueued >= (size_t)server.cfg->batch_size)
 		return false;
-	waited = seconds_since(oldest);
+	waited = clock_seconds_since(oldest);
 	if (waited >= wait)
 		return false;
 	tv.tv_sec = 0;
@@ -688,21 +684,21 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	commit.flush_scheduled = false;
 	while (commit.nqueued > 0) {
-		struct batch *b;
+		struct group *g;
 		/* Nothing is written before the database's role is checked. */
 		if (!db_ready() || !server.db_checked) {
-			b = take(commit.nqueued);
-			spool_or_refuse(b->subs, b->n);
-			batch_free(b);
+			g = take(commit.nqueued);
+			spool_or_refuse(g->subs, g->n);
+			group_free(g);
 			break;
 		}
 		if (commit.inflight >= max_inflight() || hold_back())
 			break;
-		b = take((size_t)server.cfg->batch_size);
-		metrics_commit_batch(b->n);
-		if (!send_batch(b)) {
-			spool_or_refuse(b->subs, b->n);
-			batch_free(b);
+		g = take((size_t)server.cfg->batch_size);
+		metrics_commit_group(g->n);
+		if (!send_group(g)) {
+			spool_or_refuse(g->subs, g->n);
+			group_free(g);
 		}
 	}
 	if (!commit.replaying && spool_pending() && db_ready() &&
@@ -723,10 +719,10 @@ commit_start(struct event_base *base)
 {
 	struct timeval second = { 1, 0 };
 
-	db_prepare("insert", insert_sql);
-	db_prepare("lookup", lookup_sql);
+	db_prepare(COMMIT_INSERT, insert_sql);
+	db_prepare(COMMIT_COMPARE, compare_sql);
 	TAILQ_INIT(&commit.queue);
-	TAILQ_INIT(&commit.batches);
+	TAILQ_INIT(&commit.groups);
 	commit.flush = event_new(base, -1, 0, on_flush, NULL);
 	commit.wait = evtimer_new(base, on_flush, NULL);
 	commit.tick = event_new(base, -1, EV_PERSIST, on_tick, NULL);
@@ -737,11 +733,8 @@ commit_start(struct event_base *base)
 void
 commit_submit(struct submission *s)
 {
-	struct timeval tv;
-
 	clock_gettime(CLOCK_MONOTONIC, &s->queued);
-	gettimeofday(&tv, NULL);
-	s->received_at = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	s->received_at = clock_wall_us();
 	TAILQ_INSERT_TAIL(&commit.queue, s, entry);
 	commit.nqueued++;
 	schedule_flush();
@@ -750,12 +743,12 @@ commit_submit(struct submission *s)
 bool
 commit_idle(void)
 {
-	struct batch *b;
+	struct group *g;
 
 	if (commit.nqueued > 0)
 		return false;
-	TAILQ_FOREACH(b, &commit.batches, entry)
-		if (b->recs == NULL && !b->abandoned)
+	TAILQ_FOREACH(g, &commit.groups, entry)
+		if (g->recs == NULL && !g->abandoned)
 			return false;
 	return true;
 }
@@ -763,21 +756,21 @@ commit_idle(void)
 void
 commit_abandon(void)
 {
-	struct batch *b;
+	struct group *g;
 
 	if (commit.nqueued > 0) {
-		b = take(commit.nqueued);
-		spool_or_refuse(b->subs, b->n);
-		batch_free(b);
+		g = take(commit.nqueued);
+		spool_or_refuse(g->subs, g->n);
+		group_free(g);
 	}
 	/* Their outcome is unknown: spooled, they are stored on replay, or
 	 * found to be duplicates if their transaction did commit. */
-	TAILQ_FOREACH(b, &commit.batches, entry) {
-		if (b->abandoned)
+	TAILQ_FOREACH(g, &commit.groups, entry) {
+		if (g->abandoned)
 			continue;
-		b->abandoned = true;
-		if (b->recs == NULL)
-			spool_or_refuse(b->subs, b->n);
+		g->abandoned = true;
+		if (g->recs == NULL)
+			spool_or_refuse(g->subs, g->n);
 	}
 }
 

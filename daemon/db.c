@@ -17,6 +17,7 @@
 #include <sys/queue.h>
 #include <time.h>
 
+#include "clock.h"
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
@@ -153,16 +154,6 @@ flush(struct dbconn *dc)
 		event_add(dc->wr, NULL);
 }
 
-double
-seconds_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t->tv_sec) +
-	    (double)(now.tv_nsec - t->tv_nsec) / 1e9;
-}
-
 /* Seconds until q's deadline, negative once past. */
 static double
 time_left(const struct db_query *q)
@@ -170,7 +161,7 @@ time_left(const struct db_query *q)
 	double allowed = (double)server.cfg->db_timeout *
 	    (q->slow ? DB_SLOW_TIMEOUT_FACTOR : 1);
 
-	return allowed - seconds_since(&q->sent);
+	return allowed - clock_seconds_since(&q->sent);
 }
 
 /* Sets the timer for the reply due first; replies come in order, so that
@@ -217,7 +208,7 @@ complete(struct dbconn *dc, struct db_query *q)
 	STAILQ_REMOVE_HEAD(&dc->inflight, entry);
 	dc->ninflight--;
 	dc->nslow -= q->slow;
-	metrics_db_round_trip(seconds_since(&q->sent));
+	metrics_db_round_trip(clock_seconds_since(&q->sent));
 	if (res != NULL && result_ok(res)) {
 		q->cb(res, NULL, q->arg);
 	} else {
@@ -402,6 +393,9 @@ db_prepare(const char *name, const char *sql)
 {
 	if (db.nstatements == sizeof db.statements / sizeof db.statements[0])
 		fatalx("db_prepare: too many statements");
+	for (unsigned i = 0; i < db.nstatements; i++)
+		if (strcmp(db.statements[i].name, name) == 0)
+			fatalx("db_prepare: statement %s prepared twice", name);
 	db.statements[db.nstatements].name = name;
 	db.statements[db.nstatements++].sql = sql;
 }

@@ -27,7 +27,9 @@ struct db_failure {
 typedef void db_cb(PGresult *res, const struct db_failure *f, void *arg);
 
 /* Registers a statement to be prepared on every connection as it opens;
- * call before db_start. Queries name their statement. */
+ * call before db_start. Queries name their statement. A name is its
+ * module's name, an underscore and what it does (commit_insert), so that
+ * no two modules pick the same; one prepared twice is a fatal bug. */
 void db_prepare(const char *name, const char *sql);
 void db_start(struct event_base *base, const char *conninfo, unsigned nconns);
 void db_stop(void);
@@ -46,7 +48,5 @@ bool db_query(const char *name, int nparams, const char *const *values,
 bool db_query_slow(const char *name, int nparams, const char *const *values,
     db_cb *cb, void *arg) __attribute__((warn_unused_result));
 unsigned db_inflight(void);
-/* Seconds elapsed since t, from CLOCK_MONOTONIC. */
-double seconds_since(const struct timespec *t);
 
 #endif

@@ -30,30 +30,18 @@
 #include <jansson.h>
 #include <openssl/err.h>
 
-#include "db.h"
+#include "clock.h"
+#include "http.h"
+#include "kiosk.h"
 #include "log.h"
 #include "metrics.h"
 #include "peer.h"
+#include "route.h"
 #include "sipasd.h"
-#include "tls.h"
 #include "xmalloc.h"
 
-static const struct route_def {
-	const char *path;
-	bool admin;
-	enum route route;
-	enum http_method method;
-	const char *allow_header;
-} routes[] = {
-	{ "/v1/questionnaire", false, ROUTE_QUESTIONNAIRE, HTTP_GET, "Allow: GET, HEAD\r\n" },
-	{ "/v1/responses", false, ROUTE_RESPONSES, HTTP_POST, "Allow: POST\r\n" },
-	{ "/v1/responses/batch", false, ROUTE_BATCH, HTTP_POST, "Allow: POST\r\n" },
-	{ "/healthz", true, ROUTE_HEALTHZ, HTTP_GET, "Allow: GET, HEAD\r\n" },
-	{ "/metrics", true, ROUTE_METRICS, HTTP_GET, "Allow: GET, HEAD\r\n" },
-};
 
 #define LINGER_S 2	/* seconds to drain input after refusing a request */
-#define JSON_TYPE "application/json"
 #define INPUT_HIGH_WATER (64 * 1024)
 /* Pending output past which no further request is parsed. The largest
  * replies are the questionnaire (about 6 KiB) and a batch's (up to some
@@ -66,7 +54,6 @@ static const struct route_def {
  * read: memory of the host, if not of sipasd. This is (the kernel doubles
  * it) more than a reply and the data in flight on a kiosk's link need. */
 #define KERNEL_SNDBUF (64 * 1024)
-#define RETRY_AFTER_CONNECTIONS "Retry-After: 5\r\n"
 /* Event priorities. A TLS handshake costs a millisecond or two of CPU, an
  * identified kiosk's request much less: a wave of hundreds of handshakes
  * (a kiosk over its share reconnecting, a flood) must not hold up the
@@ -78,7 +65,7 @@ static const struct route_def {
 #define HANDSHAKES_PER_POLL 8
 
 static void conn_parse(struct conn *c);
-static void route(struct request *req);
+static void request_route(struct request *req);
 static void conn_free(struct conn *c);
 
 static const char *
@@ -129,7 +116,7 @@ request_free(struct request *req)
 static double
 elapsed_ms(const struct request *req)
 {
-	return seconds_since(&req->started) * 1e3;
+	return clock_seconds_since(&req->started) * 1e3;
 }
 
 /* Reading resumes: the rest of this request, the next pipelined one, or
@@ -191,6 +178,14 @@ is_head(const struct request *req)
 	return req != NULL && req->headers_done && req->method == HTTP_HEAD;
 }
 
+/* The body of every error reply. The codes are the protocol's, fixed
+ * strings of ours: nothing in them needs escaping. */
+static void
+error_body(char *buf, size_t len, const char *error)
+{
+	snprintf(buf, len, "{\"error\":\"%s\"}", error);
+}
+
 /* The last reply, then closing once the client has read it; the input is
  * read and dropped meanwhile (see on_write). */
 static void
@@ -198,8 +193,8 @@ conn_refuse(struct conn *c, int status, const char *error, const char *extra)
 {
 	char body[128];
 
-	snprintf(body, sizeof body, "{\"error\":\"%s\"}", error);
-	conn_write_status(c, status, JSON_TYPE, body, strlen(body), extra, true,
+	error_body(body, sizeof body, error);
+	conn_write_status(c, status, HTTP_JSON_TYPE, body, strlen(body), extra, true,
 	    is_head(c->req));
 	request_free(c->req);
 	c->req = NULL;
@@ -226,15 +221,10 @@ conn_fail(struct conn *c, int status, const char *error, const char *extra)
 	conn_refuse(c, status, error, extra);
 }
 
-void
-http_reply(struct request *req, int status, const char *body, const char *extra)
-{
-	http_reply_typed(req, status, JSON_TYPE, body, strlen(body), extra);
-}
-
-void
-http_reply_typed(struct request *req, int status, const char *ctype,
-    const char *body, size_t len, const char *extra)
+/* Every reply to a request goes out here. */
+static void
+reply(struct request *req, int status, const char *ctype, const char *body,
+    size_t len, const char *extra)
 {
 	struct conn *c = req->conn;
 	bool keep;
@@ -266,13 +256,44 @@ http_reply_typed(struct request *req, int status, const char *ctype,
 	}
 }
 
-void
-http_reply_error(struct request *req, int status, const char *error)
+static void
+reply_error(struct request *req, int status, const char *error,
+    const char *extra)
 {
 	char body[128];
 
-	snprintf(body, sizeof body, "{\"error\":\"%s\"}", error);
-	http_reply(req, status, body, status == 503 ? "Retry-After: 5\r\n" : NULL);
+	error_body(body, sizeof body, error);
+	reply(req, status, HTTP_JSON_TYPE, body, strlen(body), extra);
+}
+
+void
+http_reply_json(struct request *req, int status, json_t *doc,
+    const char *extra)
+{
+	char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
+
+	json_decref(doc);
+	if (text == NULL) {	/* a bug, not the client's fault: say so */
+		log_error("request %llu: cannot build the %d reply",
+		    (unsigned long long)req->id, status);
+		reply_error(req, 500, "internal", NULL);
+		return;
+	}
+	reply(req, status, HTTP_JSON_TYPE, text, strlen(text), extra);
+	free(text);
+}
+
+void
+http_reply_error(struct request *req, int status, const char *error)
+{
+	reply_error(req, status, error, status == 503 ? HTTP_RETRY_AFTER : NULL);
+}
+
+void
+http_reply_raw(struct request *req, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	reply(req, status, ctype, body, len, NULL);
 }
 
 /* --- parser callbacks: record, never reply or free here. --- */
@@ -465,9 +486,9 @@ accept_body(struct request *req)
 			reject_early(req, 415, "unsupported_media_type", NULL);
 			return;
 		}
-		req->body_limit = (size_t)(req->route == ROUTE_BATCH ?
-		    server.cfg->max_batch_body_size : server.cfg->max_body_size);
 	}
+	if (req->route->body_limit != NULL)
+		req->body_limit = (size_t)req->route->body_limit(server.cfg);
 	if ((p->flags & F_CONTENTLENGTH) && p->content_length > req->body_limit) {
 		conn_fail(c, 413, "too_large", NULL);
 		return;
@@ -499,7 +520,7 @@ on_kiosk(enum kiosk_status st, const struct kiosk_ref *ref, void *arg)
 			reject_early(req, 429, "rate_limited", req->retry_after);
 			return;
 		}
-		route(req);
+		request_route(req);
 		return;
 	case KIOSK_REVOKED:
 		req->kiosk = *ref;
@@ -509,7 +530,7 @@ on_kiosk(enum kiosk_status st, const struct kiosk_ref *ref, void *arg)
 		reject_early(req, 403, "unknown_kiosk", NULL);
 		return;
 	case KIOSK_UNAVAILABLE:
-		reject_early(req, 503, "unavailable", "Retry-After: 5\r\n");
+		reject_early(req, 503, "unavailable", HTTP_RETRY_AFTER);
 		return;
 	}
 }
@@ -517,31 +538,21 @@ on_kiosk(enum kiosk_status st, const struct kiosk_ref *ref, void *arg)
 /* 404 and 405 come after the kiosk check: an unregistered or revoked
  * kiosk gets 403 on every request, whatever it asks for. */
 static void
-route(struct request *req)
+request_route(struct request *req)
 {
-	struct conn *c = req->conn;
-	const struct route_def *r = NULL;
-	size_t pathlen;
+	const struct route *r = NULL;
 
-	if (req->path_too_long) {
-		reject_early(req, 404, "not_found", NULL);
-		return;
-	}
-	pathlen = strcspn(req->path, "?");
-	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-		if (routes[i].admin == c->admin &&
-		    strlen(routes[i].path) == pathlen &&
-		    strncmp(routes[i].path, req->path, pathlen) == 0)
-			r = &routes[i];
-	}
+	if (!req->path_too_long)
+		r = route_find(req->path, strcspn(req->path, "?"),
+		    req->conn->admin);
 	if (r == NULL) {
 		reject_early(req, 404, "not_found", NULL);
 		return;
 	}
-	req->route = r->route;
+	req->route = r;
 	if (req->method != (int)r->method &&
 	    !(req->method == HTTP_HEAD && r->method == HTTP_GET)) {
-		reject_early(req, 405, "method_not_allowed", r->allow_header);
+		reject_early(req, 405, "method_not_allowed", route_allow(r));
 		return;
 	}
 	accept_body(req);
@@ -554,7 +565,7 @@ request_headers_done(struct request *req)
 
 	c->state = CONN_BUSY;
 	if (c->admin)
-		route(req);
+		request_route(req);
 	else
 		kiosk_resolve(c->fingerprint, on_kiosk, req);
 }
@@ -567,31 +578,11 @@ request_complete(struct request *req)
 	c->state = CONN_BUSY;
 	evtimer_del(c->timer);
 	if (req->reject_status != 0) {
-		char body[128];
-		snprintf(body, sizeof body, "{\"error\":\"%s\"}", req->reject_error);
-		http_reply(req, req->reject_status, body, req->reject_extra);
+		reply_error(req, req->reject_status, req->reject_error,
+		    req->reject_extra);
 		return;
 	}
-	switch (req->route) {
-	case ROUTE_QUESTIONNAIRE:
-		ingest_questionnaire(req);
-		break;
-	case ROUTE_RESPONSES:
-		ingest_response(req);
-		break;
-	case ROUTE_BATCH:
-		ingest_batch(req);
-		break;
-	case ROUTE_HEALTHZ:
-		admin_healthz(req);
-		break;
-	case ROUTE_METRICS:
-		admin_metrics(req);
-		break;
-	case ROUTE_NONE:
-		http_reply_error(req, 404, "not_found");
-		break;
-	}
+	req->route->handler(req);
 }
 
 /* libevent 2.1.12 (its issue #854): when reading resumes after the input
@@ -724,7 +715,7 @@ conn_identified(struct conn *c)
 		metrics_refused(REFUSED_KIOSK);
 		log_debug("%s: 429, its certificate holds "
 		    "max_connections_per_kiosk connections", c->peer);
-		conn_refuse(c, 429, "rate_limited", RETRY_AFTER_CONNECTIONS);
+		conn_refuse(c, 429, "rate_limited", HTTP_RETRY_AFTER);
 	}
 }
 

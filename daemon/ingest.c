@@ -1,16 +1,17 @@
 /* The kiosk endpoints: serve the questionnaire, and take responses from the
  * request body through validation to the group commit (commit.c), answering
- * each once its transaction has committed or it is in the spool. */
+ * each once its transaction has committed or it is in the spool. The
+ * commit layer says what became of a response; this says it in HTTP. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "commit.h"
-#include "log.h"
+#include "http.h"
+#include "ingest.h"
 #include "metrics.h"
 #include "sipasd.h"
 #include "utf8.h"
@@ -20,10 +21,8 @@ static struct response_limits
 limits_now(void)
 {
 	struct response_limits lim;
-	struct timeval tv;
 
-	gettimeofday(&tv, NULL);
-	lim.now = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	lim.now = clock_wall_us();
 	lim.max_age = server.cfg->max_age_days * 86400LL * 1000000;
 	return lim;
 }
@@ -37,26 +36,9 @@ invalid_json(const struct response_error *err)
 }
 
 static void
-reply_json(struct request *req, int status, json_t *doc)
-{
-	char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
-
-	if (text == NULL) {	/* a bug, not the kiosk's fault: say so */
-		log_error("request %llu: cannot build the %d reply",
-		    (unsigned long long)req->id, status);
-		json_decref(doc);
-		http_reply_error(req, 500, "internal");
-		return;
-	}
-	http_reply(req, status, text, status == 503 ? "Retry-After: 5\r\n" : NULL);
-	free(text);
-	json_decref(doc);
-}
-
-static void
 reply_invalid(struct request *req, const struct response_error *err)
 {
-	reply_json(req, 400, invalid_json(err));
+	http_reply_json(req, 400, invalid_json(err), NULL);
 }
 
 static const char *
@@ -93,29 +75,47 @@ ingest_questionnaire(struct request *req)
 		http_reply_error(req, 503, "unavailable");
 		return;
 	}
-	http_reply(req, 200, q->json, NULL);
+	http_reply_raw(req, 200, HTTP_JSON_TYPE, q->json, strlen(q->json));
+}
+
+/* The HTTP status of an outcome: the reply to it alone, or its item's in a
+ * batch. */
+static int
+outcome_status(enum outcome o)
+{
+	switch (o) {
+	case OUTCOME_STORED:
+		return 201;
+	case OUTCOME_DUPLICATE:
+		return 200;
+	case OUTCOME_CONFLICT:
+		return 409;
+	case OUTCOME_SPOOLED:
+		return 202;
+	case OUTCOME_UNAVAILABLE:
+	case OUTCOME_COUNT:
+		break;
+	}
+	return 503;
 }
 
 static void
-on_stored(struct submission *s, int status)
+on_stored(struct submission *s, enum outcome o)
 {
 	struct request *req = s->arg;
-	char body[96];
+	int status = outcome_status(o);
 
-	/* The id is a validated UUID: nothing in it needs escaping. */
 	switch (status) {
 	case 201:
 	case 200:
 	case 202:
-		snprintf(body, sizeof body, "{\"id\":\"%s\",\"status\":\"%s\"}",
-		    req->resp.id, status == 201 ? "stored" : status == 200 ?
-		    "duplicate" : "queued");
-		http_reply(req, status, body, NULL);
+		http_reply_json(req, status, json_pack("{s:s, s:s}", "id",
+		    req->resp.id, "status", status == 201 ? "stored" :
+		    status == 200 ? "duplicate" : "queued"), NULL);
 		break;
 	case 409:
-		snprintf(body, sizeof body, "{\"id\":\"%s\",\"error\":\"id_conflict\"}",
-		    req->resp.id);
-		http_reply(req, 409, body, NULL);
+		http_reply_json(req, 409, json_pack("{s:s, s:s}", "id",
+		    req->resp.id, "error", "id_conflict"), NULL);
 		break;
 	default:
 		http_reply_error(req, 503, "unavailable");
@@ -185,16 +185,16 @@ batch_finish(struct request *req)
 
 	for (size_t i = 0; i < req->nitems; i++)
 		json_array_append_new(out, batch_item_json(&req->items[i]));
-	reply_json(req, 200, out);
+	http_reply_json(req, 200, out, NULL);
 }
 
 static void
-on_item_stored(struct submission *s, int status)
+on_item_stored(struct submission *s, enum outcome o)
 {
 	struct batch_item *it = s->arg;
 	struct request *req = it->req;
 
-	it->status = status;
+	it->status = outcome_status(o);
 	if (--req->pending == 0)
 		batch_finish(req);
 }
@@ -218,7 +218,7 @@ ingest_batch(struct request *req)
 	}
 	req->nitems = json_array_size(doc);
 	req->items = xcalloc(req->nitems, sizeof *req->items);
-	metrics_batch(req->nitems);
+	metrics_batch_items(req->nitems);
 	json_array_foreach(doc, i, item) {
 		struct batch_item *it = &req->items[i];
 		json_t *id = json_object_get(item, "id");

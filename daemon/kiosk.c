@@ -15,7 +15,9 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "db.h"
+#include "kiosk.h"
 #include "log.h"
 #include "state.h"
 #include "sipasd.h"
@@ -61,21 +63,13 @@ static struct {
 
 /* bytea as hex, and times as integers: independent of the session's
  * bytea_output and DateStyle. */
+#define KIOSK_REGISTRY "kiosk_registry"	/* the statement's name */
 static const char registry_sql[] =
     "SELECT encode(cert_sha256, 'hex'), id, code, center_id, "
     " coalesce(questionnaire_id, 0), status = 'revoked', "
     " coalesce((extract(epoch FROM revoked_at) * 1000000)::int8, 0), "
     " (extract(epoch FROM now()) * 1000000)::int8 "
     "FROM kiosks";
-
-static int64_t
-wall_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
 
 static int
 cmp_fp(const void *a, const void *b)
@@ -152,7 +146,7 @@ usable(void)
 {
 	/* The wall clock: the copy restored after a reboot is as old as the
 	 * database last confirmed it, not as old as the machine's uptime. */
-	return reg.current != NULL && wall_us() - reg.loaded_us <=
+	return reg.current != NULL && clock_wall_us() - reg.loaded_us <=
 	    server.cfg->kiosk_offline_ttl * 1000000;
 }
 
@@ -365,7 +359,7 @@ on_read(PGresult *res, const struct db_failure *f, void *arg)
 	registry_index(r);
 	if (rows > 0)
 		reg.skew_us = strtoll(PQgetvalue(res, 0, 7), NULL, 10) -
-		    (reg.asked_us + wall_us()) / 2;
+		    (reg.asked_us + clock_wall_us()) / 2;
 	reg.covered_us = reg.asked_us;
 	if (reg.current == NULL || was_failed)
 		log_info("kiosk registry: %zu kiosk(s)", r->n);
@@ -373,7 +367,7 @@ on_read(PGresult *res, const struct db_failure *f, void *arg)
 	keep(r);
 	registry_free(reg.current);
 	reg.current = r;
-	reg.loaded_us = wall_us();
+	reg.loaded_us = clock_wall_us();
 	answer_waiting(true);
 }
 
@@ -382,9 +376,9 @@ read_registry(void)
 {
 	if (reg.reading)
 		return;
-	int64_t sent = wall_us();
+	int64_t sent = clock_wall_us();
 
-	if (!db_query("kiosk_registry", 0, NULL, NULL, NULL, on_read, NULL)) {
+	if (!db_query(KIOSK_REGISTRY, 0, NULL, NULL, NULL, on_read, NULL)) {
 		struct db_failure f = { "database unavailable", true, "" };
 		on_read(NULL, &f, NULL);
 		return;
@@ -409,7 +403,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 void
 kiosk_start(void)
 {
-	db_prepare("kiosk_registry", registry_sql);
+	db_prepare(KIOSK_REGISTRY, registry_sql);
 }
 
 void
@@ -450,7 +444,7 @@ kiosk_resolve(const unsigned char fp[CERT_FINGERPRINT_LEN], kiosk_cb *cb,
 		return;
 	}
 	/* Strangers make the registry be read at most once a second. */
-	if (!reg.reading && seconds_since(&reg.asked) < MISS_REFRESH_S) {
+	if (!reg.reading && clock_seconds_since(&reg.asked) < MISS_REFRESH_S) {
 		answer(fp, cb, arg, !reg.failed && reg.current != NULL);
 		return;
 	}
@@ -503,5 +497,5 @@ kiosk_remember(const unsigned char fp[CERT_FINGERPRINT_LEN], bool revoked,
 	registry_index(r);
 	registry_free(reg.current);
 	reg.current = r;
-	reg.loaded_us = wall_us();
+	reg.loaded_us = clock_wall_us();
 }

@@ -12,11 +12,16 @@
 
 #include <openssl/ssl.h>
 
+#include "admin.h"
+#include "clock.h"
 #include "commit.h"
 #include "db.h"
+#include "http.h"
+#include "kiosk.h"
 #include "log.h"
 #include "notify.h"
 #include "peer.h"
+#include "rollup.h"
 #include "sipasd.h"
 #include "spool.h"
 #include "state.h"
@@ -155,9 +160,9 @@ on_check(evutil_socket_t fd, short what, void *arg)
 	if (!db_ready())
 		return;
 	if (!server.db_checked && !role_asked)
-		role_asked = db_query("role", 0, NULL, NULL, NULL, on_role, NULL);
+		role_asked = db_query("main_role", 0, NULL, NULL, NULL, on_role, NULL);
 	if (!server.catalog_current && !catalog_asked)
-		catalog_asked = db_query("catalog", 0, NULL, NULL, NULL, on_catalog,
+		catalog_asked = db_query("main_catalog", 0, NULL, NULL, NULL, on_catalog,
 		    NULL);
 }
 
@@ -234,7 +239,7 @@ static void
 on_stopping(evutil_socket_t fd, short what, void *arg)
 {
 	struct timespec *since = arg;
-	double left = (double)server.cfg->shutdown_timeout - seconds_since(since);
+	double left = (double)server.cfg->shutdown_timeout - clock_seconds_since(since);
 
 	if (server.nconns == 0 && commit_idle()) {
 		event_base_loopexit(server.base, NULL);
@@ -413,8 +418,8 @@ main(int argc, char **argv)
 	if (!spool_open(server.cfg->spool_dir, server.cfg->spool_max_size, err,
 	    sizeof err))
 		fatalx("%s; check spool_dir", err);
-	db_prepare("role", role_sql);
-	db_prepare("catalog", catalog_sql);
+	db_prepare("main_role", role_sql);
+	db_prepare("main_catalog", catalog_sql);
 	kiosk_start();
 	admin_start();
 	commit_start(server.base);

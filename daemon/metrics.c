@@ -3,11 +3,7 @@
  * in the name, _total for counters). */
 #include <stdint.h>
 
-#include "db.h"
 #include "metrics.h"
-#include "peer.h"
-#include "sipasd.h"
-#include "spool.h"
 
 struct histogram {
 	const char *name;
@@ -22,29 +18,31 @@ struct histogram {
 static const double latency_bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01,
 	0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
 #define NLATENCY (sizeof latency_bounds / sizeof latency_bounds[0])
-static const double batch_bounds[] = { 1, 2, 5, 10, 20, 50, 100, 200, 500 };
-#define NBATCH (sizeof batch_bounds / sizeof batch_bounds[0])
+static const double count_bounds[] = { 1, 2, 5, 10, 20, 50, 100, 200, 500 };
+#define NCOUNT (sizeof count_bounds / sizeof count_bounds[0])
 
 static uint64_t round_trip_counts[NLATENCY + 1];
 static uint64_t commit_counts[NLATENCY + 1];
-static uint64_t batch_counts[NBATCH + 1];
-static uint64_t commit_batch_counts[NBATCH + 1];
+static uint64_t batch_items_counts[NCOUNT + 1];
+static uint64_t commit_group_counts[NCOUNT + 1];
 
 static struct histogram round_trip = { "sipasd_db_round_trip_seconds",
 	"Time from sending a query to PostgreSQL to its Sync coming back.",
 	latency_bounds, NLATENCY, round_trip_counts, 0, 0 };
 static struct histogram commit = { "sipasd_commit_seconds",
-	"Time from submitting a response to its transaction's commit.",
+	"Time from sending a group commit to PostgreSQL to knowing each "
+	"response's outcome (its insert, and the look-up of ids not inserted).",
 	latency_bounds, NLATENCY, commit_counts, 0, 0 };
-static struct histogram batch = { "sipasd_batch_items",
+/* Their names are the operators' and stay as they were. */
+static struct histogram batch_items = { "sipasd_batch_items",
 	"Responses per POST /v1/responses/batch.",
-	batch_bounds, NBATCH, batch_counts, 0, 0 };
-static struct histogram commit_batch = { "sipasd_commit_batch_responses",
+	count_bounds, NCOUNT, batch_items_counts, 0, 0 };
+static struct histogram commit_group = { "sipasd_commit_batch_responses",
 	"Responses written together in one transaction (group commit).",
-	batch_bounds, NBATCH, commit_batch_counts, 0, 0 };
+	count_bounds, NCOUNT, commit_group_counts, 0, 0 };
 
 static uint64_t requests[600];	/* by HTTP status */
-static uint64_t outcomes[OUTCOME_COUNT];
+static uint64_t outcomes[OUTCOME_UNAVAILABLE];
 static uint64_t tls_failures;
 static uint64_t db_timeouts;
 static uint64_t refusals[REFUSED_COUNT];
@@ -77,7 +75,8 @@ metrics_refused(enum refusal why)
 void
 metrics_outcome(enum outcome o)
 {
-	outcomes[o]++;
+	if (o < OUTCOME_UNAVAILABLE)
+		outcomes[o]++;
 }
 
 void
@@ -105,15 +104,15 @@ metrics_commit(double seconds)
 }
 
 void
-metrics_batch(size_t items)
+metrics_batch_items(size_t items)
 {
-	observe(&batch, (double)items);
+	observe(&batch_items, (double)items);
 }
 
 void
-metrics_commit_batch(size_t responses)
+metrics_commit_group(size_t responses)
 {
-	observe(&commit_batch, (double)responses);
+	observe(&commit_group, (double)responses);
 }
 
 static void
@@ -134,7 +133,7 @@ render_histogram(struct evbuffer *out, const struct histogram *h)
 }
 
 static void
-render_limits(struct evbuffer *out)
+render_limits(struct evbuffer *out, const struct metrics_gauges *g)
 {
 	static const char *const names[] = { "max_connections", "address",
 		"kiosk" };
@@ -149,11 +148,11 @@ render_limits(struct evbuffer *out)
 	evbuffer_add_printf(out, "# HELP sipasd_kiosk_connections_max The most "
 	    "connections one kiosk certificate holds.\n"
 	    "# TYPE sipasd_kiosk_connections_max gauge\n"
-	    "sipasd_kiosk_connections_max %u\n", peer_cert_max_held());
+	    "sipasd_kiosk_connections_max %u\n", g->kiosk_connections_max);
 }
 
 void
-metrics_render(struct evbuffer *out)
+metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 {
 	static const char *const outcome_names[] = { "stored", "duplicate",
 		"conflict", "spooled" };
@@ -166,7 +165,7 @@ metrics_render(struct evbuffer *out)
 			    "%llu\n", s, (unsigned long long)requests[s]);
 	evbuffer_add_printf(out, "# HELP sipasd_responses_total Survey responses "
 	    "by outcome.\n# TYPE sipasd_responses_total counter\n");
-	for (int o = 0; o < OUTCOME_COUNT; o++)
+	for (int o = 0; o < OUTCOME_UNAVAILABLE; o++)
 		evbuffer_add_printf(out, "sipasd_responses_total{outcome=\"%s\"} "
 		    "%llu\n", outcome_names[o], (unsigned long long)outcomes[o]);
 	evbuffer_add_printf(out,
@@ -188,12 +187,12 @@ metrics_render(struct evbuffer *out)
 	    "# HELP sipasd_db_timeouts_total Database connections dropped for giving "
 	    "no reply within db_timeout.\n"
 	    "# TYPE sipasd_db_timeouts_total counter\nsipasd_db_timeouts_total %llu\n",
-	    spool_depth(), spool_aside_count(), server.nconns,
-	    (unsigned long long)tls_failures, db_inflight(), db_ready() ? 1 : 0,
+	    g->spool_records, g->spool_aside, g->connections,
+	    (unsigned long long)tls_failures, g->queries_in_flight, g->database_up ? 1 : 0,
 	    (unsigned long long)db_timeouts);
-	render_limits(out);
+	render_limits(out, g);
 	render_histogram(out, &round_trip);
 	render_histogram(out, &commit);
-	render_histogram(out, &batch);
-	render_histogram(out, &commit_batch);
+	render_histogram(out, &batch_items);
+	render_histogram(out, &commit_group);
 }

@@ -1,18 +1,16 @@
-/* Counters and histograms for GET /metrics, in Prometheus text format. */
+/* Counters and histograms for GET /metrics, in Prometheus text format.
+ * Only counters live here: the gauges are read by the caller of
+ * metrics_render from the modules that hold them, so that those modules
+ * count here without this calling them back. */
 #ifndef SIPASD_METRICS_H
 #define SIPASD_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <event2/buffer.h>
 
-enum outcome {
-	OUTCOME_STORED,
-	OUTCOME_DUPLICATE,
-	OUTCOME_CONFLICT,
-	OUTCOME_SPOOLED,
-	OUTCOME_COUNT
-};
+#include "submission.h"
 
 /* Why a connection was closed before it was served. */
 enum refusal {
@@ -22,16 +20,29 @@ enum refusal {
 	REFUSED_COUNT
 };
 
+/* What the modules hold, at the time of a scrape. */
+struct metrics_gauges {
+	size_t spool_records;		/* not yet replayed */
+	size_t spool_aside;		/* since start-up */
+	unsigned connections;		/* open, both listeners */
+	unsigned queries_in_flight;
+	bool database_up;
+	unsigned kiosk_connections_max;
+};
+
 void metrics_request(int status);
 void metrics_refused(enum refusal why);
+/* Stored, duplicate, conflict and spooled are counted; unavailable is not
+ * an outcome for the response, which the kiosk sends again. */
 void metrics_outcome(enum outcome o);
 void metrics_tls_failure(void);
 void metrics_db_round_trip(double seconds);
 void metrics_db_timeout(void);
+/* A group commit, from sending it to knowing every response's outcome. */
 void metrics_commit(double seconds);
-void metrics_batch(size_t items);
-void metrics_commit_batch(size_t responses);
-/* Appends every metric to out; gauges are read at the time of the call. */
-void metrics_render(struct evbuffer *out);
+void metrics_batch_items(size_t items);		/* per POST /v1/responses/batch */
+void metrics_commit_group(size_t responses);	/* per group commit */
+/* Appends every metric to out. */
+void metrics_render(struct evbuffer *out, const struct metrics_gauges *g);
 
 #endif

@@ -1,6 +1,6 @@
 /* Feeds the report rollup. Storing a response only queues its id for the
- * rollup (a trigger, sql/005_rollup.sql), so that batches never wait on
- * each other; this asks PostgreSQL to fold the queue into the rollup
+ * rollup (a trigger, sql/005_rollup.sql), so that group commits never
+ * wait on each other; this asks PostgreSQL to fold the queue into the rollup
  * (sipas_rollup_compact) every rollup_interval seconds. Reports count the
  * queued responses too, so they are right either way; folding keeps them
  * fast. */
@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "rollup.h"
 #include "sipasd.h"
 
 /* Folding costs PostgreSQL some 10 us a response. A backlog is folded a
@@ -17,6 +18,7 @@
  * core rather than a whole one in bursts, which would show in the kiosks'
  * latency. */
 #define SLICE "2000"
+#define ROLLUP_COMPACT "rollup_compact"	/* the statement's name */
 #define BACKLOG_PAUSE_MS 200
 
 static struct event *timer;
@@ -59,14 +61,14 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 
 	/* It writes: not before the database's role has been checked. */
 	if (server.cfg->rollup_interval <= 0 || !db_ready() || !server.db_checked ||
-	    !db_query_slow("rollup_compact", 1, params, on_compacted, NULL))
+	    !db_query_slow(ROLLUP_COMPACT, 1, params, on_compacted, NULL))
 		schedule(interval_ms());
 }
 
 void
 rollup_start(struct event_base *base)
 {
-	db_prepare("rollup_compact", "SELECT sipas_rollup_compact($1)");
+	db_prepare(ROLLUP_COMPACT, "SELECT sipas_rollup_compact($1)");
 	timer = evtimer_new(base, on_timer, NULL);
 	schedule(interval_ms());
 }

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "commit.h"
+#include "kiosk.h"
 #include "response.h"
-#include "sipasd.h"
+#include "submission.h"
 
 /* A response read back from the spool for replay. */
 struct spooled {

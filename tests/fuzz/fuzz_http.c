@@ -10,8 +10,11 @@
 
 #include <event2/bufferevent.h>
 
+#include "admin.h"
 #include "commit.h"
 #include "fixture.h"
+#include "http.h"
+#include "kiosk.h"
 #include "log.h"
 #include "sipasd.h"
 

@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 
 #include "fixture.h"
+#include "log.h"
 #include "spool.h"
 
 #define NRESP 5
