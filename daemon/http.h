@@ -1,6 +1,9 @@
 /* HTTP on both listeners: a connection, the request it is reading or
- * serving, and the replies handlers make. Routing is route.c's; each state
- * value says where an object in that state is and who holds it. */
+ * serving, and the replies handlers make. The layer is three files, each
+ * calling only the ones after it: http.c the connections, http-request.c
+ * a request from its first byte to its reply, http-parse.c the parser's
+ * callbacks. Routing is route.c's; each state value says where an object
+ * in that state is and who holds it. */
 #ifndef SIPASD_HTTP_H
 #define SIPASD_HTTP_H
 
@@ -22,6 +25,15 @@
 #include "submission.h"
 
 struct route;
+
+/* What waits to be parsed: past this much libevent stops reading. */
+#define HTTP_INPUT_HIGH_WATER (64 * 1024)
+/* Pending output past which no further request is parsed. The largest
+ * replies are the questionnaire (about 6 KiB) and a batch's (up to some
+ * 100 KiB for 500 refused items): a few questionnaires, or a hundred
+ * 201s, let a pipelining kiosk that reads keep the line full, while one
+ * that does not read costs at most this plus one reply. */
+#define HTTP_OUTPUT_LIMIT (32 * 1024)
 
 enum conn_state {
 	CONN_HANDSHAKE,	/* TLS handshake in progress; no request yet */
@@ -122,5 +134,31 @@ void http_reply_error(struct request *req, int status, const char *error);
 /* A body serialized already: the catalog's questionnaire, the metrics. */
 void http_reply_raw(struct request *req, int status, const char *ctype,
     const char *body, size_t len);
+
+/* --- inside the HTTP layer only --- */
+
+/* The callbacks http-request.c feeds the parser with (http-parse.c). */
+extern const http_parser_settings http_parse_settings;
+/* Feeds buffered input to the parser and runs each stage it reaches, while
+ * the connection stays readable; http.c calls it when input arrives and
+ * when the client has read enough of its replies. */
+void http_conn_parse(struct conn *c);
+/* The last reply, then closing once the client has read it; the input is
+ * read and dropped meanwhile. */
+void http_conn_refuse(struct conn *c, int status, const char *error,
+    const char *extra);
+/* The same, logged: for errors in a request we cannot make sense of. */
+void http_conn_fail(struct conn *c, int status, const char *error,
+    const char *extra);
+void http_request_free(struct request *req);
+
+/* Sets the connection's one deadline (see http.c). */
+static inline void
+http_conn_arm(struct conn *c, long long seconds)
+{
+	struct timeval tv = { (time_t)seconds, 0 };
+
+	evtimer_add(c->timer, &tv);
+}
 
 #endif
