@@ -21,6 +21,7 @@
 #include "log.h"
 #include "notify.h"
 #include "peer.h"
+#include "replay.h"
 #include "rollup.h"
 #include "sipasd.h"
 #include "spool.h"
@@ -423,6 +424,7 @@ main(int argc, char **argv)
 	kiosk_start();
 	admin_start();
 	commit_start(server.base);
+	replay_start();
 	rollup_start(server.base);
 	db_start(server.base, server.cfg->db, (unsigned)server.cfg->db_connections);
 	kiosk_run(server.base);
