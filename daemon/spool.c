@@ -1,11 +1,8 @@
-/* The spool file, DIR/responses.spool: a sequence of records, each
- *
- *	"SPL1" | payload length, u32 little-endian | first 8 bytes of the
- *	payload's SHA-256 | payload: the response and its kiosk as JSON
- *
+/* The spool file, DIR/responses.spool: a sequence of records (framed as
+ * spool-record.c says), each payload the response and its kiosk as JSON,
  * appended with write() and made durable with one fdatasync() per group of
  * submissions before any of them is answered 202. Replay reads from a
- * position that moves forward as batches commit; when it reaches the end
+ * position that moves forward as groups commit; when it reaches the end
  * the file is emptied. Replaying a record twice (after a crash mid-replay)
  * is harmless: the database answers "duplicate".
  *
@@ -14,7 +11,8 @@
  * never dropped and never blocks the records after it: it is set aside,
  * with the reason, in DIR/responses.aside (records of the same framing,
  * each payload {"reason", "set_aside_at", "spool_offset", "record" or
- * "bytes"}), for a person to look at with sipasd --spool-inspect. */
+ * "bytes"}), for a person to look at with sipasd --spool-inspect
+ * (spool-inspect.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -29,12 +27,10 @@
 #include <openssl/evp.h>
 
 #include "log.h"
+#include "spool-record.h"
 #include "spool.h"
 #include "xmalloc.h"
 
-#define SPOOL_MAGIC	"SPL1"
-#define HEADER_LEN	16
-#define RECORD_MAX	(256 * 1024)	/* a response is at most a few KiB */
 #define ASIDE_CHUNK	(64 * 1024)	/* damaged bytes kept per aside record */
 
 static struct {
@@ -49,51 +45,6 @@ static struct {
 	size_t depth;		/* records from replay to end */
 	size_t aside;		/* records set aside since start-up */
 } spool = { .fd = -1, .aside_fd = -1 };
-
-static void
-digest8(const unsigned char *payload, size_t len, unsigned char out[8])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen;
-
-	EVP_Digest(payload, len, md, &mdlen, EVP_sha256(), NULL);
-	memcpy(out, md, 8);
-}
-
-static void
-put_u32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
-static uint32_t
-get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-/* Checks the record at off in buf (len bytes from off to the end). Returns
- * its total length, or 0 when there is no whole, intact record there. */
-static size_t
-record_at(const unsigned char *buf, size_t len)
-{
-	unsigned char d[8];
-	uint32_t plen;
-
-	if (len < HEADER_LEN || memcmp(buf, SPOOL_MAGIC, 4) != 0)
-		return 0;
-	plen = get_u32(buf + 4);
-	if (plen == 0 || plen > RECORD_MAX || plen > len - HEADER_LEN)
-		return 0;
-	digest8(buf + HEADER_LEN, plen, d);
-	if (memcmp(d, buf + 8, 8) != 0)
-		return 0;
-	return HEADER_LEN + plen;
-}
 
 static bool
 sync_dir(void)
@@ -129,22 +80,6 @@ read_all(int fd, unsigned char **buf, size_t *len)
 	return true;
 }
 
-static bool
-write_all(int fd, const unsigned char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* Keeps a damaged file for the operator and puts its readable records in a
  * fresh spool. */
 static bool
@@ -163,7 +98,7 @@ keep_damaged_file(const unsigned char *buf, const size_t *starts, const size_t *
 		goto out;
 	}
 	for (size_t i = 0; ok && i < nrec; i++)
-		ok = write_all(fd, buf + starts[i], lens[i]);
+		ok = spool_record_write(fd, buf + starts[i], lens[i]);
 	ok = ok && fsync(fd) == 0;
 	close(fd);
 	/* A link, not a rename: at every moment responses.spool holds either
@@ -199,11 +134,12 @@ check_file(char *err, size_t errlen)
 		return false;
 	}
 	while (off < len) {
-		size_t rl = record_at(buf + off, len - off);
+		size_t rl = spool_record_check(buf + off, len - off);
 		if (rl == 0) {
 			/* Resynchronise on the next intact record, if any. */
 			size_t next = off + 1;
-			while (next < len && record_at(buf + next, len - next) == 0)
+			while (next < len &&
+			    spool_record_check(buf + next, len - next) == 0)
 				next++;
 			if (next < len) {
 				log_error("spool %s: damaged bytes %zu to %zu",
@@ -297,28 +233,6 @@ spool_depth(void)
 	return spool.depth;
 }
 
-/* A record around doc, which it takes; NULL if doc cannot be written. */
-static unsigned char *
-frame(json_t *doc, size_t *len)
-{
-	char *payload = json_dumps(doc, JSON_COMPACT);
-	unsigned char *buf;
-	size_t plen;
-
-	json_decref(doc);
-	if (payload == NULL)
-		return NULL;
-	plen = strlen(payload);
-	buf = xmalloc(HEADER_LEN + plen);
-	memcpy(buf, SPOOL_MAGIC, 4);
-	put_u32(buf + 4, (uint32_t)plen);
-	digest8((unsigned char *)payload, plen, buf + 8);
-	memcpy(buf + HEADER_LEN, payload, plen);
-	free(payload);
-	*len = HEADER_LEN + plen;
-	return buf;
-}
-
 static unsigned char *
 encode(const struct submission *s, size_t *len)
 {
@@ -329,7 +243,7 @@ encode(const struct submission *s, size_t *len)
 	json_object_set_new(rec, "kiosk_code", json_string(k->code));
 	json_object_set_new(rec, "center", json_integer(k->center_id));
 	json_object_set_new(rec, "received_at", json_integer(s->received_at));
-	return frame(rec, len);
+	return spool_record_frame(rec, len);
 }
 
 static size_t count_records(off_t from, off_t to);
@@ -369,7 +283,7 @@ spool_append(struct submission *const *subs, size_t n)
 			log_error("spool %s is full (spool_max_size %lld); refusing "
 			    "responses", spool.path, spool.max_size);
 			ok = false;
-		} else if (!write_all(spool.fd, rec, len)) {
+		} else if (!spool_record_write(spool.fd, rec, len)) {
 			log_error("spool %s: write failed: %s", spool.path,
 			    strerror(errno));
 			ok = false;
@@ -396,61 +310,6 @@ spool_append(struct submission *const *subs, size_t n)
 	return true;
 }
 
-static bool
-read_at(int fd, off_t off, unsigned char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = pread(fd, buf, len, off);
-		if (n <= 0)
-			return false;
-		buf += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return true;
-}
-
-/* The intact record at off, read whole into *buf (caller frees); its
- * length, or 0 when there is none. */
-static size_t
-intact_at(int fd, off_t off, off_t end, unsigned char **buf)
-{
-	unsigned char header[HEADER_LEN];
-	size_t plen;
-
-	*buf = NULL;
-	if (end - off < HEADER_LEN || !read_at(fd, off, header, HEADER_LEN) ||
-	    memcmp(header, SPOOL_MAGIC, 4) != 0)
-		return 0;
-	plen = get_u32(header + 4);
-	if (plen == 0 || plen > RECORD_MAX || (off_t)plen > end - off - HEADER_LEN)
-		return 0;
-	*buf = xmalloc(HEADER_LEN + plen + 1);
-	if (!read_at(fd, off, *buf, HEADER_LEN + plen) ||
-	    record_at(*buf, HEADER_LEN + plen) == 0) {
-		free(*buf);
-		*buf = NULL;
-		return 0;
-	}
-	(*buf)[HEADER_LEN + plen] = '\0';
-	return HEADER_LEN + plen;
-}
-
-/* Where the next intact record after the damage at off starts, or end. */
-static off_t
-next_intact(int fd, off_t off, off_t end)
-{
-	unsigned char *buf;
-
-	for (off++; off < end; off++) {
-		if (intact_at(fd, off, end, &buf) > 0) {
-			free(buf);
-			return off;
-		}
-	}
-	return end;
-}
-
 /* Records, and stretches of damage, from from to to: one each. */
 static size_t
 count_records(off_t from, off_t to)
@@ -459,9 +318,10 @@ count_records(off_t from, off_t to)
 	unsigned char *buf;
 
 	while (from < to) {
-		size_t len = intact_at(spool.fd, from, to, &buf);
+		size_t len = spool_record_read(spool.fd, from, to, &buf);
 		free(buf);
-		from = len > 0 ? from + (off_t)len : next_intact(spool.fd, from, to);
+		from = len > 0 ? from + (off_t)len :
+		    spool_record_next(spool.fd, from, to);
 		n++;
 	}
 	return n;
@@ -525,12 +385,12 @@ keep_aside(const unsigned char *bytes, size_t len, bool payload, off_t off,
 		json_object_set_new(doc, "bytes", json_string(b64));
 		free(b64);
 	}
-	if ((framed = frame(doc, &flen)) == NULL)
+	if ((framed = spool_record_frame(doc, &flen)) == NULL)
 		return false;
 	{
 		struct stat st;
 		off_t before = fstat(spool.aside_fd, &st) == 0 ? st.st_size : -1;
-		ok = before >= 0 && write_all(spool.aside_fd, framed, flen) &&
+		ok = before >= 0 && spool_record_write(spool.aside_fd, framed, flen) &&
 		    fdatasync(spool.aside_fd) == 0;
 		/* A torn record in the aside file would read as damage. */
 		if (!ok && before >= 0 && ftruncate(spool.aside_fd, before) == -1)
@@ -552,7 +412,7 @@ bool
 spool_set_aside(const struct spooled *rec, const char *reason)
 {
 	unsigned char *buf;
-	size_t len = intact_at(spool.fd, rec->start, spool.end, &buf);
+	size_t len = spool_record_read(spool.fd, rec->start, spool.end, &buf);
 	bool ok;
 
 	if (len == 0) {
@@ -560,7 +420,8 @@ spool_set_aside(const struct spooled *rec, const char *reason)
 		    spool.path, (long long)rec->start);
 		return false;
 	}
-	ok = keep_aside(buf + HEADER_LEN, len - HEADER_LEN, true, rec->start, reason);
+	ok = keep_aside(buf + SPOOL_RECORD_HEADER, len - SPOOL_RECORD_HEADER,
+	    true, rec->start, reason);
 	free(buf);
 	return ok;
 }
@@ -615,13 +476,13 @@ spool_read(struct spooled **out, size_t max, const struct catalog *cat,
 	 * restart, cannot set it aside a second time. */
 	while (n < max && off < spool.end) {
 		unsigned char *buf;
-		size_t len = intact_at(spool.fd, off, spool.end, &buf);
+		size_t len = spool_record_read(spool.fd, off, spool.end, &buf);
 		struct spooled *sp;
 
 		if (len == 0) {
 			/* Damage since the file was opened (a write that could
 			 * not be cut back): keep the bytes, go on after them. */
-			off_t next = next_intact(spool.fd, off, spool.end);
+			off_t next = spool_record_next(spool.fd, off, spool.end);
 			bool ok = true;
 			if (n > 0)
 				break;
@@ -629,7 +490,7 @@ spool_read(struct spooled **out, size_t max, const struct catalog *cat,
 				size_t chunk = next - at < ASIDE_CHUNK ?
 				    (size_t)(next - at) : ASIDE_CHUNK;
 				unsigned char *bytes = xmalloc(chunk);
-				ok = read_at(spool.fd, at, bytes, chunk) &&
+				ok = spool_record_pread(spool.fd, at, bytes, chunk) &&
 				    keep_aside(bytes, chunk, false, at, "damaged bytes");
 				free(bytes);
 			}
@@ -642,9 +503,10 @@ spool_read(struct spooled **out, size_t max, const struct catalog *cat,
 		sp = xcalloc(1, sizeof *sp);
 		sp->start = off;
 		sp->end = off + (off_t)len;
-		if (!decode(sp, buf + HEADER_LEN, len - HEADER_LEN, cat)) {
-			bool ok = n == 0 && keep_aside(buf + HEADER_LEN,
-			    len - HEADER_LEN, true, off, "cannot be read back: its "
+		if (!decode(sp, buf + SPOOL_RECORD_HEADER,
+		    len - SPOOL_RECORD_HEADER, cat)) {
+			bool ok = n == 0 && keep_aside(buf + SPOOL_RECORD_HEADER,
+			    len - SPOOL_RECORD_HEADER, true, off, "cannot be read back: its "
 			    "questionnaire or service area is unknown or changed, or "
 			    "its fields are wrong");
 			free(buf);
@@ -702,75 +564,3 @@ spool_release(struct spooled **recs, size_t n)
 	}
 }
 
-/* One line of JSON per record of path, in file order. */
-static bool
-inspect_file(const char *path, const char *state, FILE *out, size_t *count)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	off_t off = 0;
-
-	if (fd == -1)
-		return errno == ENOENT;
-	if (fstat(fd, &st) == -1) {
-		close(fd);
-		return false;
-	}
-	while (off < st.st_size) {
-		unsigned char *buf;
-		size_t len = intact_at(fd, off, st.st_size, &buf);
-		json_t *line, *doc;
-		char *text;
-
-		if (len == 0) {
-			off_t next = next_intact(fd, off, st.st_size);
-			/* At the end: being written now, or cut short by a power
-			 * cut (and never answered). */
-			line = json_pack("{s:s, s:s, s:I, s:I}", "file", path, "state",
-			    next == st.st_size ? "incomplete" : "damaged", "offset",
-			    (json_int_t)off, "length", (json_int_t)(next - off));
-			off = next;
-		} else {
-			doc = json_loadb((const char *)buf + HEADER_LEN,
-			    len - HEADER_LEN, 0, NULL);
-			line = json_pack("{s:s, s:s, s:I}", "file", path, "state",
-			    state, "offset", (json_int_t)off);
-			if (strcmp(state, "set aside") == 0 && json_is_object(doc))
-				json_object_update(line, doc);
-			else
-				json_object_set(line, "record", doc ? doc : json_null());
-			json_decref(doc);
-			free(buf);
-			off += (off_t)len;
-		}
-		text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII);
-		fprintf(out, "%s\n", text);
-		free(text);
-		json_decref(line);
-		(*count)++;
-	}
-	close(fd);
-	return true;
-}
-
-bool
-spool_inspect(const char *dir, FILE *out, char *err, size_t errlen)
-{
-	char *path, *aside;
-	size_t waiting = 0, kept = 0;
-	bool ok;
-
-	xasprintf(&path, "%s/responses.spool", dir);
-	xasprintf(&aside, "%s/responses.aside", dir);
-	ok = inspect_file(path, "waiting", out, &waiting) &&
-	    inspect_file(aside, "set aside", out, &kept);
-	if (!ok)
-		snprintf(err, errlen, "spool %s: %s", dir, strerror(errno));
-	else
-		fprintf(stderr, "sipasd: %s: %zu record(s) waiting for the database "
-		    "(replayed ones stay until the file is emptied), %zu set aside\n",
-		    dir, waiting, kept);
-	free(path);
-	free(aside);
-	return ok;
-}

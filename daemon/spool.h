@@ -1,6 +1,8 @@
 /* The spool: responses accepted while PostgreSQL cannot take them, written
  * to spool_dir and fsync'ed before their 202, replayed in order once the
- * database is back, and found again after a restart. */
+ * database is back (replay.c), and found again after a restart. spool.c
+ * holds the file and what it sets aside; spool-inspect.c the operator's
+ * view; spool-record.c the framing both use. */
 #ifndef SIPASD_SPOOL_H
 #define SIPASD_SPOOL_H
 
