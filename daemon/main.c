@@ -340,6 +340,10 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	notify("READY=1\nSTATUS=serving");
 }
 
+/* Longer than the others on purpose: it is the start-up order (listen
+ * before dropping privileges, the spool before the group commit, the
+ * commit before the replay and the database), the loop, and the teardown
+ * in reverse, read top to bottom in one place. */
 int
 main(int argc, char **argv)
 {

@@ -1,6 +1,6 @@
-/* The route table. It only names the handlers: http.c finds the row and
- * calls through it, and the handlers reply through http.h, so no two of
- * these files call each other. */
+/* The route table. It only names the handlers: http-request.c finds the
+ * row and calls through it, and the handlers reply through http.h, so no
+ * two of these files call each other. */
 #include <string.h>
 
 #include "admin.h"

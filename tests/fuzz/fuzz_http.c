@@ -1,5 +1,5 @@
 /* libFuzzer: bytes from a connection through the whole request path of
- * daemon/http.c (parsing, limits, routing, the kiosk check, validation,
+ * daemon/http*.c (parsing, limits, routing, the kiosk check, validation,
  * batches, the group commit's queue) with the database down, over a
  * bufferevent pair instead of TLS. The first byte picks the connection: a
  * kiosk that is active, revoked or unknown, or the admin listener. */
