@@ -17,9 +17,10 @@
  * When the database is unreachable, or a group fails for a reason that may
  * pass, the submissions are spooled. replay.c sends the spool's records as
  * groups of their own through the same machinery (commit_group_send), one
- * at a time, and is told how each ended through its commit_group_ops; the flush
- * runs it through the pointer commit_set_replay gave, so this file never
- * calls it. The PostgreSQL array literals are pgarray.c's. */
+ * at a time, and is told how each ended through the group's
+ * commit_group_ops; the flush runs it through the pointer given to
+ * commit_set_replay, so this file never calls it. The PostgreSQL array
+ * literals are pgarray.c's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
