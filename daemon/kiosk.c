@@ -24,6 +24,7 @@
 #include "xmalloc.h"
 
 #define STATE_FILE	"registry.json"
+#define REVOKE_MARGIN_US 1000000	/* the clocks' uncertainty, and then some */
 #define MISS_REFRESH_S	1	/* a certificate not found reads the registry again at most this often */
 
 struct kiosk {
@@ -53,7 +54,7 @@ static struct {
 	struct timespec asked;		/* when the last read was sent */
 	int64_t asked_us;		/* the same, wall clock, µs */
 	int64_t covered_us;		/* when the last read that worked was sent */
-	int64_t skew_us;		/* the database's clock minus ours */
+	int64_t skew_us;		/* the database's clock minus ours, at most */
 	bool reading;			/* a read is in flight */
 	bool failed;			/* the last read failed: the database is away */
 	struct event *tick;
@@ -357,9 +358,13 @@ on_read(PGresult *res, const struct db_failure *f, void *arg)
 			r->n++;
 	}
 	registry_index(r);
+	/* The database read its clock between our sending and our reading
+	 * the reply: measured from the sending, the skew is at its largest,
+	 * which errs towards "revoked" (set aside for a person) rather than
+	 * towards storing what a revoked kiosk sent. */
 	if (rows > 0)
 		reg.skew_us = strtoll(PQgetvalue(res, 0, 7), NULL, 10) -
-		    (reg.asked_us + clock_wall_us()) / 2;
+		    reg.asked_us;
 	reg.covered_us = reg.asked_us;
 	if (reg.current == NULL || was_failed)
 		log_info("kiosk registry: %zu kiosk(s)", r->n);
@@ -469,8 +474,10 @@ kiosk_revoked_before(int kiosk_id, int64_t at, char *why, size_t whylen)
 	time_t t;
 	char when[32];
 
-	/* revoked_at is the database's clock, at ours. */
-	if (k == NULL || !k->revoked || k->revoked_at > at + reg.skew_us)
+	/* revoked_at is the database's clock, at ours; what came within
+	 * REVOKE_MARGIN_US of the revocation is set aside rather than guessed. */
+	if (k == NULL || !k->revoked ||
+	    k->revoked_at > at + reg.skew_us + REVOKE_MARGIN_US)
 		return false;
 	t = (time_t)(k->revoked_at / 1000000);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
