@@ -46,6 +46,15 @@ usage(FILE *f)
 	    "See sipasd(8) and sipasd.conf(5).\n", SIPASD_CONF);
 }
 
+static void
+help(void)
+{
+	usage(stdout);
+	printf("\nConfiguration keys with their defaults; a reload keeps the running\n"
+	    "value of those marked (restart):\n");
+	conf_print_keys(config_keys, stdout);
+}
+
 /* A superuser or the owner of the tables could do anything a stolen kiosk
  * manages to make sipasd do; the daemon's role should only insert. Until
  * the database has said which role this is, nothing is written to it. */
@@ -341,7 +350,7 @@ main(int argc, char **argv)
 			printf("sipasd %s\n", PACKAGE_VERSION);
 			return 0;
 		case 'h':
-			usage(stdout);
+			help();
 			return 0;
 		default:
 			usage(stderr);

@@ -306,6 +306,15 @@ conf_copy_key(const struct conf_key *key, void *dst, const void *src)
 }
 
 void
+conf_print_keys(const struct conf_key *keys, FILE *f)
+{
+	for (const struct conf_key *k = keys; k->name != NULL; k++)
+		fprintf(f, "  %s = %s%s\n      %s\n", k->name,
+		    k->def != NULL ? k->def : "(no default)",
+		    k->restart ? " (restart)" : "", k->help);
+}
+
+void
 conf_free(const struct conf_key *keys, void *target)
 {
 	for (const struct conf_key *k = keys; k->name != NULL; k++) {

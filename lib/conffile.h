@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum conf_type {
 	CONF_STRING,	/* char *, owned by the target */
@@ -42,6 +43,8 @@ bool conf_parse_line(char *line, unsigned lineno, const struct conf_key *keys,
 /* Sets key in dst to its value in src (a string is copied); says whether
  * dst held a different value. */
 bool conf_copy_key(const struct conf_key *key, void *dst, const void *src);
+/* Each key with its default and whether it needs a restart, then its help. */
+void conf_print_keys(const struct conf_key *keys, FILE *f);
 void conf_free(const struct conf_key *keys, void *target);
 size_t conf_count(const struct conf_key *keys);
 

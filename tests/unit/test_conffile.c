@@ -207,6 +207,22 @@ test_every_key_has_help_and_the_restart_keys_are_known(void **state)
 	}
 }
 
+/* sipasd --help lists every key with its default and restart mark. */
+static void
+test_print_keys_shows_defaults_and_restart(void **state)
+{
+	char buf[8192];
+	FILE *f = fmemopen(buf, sizeof buf, "w");
+
+	assert_non_null(f);
+	conf_print_keys(config_keys, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "  listen = 0.0.0.0:8443 (restart)\n      kiosk"));
+	assert_non_null(strstr(buf, "  user = (no default) (restart)\n"));
+	assert_non_null(strstr(buf, "  rate_limit = 20\n      requests"));
+	assert_null(strstr(buf, "rate_limit = 20 (restart)"));
+}
+
 int
 main(void)
 {
@@ -221,6 +237,7 @@ main(void)
 		cmocka_unit_test(test_missing_file_is_an_error_naming_it),
 		cmocka_unit_test(test_copy_key_follows_the_type),
 		cmocka_unit_test(test_every_key_has_help_and_the_restart_keys_are_known),
+		cmocka_unit_test(test_print_keys_shows_defaults_and_restart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
