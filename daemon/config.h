@@ -46,10 +46,8 @@ struct config {
 	long long rate_burst;
 };
 
+/* Keys marked restart keep their running value on reload. */
 extern const struct conf_key config_keys[];
-
-/* Keys whose new value a reload cannot apply: it needs a restart. */
-extern const char *const config_restart_keys[];
 
 /* Reads and checks the file; on failure err says what and where. */
 struct config *config_load(const char *path, char *err, size_t errlen)

@@ -52,6 +52,15 @@ usage(FILE *f)
 	    "See sipasd(8) and sipasd.conf(5).\n", SIPASD_CONF);
 }
 
+static void
+help(void)
+{
+	usage(stdout);
+	printf("\nConfiguration keys with their defaults; a reload keeps the running\n"
+	    "value of those marked (restart):\n");
+	conf_print_keys(config_keys, stdout);
+}
+
 /* A superuser or the owner of the tables could do anything a stolen kiosk
  * manages to make sipasd do; the daemon's role should only insert. Until
  * the database has said which role this is, nothing is written to it. */
@@ -279,13 +288,6 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	server.stop_timer = check;
 }
 
-static bool
-same(const char *a, const char *b)
-{
-	return (a == NULL && b == NULL) ||
-	    (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
 /* New state is built whole and swapped in only if all of it is valid; on
  * any error the running configuration stays. Connections are kept: each
  * holds a reference to the TLS context it was accepted with. */
@@ -305,30 +307,11 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 		notify("READY=1\nSTATUS=reload failed: %s", err);
 		return;
 	}
+	/* What runs is what the old value set up: keep saying so. */
 	for (const struct conf_key *k = config_keys; k->name != NULL; k++) {
-		const char *const *r;
-		char **was, **now;
-		for (r = config_restart_keys; *r != NULL; r++)
-			if (strcmp(*r, k->name) == 0)
-				break;
-		if (*r == NULL)
-			continue;
-		was = (char **)((char *)server.cfg + k->offset);
-		now = (char **)((char *)cfg + k->offset);
-		bool number = k->type == CONF_INT || k->type == CONF_SIZE ||
-		    k->type == CONF_SECONDS;
-		if (number ? *(long long *)was != *(long long *)now :
-		    !same(*was, *now))
+		if (k->restart && conf_copy_key(k, cfg, server.cfg))
 			log_warn("reload: %s changed; it takes effect at the next "
 			    "restart", k->name);
-		/* What runs is what the old value set up: keep saying so. */
-		if (number) {
-			*(long long *)now = *(long long *)was;
-		} else {
-			free(*now);
-			*now = *was;
-			*was = NULL;
-		}
 	}
 	SSL_CTX_free(server.ssl_ctx);
 	server.ssl_ctx = ctx;
@@ -377,7 +360,7 @@ main(int argc, char **argv)
 			printf("sipasd %s\n", PACKAGE_VERSION);
 			return 0;
 		case 'h':
-			usage(stdout);
+			help();
 			return 0;
 		default:
 			usage(stderr);

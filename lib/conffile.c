@@ -263,6 +263,57 @@ conf_load(const char *path, const struct conf_key *keys, void *target,
 	return ok;
 }
 
+static bool
+conf_same_string(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+bool
+conf_copy_key(const struct conf_key *key, void *dst, const void *src)
+{
+	char *to = (char *)dst + key->offset;
+	const char *from = (const char *)src + key->offset;
+	bool changed = false;
+
+	switch (key->type) {
+	case CONF_STRING:
+	case CONF_ADDRESS:
+		changed = !conf_same_string(*(char **)to, *(char *const *)from);
+		if (changed) {
+			free(*(char **)to);
+			*(char **)to = *(char *const *)from == NULL ? NULL :
+			    xstrdup(*(char *const *)from);
+		}
+		break;
+	case CONF_INT:
+	case CONF_SIZE:
+	case CONF_SECONDS:
+		changed = *(long long *)to != *(const long long *)from;
+		*(long long *)to = *(const long long *)from;
+		break;
+	case CONF_BOOL:
+		changed = *(bool *)to != *(const bool *)from;
+		*(bool *)to = *(const bool *)from;
+		break;
+	case CONF_LOGLEVEL:
+		changed = *(enum log_level *)to != *(const enum log_level *)from;
+		*(enum log_level *)to = *(const enum log_level *)from;
+		break;
+	}
+	return changed;
+}
+
+void
+conf_print_keys(const struct conf_key *keys, FILE *f)
+{
+	for (const struct conf_key *k = keys; k->name != NULL; k++)
+		fprintf(f, "  %s = %s%s\n      %s\n", k->name,
+		    k->def != NULL ? k->def : "(no default)",
+		    k->restart ? " (restart)" : "", k->help);
+}
+
 void
 conf_free(const struct conf_key *keys, void *target)
 {

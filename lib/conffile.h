@@ -1,11 +1,13 @@
 /* A "key = value" file read against a table of keys, PgBouncer style: one
- * row per key with its type, target and default, so that the parser, the
- * defaults and the documentation test cannot drift apart. */
+ * row per key with its type, target, default, whether a reload applies it
+ * and a line of help, so that the parser, the defaults, the reload and the
+ * documentation test cannot drift apart. */
 #ifndef SIPAS_CONFFILE_H
 #define SIPAS_CONFFILE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum conf_type {
 	CONF_STRING,	/* char *, owned by the target */
@@ -23,6 +25,8 @@ struct conf_key {
 	size_t offset;		/* of the field in the target struct */
 	const char *def;	/* default in file syntax, NULL for none */
 	long long min, max;	/* for numeric types */
+	bool restart;		/* a reload cannot apply it: it keeps the running value */
+	const char *help;	/* one line, for people reading the table */
 };
 
 /* Sets every key of the table to its default. */
@@ -36,6 +40,11 @@ bool conf_load(const char *path, const struct conf_key *keys, void *target,
 bool conf_parse_line(char *line, unsigned lineno, const struct conf_key *keys,
     void *target, unsigned char *seen, char *err, size_t errlen)
     __attribute__((warn_unused_result));
+/* Sets key in dst to its value in src (a string is copied); says whether
+ * dst held a different value. */
+bool conf_copy_key(const struct conf_key *key, void *dst, const void *src);
+/* Each key with its default and whether it needs a restart, then its help. */
+void conf_print_keys(const struct conf_key *keys, FILE *f);
 void conf_free(const struct conf_key *keys, void *target);
 size_t conf_count(const struct conf_key *keys);
 

@@ -140,6 +140,89 @@ test_missing_file_is_an_error_naming_it(void **state)
 	assert_non_null(strstr(err, "/nonexistent/sipasd.conf"));
 }
 
+static const struct conf_key *
+key_named(const char *name)
+{
+	for (const struct conf_key *k = config_keys; k->name != NULL; k++)
+		if (strcmp(k->name, name) == 0)
+			return k;
+	fail_msg("no key %s", name);
+	return NULL;
+}
+
+/* A reload keeps the running value of a restart key: the copy must follow
+ * the key's type, whatever its size. */
+static void
+test_copy_key_follows_the_type(void **state)
+{
+	const char *names[] = { "listen", "db", "crl", "db_connections",
+	    "spool_max_size", "db_timeout", "syslog", "log_level" };
+	char err[256];
+	struct config *was = load(REQUIRED "listen = 10.0.0.1:1\ndb = dbname=a\n"
+	    "db_connections = 7\nspool_max_size = 2m\ndb_timeout = 3s\n"
+	    "syslog = yes\nlog_level = debug\ncrl = /crl.pem\n", err, sizeof err);
+	struct config *now = load(REQUIRED, err, sizeof err);
+
+	assert_non_null(was);
+	assert_non_null(now);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		assert_true(conf_copy_key(key_named(names[i]), now, was));
+		assert_false(conf_copy_key(key_named(names[i]), now, was));
+	}
+	assert_string_equal(now->listen, "10.0.0.1:1");
+	assert_ptr_not_equal(now->listen, was->listen);
+	assert_string_equal(now->db, "dbname=a");
+	assert_string_equal(now->crl, "/crl.pem");
+	assert_int_equal(now->db_connections, 7);
+	assert_int_equal(now->spool_max_size, 2 * 1024 * 1024);
+	assert_int_equal(now->db_timeout, 3);
+	assert_true(now->syslog);
+	assert_int_equal(now->log_level, LOG_LEVEL_DEBUG);
+	/* Neighbours of the copied fields are left alone. */
+	assert_false(now->db_allow_privileged);
+	assert_int_equal(now->batch_size, 200);
+	config_free(was);
+	/* A string copied to NULL frees what was there. */
+	was = load(REQUIRED, err, sizeof err);
+	assert_true(conf_copy_key(key_named("crl"), now, was));
+	assert_null(now->crl);
+	config_free(was);
+	config_free(now);
+}
+
+/* Every key has its line of help, and the restart keys are the ones whose
+ * value a reload cannot apply: what binds, connects or opens at start. */
+static void
+test_every_key_has_help_and_the_restart_keys_are_known(void **state)
+{
+	const char *restart = " listen admin_listen db db_connections user "
+	    "spool_dir state_dir spool_max_size ";
+	char word[64];
+
+	for (const struct conf_key *k = config_keys; k->name != NULL; k++) {
+		assert_non_null(k->help);
+		assert_true(strlen(k->help) > 0);
+		snprintf(word, sizeof word, " %s ", k->name);
+		assert_int_equal(k->restart, strstr(restart, word) != NULL);
+	}
+}
+
+/* sipasd --help lists every key with its default and restart mark. */
+static void
+test_print_keys_shows_defaults_and_restart(void **state)
+{
+	char buf[8192];
+	FILE *f = fmemopen(buf, sizeof buf, "w");
+
+	assert_non_null(f);
+	conf_print_keys(config_keys, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "  listen = 0.0.0.0:8443 (restart)\n      kiosk"));
+	assert_non_null(strstr(buf, "  user = (no default) (restart)\n"));
+	assert_non_null(strstr(buf, "  rate_limit = 20\n      requests"));
+	assert_null(strstr(buf, "rate_limit = 20 (restart)"));
+}
+
 int
 main(void)
 {
@@ -152,6 +235,9 @@ main(void)
 		cmocka_unit_test(test_key_set_twice_is_an_error),
 		cmocka_unit_test(test_tls_files_are_required),
 		cmocka_unit_test(test_missing_file_is_an_error_naming_it),
+		cmocka_unit_test(test_copy_key_follows_the_type),
+		cmocka_unit_test(test_every_key_has_help_and_the_restart_keys_are_known),
+		cmocka_unit_test(test_print_keys_shows_defaults_and_restart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
