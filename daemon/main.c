@@ -327,6 +327,89 @@ on_reload(evutil_socket_t sig, short what, void *arg)
  * before dropping privileges, the spool before the group commit, the
  * commit before the replay and the database), the loop, and the teardown
  * in reverse, read top to bottom in one place. */
+/* The loop's own events. */
+static struct {
+	struct event *sigterm, *sigint, *sighup, *check;
+} loop;
+
+/* In order: listen, drop privileges, what was kept, the spool, then every
+ * part that works in the loop, and tell systemd. */
+static void
+start(void)
+{
+	struct timeval tenth = { 0, 100000 };
+	char err[1024];
+
+	raise_fd_limit();
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);	/* until the loop can reload */
+	TAILQ_INIT(&server.conns);
+	if ((server.base = http_base_new()) == NULL)
+		fatalx("cannot create the event base");
+
+	log_info("sipasd %s starting with %s", PACKAGE_VERSION, config_path);
+	if (!http_listen())
+		fatalx("cannot listen; is another sipasd running?");
+	drop_privileges(server.cfg->user);
+	state_init(server.cfg->state_dir);
+	restore_catalog();
+	if (!spool_open(server.cfg->spool_dir, server.cfg->spool_max_size, err,
+	    sizeof err))
+		fatalx("%s; check spool_dir", err);
+	db_prepare("main_role", role_sql);
+	db_prepare("main_catalog", catalog_sql);
+	kiosk_start();
+	admin_start();
+	commit_start(server.base);
+	replay_start();
+	rollup_start(server.base);
+	db_start(server.base, server.cfg->db, (unsigned)server.cfg->db_connections);
+	kiosk_run(server.base);
+	loop.check = event_new(server.base, -1, EV_PERSIST, on_check, &loop.check);
+	event_add(loop.check, &tenth);
+	loop.sigterm = evsignal_new(server.base, SIGTERM, on_signal, NULL);
+	loop.sigint = evsignal_new(server.base, SIGINT, on_signal, NULL);
+	loop.sighup = evsignal_new(server.base, SIGHUP, on_reload, NULL);
+	evsignal_add(loop.sigterm, NULL);
+	evsignal_add(loop.sigint, NULL);
+	evsignal_add(loop.sighup, NULL);
+	/* Ready once listening: with the database away it serves from what
+	 * it kept (or says it has nothing yet) rather than make systemd wait. */
+	if (server.catalog == NULL)
+		notify("READY=1\nSTATUS=first start: waiting for the database to "
+		    "read the catalog; kiosks get 503");
+	else
+		notify("READY=1\nSTATUS=starting: serving from the catalog kept in "
+		    "state_dir until the database answers");
+}
+
+/* The reverse, once the loop has ended. */
+static void
+stop(void)
+{
+	log_info("stopped; %u connection(s) still open were closed", server.nconns);
+	event_free(loop.sigterm);
+	event_free(loop.sigint);
+	event_free(loop.sighup);
+	event_free(loop.check);
+	if (server.stop_timer != NULL)
+		event_free(server.stop_timer);
+	rollup_stop();
+	db_stop();		/* fails what is still in flight */
+	kiosk_stop();
+	http_close_all(true);
+	commit_stop();
+	spool_close();
+	peer_clear();
+	catalog_free(server.catalog);
+	for (size_t i = 0; i < nretired; i++)
+		catalog_free(retired[i]);
+	free(retired);
+	SSL_CTX_free(server.ssl_ctx);
+	config_free(server.cfg);
+	event_base_free(server.base);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -339,8 +422,6 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool test = false, inspect = false;
-	struct event *sigterm, *sigint, *sighup, *check;
-	struct timeval tenth = { 0, 100000 };
 	char err[1024];
 	int ch;
 
@@ -390,71 +471,8 @@ main(int argc, char **argv)
 		config_free(server.cfg);
 		return 0;
 	}
-	raise_fd_limit();
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);	/* until the loop can reload */
-	TAILQ_INIT(&server.conns);
-	if ((server.base = http_base_new()) == NULL)
-		fatalx("cannot create the event base");
-
-	log_info("sipasd %s starting with %s", PACKAGE_VERSION, config_path);
-	if (!http_listen())
-		fatalx("cannot listen; is another sipasd running?");
-	drop_privileges(server.cfg->user);
-	state_init(server.cfg->state_dir);
-	restore_catalog();
-	if (!spool_open(server.cfg->spool_dir, server.cfg->spool_max_size, err,
-	    sizeof err))
-		fatalx("%s; check spool_dir", err);
-	db_prepare("main_role", role_sql);
-	db_prepare("main_catalog", catalog_sql);
-	kiosk_start();
-	admin_start();
-	commit_start(server.base);
-	replay_start();
-	rollup_start(server.base);
-	db_start(server.base, server.cfg->db, (unsigned)server.cfg->db_connections);
-	kiosk_run(server.base);
-	check = event_new(server.base, -1, EV_PERSIST, on_check, &check);
-	event_add(check, &tenth);
-
-	sigterm = evsignal_new(server.base, SIGTERM, on_signal, NULL);
-	sigint = evsignal_new(server.base, SIGINT, on_signal, NULL);
-	sighup = evsignal_new(server.base, SIGHUP, on_reload, NULL);
-	evsignal_add(sigterm, NULL);
-	evsignal_add(sigint, NULL);
-	evsignal_add(sighup, NULL);
-	/* Ready once listening: with the database away it serves from what
-	 * it kept (or says it has nothing yet) rather than make systemd wait. */
-	if (server.catalog == NULL)
-		notify("READY=1\nSTATUS=first start: waiting for the database to "
-		    "read the catalog; kiosks get 503");
-	else
-		notify("READY=1\nSTATUS=starting: serving from the catalog kept in "
-		    "state_dir until the database answers");
-
+	start();
 	event_base_dispatch(server.base);
-
-	log_info("stopped; %u connection(s) still open were closed", server.nconns);
-	event_free(sigterm);
-	event_free(sigint);
-	event_free(sighup);
-	event_free(check);
-	if (server.stop_timer != NULL)
-		event_free(server.stop_timer);
-	rollup_stop();
-	db_stop();		/* fails what is still in flight */
-	kiosk_stop();
-	http_close_all(true);
-	commit_stop();
-	spool_close();
-	peer_clear();
-	catalog_free(server.catalog);
-	for (size_t i = 0; i < nretired; i++)
-		catalog_free(retired[i]);
-	free(retired);
-	SSL_CTX_free(server.ssl_ctx);
-	config_free(server.cfg);
-	event_base_free(server.base);
+	stop();
 	return 0;
 }
