@@ -18,12 +18,14 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from world import W, VN, psql, sipas, start_world, stop_world  # noqa: E402
 from test_report import Shape, figures, quarter, ranks  # noqa: E402
+import test_report  # noqa: E402  (its Report class is not ours to run)
 
 CENTERS = ["ht-ky-anh", "ht-can-loc", "ht"]      # of kiosks K1..K3
 COUNTERS = {"ht-ky-anh": ["Q1", "Q2"], "ht-can-loc": ["Q1", "Q3"], "ht": []}
@@ -429,6 +431,13 @@ class People(unittest.TestCase):
         self.assertIn("tiêu chí yếu nhất của từng công chức", page.h2[1])
         self.assertIn("theo quầy", page.h2[2])
         self.assertIn("mẫu nhỏ", out)
+        # As a browser shows it (sipas as the tables' owner, a superuser).
+        self.html_dir = os.environ.get("SIPAS_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="sipas-html-")
+        seen, console = test_report.Report.render(self, "staff", "--center", "ht-ky-anh",
+                                                  "--by", "officer")
+        self.assertEqual(console, [], "no console messages")
+        self.assertEqual(seen["bars"], len(officers))
+        self.assertEqual(seen["worst"], 3 * (len(officers) + 1), "three for each, and the total")
 
 
 def setUpModule():
