@@ -12,12 +12,16 @@
 #include "sipas.h"
 
 const char *cli_conninfo;
+char cli_last_error[512];
 
 void
 cli_die(const char *fmt, ...)
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	vsnprintf(cli_last_error, sizeof cli_last_error, fmt, ap);
+	va_end(ap);
 	fputs("sipas: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "output.h"
 #include "sipas.h"
 #include "xmalloc.h"
@@ -115,7 +116,8 @@ center_import(int argc, char **argv)
 {
 	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 } };
-	char *buf = NULL, *fields[CSV_MAX_FIELDS];
+	char *buf = NULL, *fields[CSV_MAX_FIELDS], *detail;
+	const char *args[3];
 	size_t cap = 0;
 	unsigned line = 0, count = 0;
 	PGconn *conn;
@@ -129,7 +131,8 @@ center_import(int argc, char **argv)
 	if ((f = fopen(argv[optind], "r")) == NULL)
 		cli_die("%s: %s", argv[optind], strerror(errno));
 	conn = cli_connect();
-	PQclear(cli_exec(conn, "BEGIN", "BEGIN", 0, NULL));
+	args[0] = "file", args[1] = argv[optind], args[2] = NULL;
+	audit_begin(conn, "center import", args);
 	/* One import at a time, and no other change to the tree while it
 	 * runs, so that the check of the whole tree below holds at commit. */
 	PQclear(cli_exec(conn, "locking the centers",
@@ -169,7 +172,9 @@ center_import(int argc, char **argv)
 		cli_die("%s:%u: too many columns; nothing was imported",
 		    argv[optind], line + 1);
 	center_check_tree(conn, argv[optind]);
-	PQclear(cli_exec(conn, "COMMIT", "COMMIT", 0, NULL));
+	xasprintf(&detail, "imported %u center(s)", count);
+	audit_commit(conn, detail);
+	free(detail);
 	printf("imported %u center(s) from %s\n", count, argv[optind]);
 	fclose(f);
 	free(buf);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "catalog.h"
 #include "filter.h"
 #include "output.h"
@@ -112,6 +113,18 @@ ndjson_query(PGconn *conn, const struct questionnaire *q, const struct filter *f
 	return sql;
 }
 
+/* What the audit log records of an export: the selection and the format. */
+static void
+export_audit_args(const struct filter *flt, bool ndjson, const char *args[19])
+{
+	const char *const a[] = { "from", flt->from, "to", flt->to, "center", flt->center,
+		"area", flt->area, "kiosk", flt->kiosk, "counter", flt->counter,
+		"officer", flt->officer, "questionnaire", flt->questionnaire,
+		"format", ndjson ? "ndjson" : "csv", NULL };
+
+	memcpy(args, a, sizeof a);
+}
+
 int
 cmd_export(int argc, char **argv)
 {
@@ -119,7 +132,7 @@ cmd_export(int argc, char **argv)
 		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 } };
 	struct filter flt = { 0 };
-	const char *params[FILTER_NPARAMS];
+	const char *params[FILTER_NPARAMS], *args[19];
 	bool ndjson = false;
 	const struct questionnaire *q;
 	struct catalog *cat;
@@ -146,6 +159,8 @@ cmd_export(int argc, char **argv)
 		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
 	filter_check(NULL, &flt, usage);
 	conn = cli_connect();
+	export_audit_args(&flt, ndjson, args);
+	audit_begin(conn, "export", args);
 	filter_check(conn, &flt, usage);
 	if (!catalog_load(conn, &cat, err, sizeof err))
 		cli_die("%s", err);
@@ -186,6 +201,8 @@ cmd_export(int argc, char **argv)
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
 		cli_die("writing the export failed after %ld rows", rows);
+	snprintf(err, sizeof err, "%ld responses", rows);
+	audit_commit(conn, err);
 	free(sql);
 	catalog_free(cat);
 	PQfinish(conn);

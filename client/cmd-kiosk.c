@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "cert.h"
 #include "output.h"
 #include "sipas.h"
+#include "xmalloc.h"
 
 static const char usage[] =
     "usage: sipas kiosk add CODE --center CENTER --cert FILE.pem [--questionnaire CODE]\n"
@@ -52,8 +54,8 @@ kiosk_add(int argc, char **argv)
 		{ "questionnaire", required_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 } };
 	const char *center = NULL, *certfile = NULL, *questionnaire = "";
-	char hex[2 * CERT_FINGERPRINT_LEN + 3];
-	const char *params[4];
+	char hex[2 * CERT_FINGERPRINT_LEN + 3], *detail;
+	const char *params[4], *args[9];
 	PGresult *res;
 	PGconn *conn;
 	int ch;
@@ -71,6 +73,10 @@ kiosk_add(int argc, char **argv)
 	if (center == NULL || certfile == NULL)
 		cli_usage_error(usage, "kiosk add: --center and --cert are required");
 	conn = cli_connect();
+	args[0] = "code", args[1] = argv[optind], args[2] = "center", args[3] = center;
+	args[4] = "cert", args[5] = certfile, args[6] = "questionnaire";
+	args[7] = questionnaire[0] != '\0' ? questionnaire : NULL, args[8] = NULL;
+	audit_begin(conn, "kiosk add", args);
 	params[0] = center;
 	res = cli_exec(conn, "looking up the center",
 	    "SELECT 1 FROM centers WHERE code = $1", 1, params);
@@ -105,6 +111,9 @@ kiosk_add(int argc, char **argv)
 		cli_die("adding kiosk %s: %s", argv[optind], PQresultErrorMessage(res));
 	}
 	PQclear(res);
+	xasprintf(&detail, "certificate sha256 %s", hex + 2);
+	audit_commit(conn, detail);
+	free(detail);
 	printf("kiosk %s enrolled at %s, certificate sha256 %s\n", argv[optind],
 	    center, hex + 2);
 	PQfinish(conn);
@@ -117,8 +126,8 @@ kiosk_rotate(int argc, char **argv)
 	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
 		{ "cert", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 } };
-	char hex[2 * CERT_FINGERPRINT_LEN + 3];
-	const char *certfile = NULL, *params[2];
+	char hex[2 * CERT_FINGERPRINT_LEN + 3], *detail;
+	const char *certfile = NULL, *params[2], *args[5];
 	PGresult *res;
 	PGconn *conn;
 	int ch;
@@ -134,6 +143,9 @@ kiosk_rotate(int argc, char **argv)
 	if (certfile == NULL)
 		cli_usage_error(usage, "kiosk rotate: --cert is required");
 	conn = cli_connect();
+	args[0] = "code", args[1] = argv[optind], args[2] = "cert", args[3] = certfile;
+	args[4] = NULL;
+	audit_begin(conn, "kiosk rotate", args);
 	new_fingerprint(conn, certfile, hex);
 	params[0] = argv[optind];
 	params[1] = hex;
@@ -142,6 +154,9 @@ kiosk_rotate(int argc, char **argv)
 	    "RETURNING status", 2, params);
 	if (PQntuples(res) == 0)
 		cli_die("unknown kiosk '%s'; see 'sipas kiosk list'", argv[optind]);
+	xasprintf(&detail, "certificate sha256 %s", hex + 2);
+	audit_commit(conn, detail);
+	free(detail);
 	printf("kiosk %s now has certificate sha256 %s%s; the old certificate "
 	    "is refused within 10 seconds\n", argv[optind], hex + 2,
 	    strcmp(PQgetvalue(res, 0, 0), "revoked") == 0 ?
@@ -156,7 +171,7 @@ kiosk_revoke(int argc, char **argv)
 {
 	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 } };
-	const char *params[1];
+	const char *params[1], *args[3];
 	PGresult *res;
 	PGconn *conn;
 	int ch;
@@ -167,6 +182,8 @@ kiosk_revoke(int argc, char **argv)
 		cli_usage_error(usage, "kiosk revoke: one kiosk CODE is required");
 	params[0] = argv[optind];
 	conn = cli_connect();
+	args[0] = "code", args[1] = argv[optind], args[2] = NULL;
+	audit_begin(conn, "kiosk revoke", args);
 	res = cli_exec(conn, "revoking the kiosk",
 	    "UPDATE kiosks SET status = 'revoked', revoked_at = now() "
 	    "WHERE code = $1 AND status = 'active' RETURNING 1", 1, params);
@@ -176,8 +193,10 @@ kiosk_revoke(int argc, char **argv)
 		    "SELECT status FROM kiosks WHERE code = $1", 1, params);
 		if (PQntuples(res) == 0)
 			cli_die("unknown kiosk '%s'; see 'sipas kiosk list'", argv[optind]);
+		audit_commit(conn, "already revoked");
 		printf("kiosk %s was already revoked\n", argv[optind]);
 	} else {
+		audit_commit(conn, "revoked");
 		printf("kiosk %s revoked; sipasd refuses it within 10 seconds\n",
 		    argv[optind]);
 	}

@@ -31,6 +31,9 @@ static const char usage_text[] =
     "  export [--from DATE] [--to DATE] [--center CODE] [--area CODE]\n"
     "         [--kiosk CODE] [--questionnaire CODE] [--format csv|ndjson]\n"
     "                                every response with its answers\n"
+    "  audit [--from DATE] [--to DATE] [--action ACTION] [--who NAME]\n"
+    "        [--format table|csv|json]  the administrative actions recorded\n"
+    "  audit verify                  check the audit log's chain of hashes\n"
     "\n"
     "The database is --db CONNINFO, else $SIPAS_DB, else libpq's PG* variables.\n"
     "Every command takes --help. See sipas(1).\n";
@@ -53,6 +56,7 @@ main(int argc, char **argv)
 		{ "kiosk", cmd_kiosk },
 		{ "report", cmd_report },
 		{ "export", cmd_export },
+		{ "audit", cmd_audit },
 	};
 	int ch;
 

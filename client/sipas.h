@@ -11,6 +11,9 @@
 
 /* From --db, else SIPAS_DB, else NULL for libpq's own PG* variables. */
 extern const char *cli_conninfo;
+/* The message of the last cli_die, truncated: what the audit log records
+ * of a failed action. */
+extern char cli_last_error[512];
 
 /* Connects or exits with a message saying what to check. */
 PGconn *cli_connect(void);
@@ -35,6 +38,7 @@ int cmd_center(int argc, char **argv);
 int cmd_kiosk(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #define CLI_COMMON_LONGOPTS \
 	{ "db", required_argument, NULL, 'D' }, \

@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Personal data and accountability (docs/privacy.md): the audit log of
+administrative actions, append-only and hash-chained; the purge of
+personal data; who may read comments and respondent attributes."""
+
+import csv
+import getpass
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from world import W, psql, sipas, start_world, stop_world, tls  # noqa: E402
+
+
+def rows(sql):
+    return [line.split("|") for line in psql(sql).splitlines()]
+
+
+def as_superuser(sql):
+    """psql as the sandbox's superuser with the audit log's triggers off:
+    what an administrator of the database could do behind sipas's back."""
+    psql("BEGIN; ALTER TABLE audit_log DISABLE TRIGGER USER; %s; "
+         "ALTER TABLE audit_log ENABLE TRIGGER USER; COMMIT" % sql)
+
+
+class Audit(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        start_world(kiosks=3, centers=["ht-ky-anh", "ht-can-loc", "ht"])
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_world()
+
+    def verify(self):
+        return sipas("audit", "verify", check=False)
+
+    def test_actions_are_recorded_with_who_what_and_outcome(self):
+        got = rows("SELECT db_user, session_user_name, os_user, host, outcome, "
+                   "arguments->>'center' FROM audit_log "
+                   "WHERE action = 'kiosk add' AND arguments->>'code' = 'K2'")
+        self.assertEqual(got, [["sipas", "sipas", getpass.getuser(), socket.gethostname(),
+                                "ok", "ht-can-loc"]])
+        self.assertEqual(psql("SELECT count(*) FROM audit_log WHERE action = 'center import' "
+                              "AND outcome = 'ok' AND detail = 'imported 14 center(s)'"), "1")
+        # The log exists from 010 on: that migration is the first recorded.
+        self.assertEqual(psql("SELECT arguments->>'version' FROM audit_log "
+                              "WHERE action = 'db migrate' ORDER BY id LIMIT 1"), "010")
+
+    def test_a_failed_action_is_recorded_after_its_rollback(self):
+        r = sipas("kiosk", "add", "K9", "--center", "nowhere", "--cert", tls("kiosk3.crt"),
+                  check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(rows("SELECT outcome, detail FROM audit_log WHERE action = 'kiosk add' "
+                              "AND arguments->>'code' = 'K9'"),
+                         [["failed", "unknown center 'nowhere'; see 'sipas center list'"]])
+        self.assertEqual(psql("SELECT count(*) FROM kiosks WHERE code = 'K9'"), "0")
+
+    def test_revoke_and_rotate_are_recorded(self):
+        d = tempfile.mkdtemp()
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=rot", "-days", "2",
+                        "-keyout", d + "/k.pem", "-out", d + "/c.pem"],
+                       check=True, capture_output=True)
+        sipas("kiosk", "rotate", "K3", "--cert", d + "/c.pem")
+        sipas("kiosk", "revoke", "K3")
+        got = rows("SELECT action, outcome, arguments->>'code' FROM audit_log "
+                   "WHERE action IN ('kiosk rotate', 'kiosk revoke') "
+                   "AND arguments->>'code' = 'K3' ORDER BY id")
+        self.assertEqual(got, [["kiosk rotate", "ok", "K3"], ["kiosk revoke", "ok", "K3"]])
+
+    def test_an_export_is_recorded_as_who_ran_it(self):
+        reporter = "host=%s/pg dbname=sipas user=reporter" % W["dir"]
+        sipas("export", "--from", "2026-01-01", "--center", "ht", "--format", "ndjson",
+              "--db", reporter)
+        self.assertEqual(rows("SELECT db_user, outcome, detail, arguments::text FROM audit_log "
+                              "WHERE action = 'export'"),
+                         [["reporter", "ok", "0 responses",
+                           '{"from": "2026-01-01", "center": "ht", "format": "ndjson"}']])
+
+    def test_no_role_may_update_delete_or_truncate_it(self):
+        for sql in ("UPDATE audit_log SET outcome = 'failed'", "DELETE FROM audit_log",
+                    "TRUNCATE audit_log"):
+            r = subprocess.run(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                               env=W["env"], capture_output=True, text=True)
+            self.assertNotEqual(r.returncode, 0, sql)
+            self.assertIn("the audit log is append-only", r.stderr)
+        env = dict(W["env"], PGUSER="reporter")
+        r = subprocess.run(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c",
+                            "INSERT INTO audit_log (os_user, host, action, outcome, db_user) "
+                            "VALUES ('x', 'y', 'export', 'ok', 'sipas')"],
+                           env=env, capture_output=True, text=True)
+        self.assertIn("permission denied", r.stderr)
+
+    def test_verify_names_an_edited_row(self):
+        self.assertEqual(self.verify().returncode, 0, self.verify().stderr)
+        target = psql("SELECT id FROM audit_log WHERE action = 'kiosk add' "
+                      "AND arguments->>'code' = 'K1'")
+        as_superuser("UPDATE audit_log SET arguments = arguments || '{\"center\": \"ht\"}' "
+                     "WHERE id = %s" % target)
+        r = self.verify()
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("row %s " % target, r.stderr)
+        # Its hash recomputed too: its successor no longer follows it.
+        as_superuser("UPDATE audit_log SET row_hash = sipas_audit_row_hash(audit_log) "
+                     "WHERE id = %s" % target)
+        r = self.verify()
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("row %d " % (int(target) + 1), r.stderr)
+        # Put back as it was (SET computes from the row before the update).
+        as_superuser("UPDATE audit_log SET arguments = arguments || "
+                     "'{\"center\": \"ht-ky-anh\"}' WHERE id = %s; "
+                     "UPDATE audit_log SET row_hash = sipas_audit_row_hash(audit_log) "
+                     "WHERE id = %s" % (target, target))
+        self.assertEqual(self.verify().returncode, 0)
+
+    def test_verify_names_the_row_after_a_deleted_one(self):
+        target = int(psql("SELECT id FROM audit_log WHERE action = 'kiosk add' "
+                          "AND arguments->>'code' = 'K2'"))
+        saved = psql("SELECT row_to_json(a) FROM audit_log a WHERE id = %d" % target)
+        as_superuser("DELETE FROM audit_log WHERE id = %d" % target)
+        r = self.verify()
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("row %d " % (target + 1), r.stderr)
+        as_superuser("INSERT INTO audit_log SELECT * FROM json_populate_record(NULL::audit_log, "
+                     "'%s')" % saved.replace("'", "''"))
+        self.assertEqual(self.verify().returncode, 0)
+
+    def test_concurrent_actions_do_not_fork_the_chain(self):
+        first = subprocess.Popen(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1"], env=W["env"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        first.stdin.write("BEGIN; INSERT INTO audit_log (os_user, host, action, outcome) "
+                          "VALUES ('t', 't', 'test first', 'ok');\n\\echo inserted\n")
+        first.stdin.flush()
+        self.assertEqual(first.stdout.readline().strip(), "inserted")
+        second = subprocess.Popen(
+            ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c",
+             "INSERT INTO audit_log (os_user, host, action, outcome) "
+             "VALUES ('t', 't', 'test second', 'ok')"], env=W["env"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # The second waits for the first's lock: until the first commits,
+        # it has inserted nothing.
+        self.assertTrue(self.wait_waiting(), "the second action did not wait for the first")
+        self.assertEqual(psql("SELECT count(*) FROM audit_log WHERE action = 'test second'"), "0")
+        first.stdin.write("COMMIT;\n")
+        first.stdin.close()
+        self.assertEqual(first.wait(10), 0)
+        first.stdout.close()
+        out, err = second.communicate(timeout=10)
+        self.assertEqual(second.returncode, 0, err)
+        got = rows("SELECT a.action, a.prev_hash = b.row_hash FROM audit_log a "
+                   "JOIN audit_log b ON b.id = a.id - 1 WHERE a.action LIKE 'test %' "
+                   "ORDER BY a.id")
+        self.assertEqual(got, [["test first", "t"], ["test second", "t"]])
+        self.assertEqual(self.verify().returncode, 0)
+
+    def wait_waiting(self):
+        for _ in range(200):
+            if psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND NOT granted") == "1":
+                return True
+            time.sleep(0.05)
+        return False
+
+    def test_list_filters_and_formats(self):
+        r = sipas("audit", "--action", "kiosk add", "--who", "sipas", "--format", "json")
+        got = json.loads(r.stdout)
+        self.assertEqual([(a["arguments"]["code"], a["outcome"]) for a in got][:3],
+                         [("K1", "ok"), ("K2", "ok"), ("K3", "ok")])
+        self.assertEqual(set(got[0]), {"id", "at", "db_user", "session_user", "os_user", "host",
+                                       "action", "arguments", "outcome", "detail"})
+        r = sipas("audit", "--action", "center import", "--format", "csv")
+        lines = list(csv.reader(io.StringIO(r.stdout.lstrip("\ufeff"))))
+        self.assertEqual(lines[0][:4], ["id", "at", "db_user", "os_user"])
+        self.assertEqual(len(lines), 2)
+        self.assertEqual(sipas("audit", "--from", "2001-01-01", "--to", "2001-12-31",
+                               "--format", "csv").stdout.lstrip("\ufeff").count("\n"), 1)
+        self.assertEqual(sipas("audit", "--who", "nobody-else", "--format", "json").stdout.strip(),
+                         "[]")
+
+    def test_no_secret_is_recorded(self):
+        db = W["env"]["SIPAS_DB"] + " password=hunter2-secret"
+        sipas("kiosk", "revoke", "K1", "--db", db)
+        self.assertEqual(psql("SELECT count(*) FROM audit_log WHERE "
+                              "sipas_audit_canonical(audit_log) LIKE '%hunter2%'"), "0")
+        self.assertEqual(psql("SELECT count(*) FROM audit_log WHERE action = 'kiosk revoke' "
+                              "AND arguments->>'code' = 'K1'"), "1")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
