@@ -34,6 +34,8 @@ static const char usage_text[] =
     "  audit [--from DATE] [--to DATE] [--action ACTION] [--who NAME]\n"
     "        [--format table|csv|json]  the administrative actions recorded\n"
     "  audit verify                  check the audit log's chain of hashes\n"
+    "  purge [--personal-data-older-than DAYS] [--dry-run]\n"
+    "                                clear old comments and respondent profiles\n"
     "\n"
     "The database is --db CONNINFO, else $SIPAS_DB, else libpq's PG* variables.\n"
     "Every command takes --help. See sipas(1).\n";
@@ -57,6 +59,7 @@ main(int argc, char **argv)
 		{ "report", cmd_report },
 		{ "export", cmd_export },
 		{ "audit", cmd_audit },
+		{ "purge", cmd_purge },
 	};
 	int ch;
 

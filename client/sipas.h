@@ -39,6 +39,7 @@ int cmd_kiosk(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_purge(int argc, char **argv);
 
 #define CLI_COMMON_LONGOPTS \
 	{ "db", required_argument, NULL, 'D' }, \

@@ -4,9 +4,11 @@ administrative actions, append-only and hash-chained; the purge of
 personal data; who may read comments and respondent attributes."""
 
 import csv
+import datetime
 import getpass
 import io
 import json
+import random
 import os
 import socket
 import subprocess
@@ -14,9 +16,10 @@ import sys
 import tempfile
 import time
 import unittest
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from world import W, psql, sipas, start_world, stop_world, tls  # noqa: E402
+from world import W, VN, psql, sipas, start_world, stop_world, tls  # noqa: E402
 
 
 def rows(sql):
@@ -192,6 +195,106 @@ class Audit(unittest.TestCase):
                               "sipas_audit_canonical(audit_log) LIKE '%hunter2%'"), "0")
         self.assertEqual(psql("SELECT count(*) FROM audit_log WHERE action = 'kiosk revoke' "
                               "AND arguments->>'code' = 'K1'"), "1")
+
+
+PERSONAL = ("comment", "gender", "age_group", "ethnicity", "education", "occupation")
+REPORTS = [("--by", "center"), ("--by", "area,month"), ("--by", "kiosk"), ("--by", "year"),
+           ("--by", "procedure"), ("--by", "criterion"), ("--by", "district,quarter"),
+           ("--by", "gender", "--from", "RECENT")]
+
+
+def insert_responses(n, seed):
+    """n responses over the past 800 days, each with a comment and a full
+    profile, stored as sipasd stores them (the rollup's trigger queues them)."""
+    rng = random.Random(seed)
+    ncrit = int(psql("SELECT count(*) FROM criteria c JOIN questionnaires q "
+                     "ON q.id = c.questionnaire_id WHERE q.code = 'sipas-dv-2023'"))
+    values = []
+    for i in range(n):
+        when = datetime.datetime.now(VN) - datetime.timedelta(days=rng.randint(0, 800),
+                                                              hours=rng.randint(0, 8))
+        k = rng.randint(1, 3)
+        values.append(
+            "('%s', '\\x00', %d, (SELECT center_id FROM kiosks WHERE id = %d), %d, "
+            "(SELECT id FROM questionnaires WHERE code = 'sipas-dv-2023'), '%s', '{%s}', %d, "
+            "'%s', '%s', '%s', 'kinh', '%s', '%s', '%s')" % (
+                uuid.uuid4(), k, k, rng.randint(1, 2), when.isoformat(),
+                ",".join(str(rng.choice([2, 3, 4, 4, 5])) for _ in range(ncrit)),
+                rng.randint(1, 5), "Góp ý số %d của chị Lan, 0912 345 %03d" % (i, i),
+                rng.choice(["male", "female"]), rng.choice(["18-25", "35-49", "60+"]),
+                rng.choice(["primary", "university"]), rng.choice(["farmer", "worker"]),
+                rng.choice(["1.004227", "2.000001"])))
+    for i in range(0, n, 100):
+        psql("INSERT INTO responses (id, content_hash, kiosk_id, center_id, service_area_id, "
+             "questionnaire_id, submitted_at, answers, overall, comment, gender, age_group, "
+             "ethnicity, education, occupation, procedure) VALUES %s"
+             % ", ".join(values[i:i + 100]))
+
+
+class Retention(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        start_world(kiosks=3, centers=["ht-ky-anh", "ht-can-loc", "ht"])
+        insert_responses(400, 16)
+        cls.recent = (datetime.datetime.now(VN).date() - datetime.timedelta(days=300)).isoformat()
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_world()
+
+    def reports(self):
+        return [sipas("report", "--format", "json",
+                      *[self.recent if a == "RECENT" else a for a in args]).stdout
+                for args in REPORTS]
+
+    def old(self, days):
+        return ("submitted_at < ((now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date - %d)::timestamp "
+                "AT TIME ZONE 'Asia/Ho_Chi_Minh'" % days)
+
+    def test_purge_keeps_every_report_and_clears_old_personal_data(self):
+        before = self.reports()
+        gender_before = json.loads(sipas("report", "--by", "gender", "--format", "json").stdout)
+        answers = psql("SELECT md5(string_agg(id || answers::text || overall, ',' ORDER BY id)) "
+                       "FROM responses")
+        old = int(psql("SELECT count(*) FROM responses WHERE " + self.old(400)))
+        self.assertGreater(old, 50)
+
+        r = sipas("purge", "--personal-data-older-than", "400", "--dry-run")
+        self.assertIn("would clear the personal data of %d responses" % old, r.stdout)
+        self.assertEqual(psql("SELECT count(*) FROM responses WHERE comment IS NULL"), "0")
+
+        r = sipas("purge", "--personal-data-older-than", "400")
+        self.assertIn("cleared the personal data of %d responses" % old, r.stdout)
+        cond = " OR ".join("%s IS NOT NULL" % c for c in PERSONAL)
+        self.assertEqual(psql("SELECT count(*) FROM responses WHERE (%s) AND %s"
+                              % (cond, self.old(400))), "0")
+        self.assertEqual(psql("SELECT count(*) FROM responses WHERE %s IS NULL AND NOT %s"
+                              % (" IS NULL AND ".join(PERSONAL), self.old(400))), "0")
+        self.assertEqual(psql("SELECT md5(string_agg(id || answers::text || overall, ',' "
+                              "ORDER BY id)) FROM responses"), answers)
+        self.assertEqual(self.reports(), before)
+        # By a respondent attribute over the purged period: the purged
+        # respondents are now among those who did not say.
+        after = json.loads(sipas("report", "--by", "gender", "--format", "json").stdout)
+        n = lambda rep, k: sum(g["n"] or 0 for g in rep["groups"] if g["gender"] == k)
+        self.assertEqual(after["total"]["n"], gender_before["total"]["n"])
+        self.assertEqual(n(after, "-"), n(gender_before, "-") + old)
+
+        got = rows("SELECT outcome, arguments->>'older_than_days', arguments->>'dry_run', detail "
+                   "FROM audit_log WHERE action = 'purge' ORDER BY id")
+        self.assertEqual(got[-2:], [["ok", "400", "yes", "%d responses" % old],
+                                    ["ok", "400", "no", "%d responses" % old]])
+        r = sipas("purge", "--personal-data-older-than", "400")
+        self.assertIn("cleared the personal data of 0 responses", r.stdout)
+
+    def test_default_retention_is_documented_and_used(self):
+        r = sipas("purge", "--dry-run")
+        self.assertIn("older than 365 days", r.stdout)
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                               "docs", "privacy.md")) as f:
+            self.assertIn("365 days", f.read())
+        self.assertEqual(sipas("purge", "--personal-data-older-than", "x",
+                               check=False).returncode, 2)
 
 
 if __name__ == "__main__":
