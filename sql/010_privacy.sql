@@ -89,3 +89,188 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
 REVOKE ALL ON audit_log FROM PUBLIC;
 GRANT INSERT (os_user, host, action, arguments, outcome, detail) ON audit_log TO sipas_report;
 GRANT SELECT ON audit_log TO sipas_report;
+
+-- Comments and respondent profiles (docs/privacy.md): row by row, only for
+-- the roles granted sipas_comments; the report roles reach the profiles
+-- only as aggregates, through sipas_respondent_rollup below.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'sipas_comments') THEN
+        CREATE ROLE sipas_comments NOLOGIN;
+    END IF;
+END
+$$;
+-- On top of sipas_report (the catalog, the audit log): the personal
+-- columns, and still not officer_id, which is sipas_report_personnel's.
+GRANT sipas_report TO sipas_comments;
+GRANT SELECT (comment, gender, age_group, ethnicity, education, occupation)
+    ON responses TO sipas_comments;
+REVOKE SELECT (comment, gender, age_group, ethnicity, education, occupation)
+    ON responses FROM sipas_report;
+-- sipas_report_personnel read every column (008): now every one but these.
+REVOKE SELECT ON responses FROM sipas_report_personnel;
+DO $$
+BEGIN
+    EXECUTE format('GRANT SELECT (%s) ON responses TO sipas_report_personnel',
+        (SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum)
+         FROM pg_attribute
+         WHERE attrelid = 'responses'::regclass AND attnum > 0 AND NOT attisdropped
+           AND attname NOT IN ('comment', 'gender', 'age_group', 'ethnicity', 'education',
+                               'occupation')));
+END
+$$;
+
+-- A group of a report by respondent attribute: a cell (k0, k1), a margin
+-- (m0 or m1: that key dropped) or the total, with the sums of
+-- sipas_rollup_query, zero where suppressed.
+CREATE TYPE sipas_respondent_group AS (
+    m0 boolean, m1 boolean, k0 text, k1 text, suppressed boolean,
+    n integer, rated integer[], p_sum float8[], p_sq float8[], cells integer[]
+);
+
+-- The expression over responses r (and day) of a dimension of sipas report
+-- (client/report-dim.c) as the report groups by it, or NULL. District and
+-- level group the centers as the report shows them: by the district's
+-- center, by a center of the level.
+CREATE FUNCTION sipas_respondent_key(dim text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE dim
+        WHEN 'gender' THEN 'r.gender' WHEN 'age_group' THEN 'r.age_group'
+        WHEN 'ethnicity' THEN 'r.ethnicity' WHEN 'education' THEN 'r.education'
+        WHEN 'occupation' THEN 'r.occupation'
+        WHEN 'area' THEN 'r.service_area_id' WHEN 'center' THEN 'r.center_id'
+        WHEN 'district' THEN '(SELECT CASE WHEN c.level = ''commune'' THEN c.parent_id '
+                             'ELSE c.id END FROM centers c WHERE c.id = r.center_id)'
+        WHEN 'level' THEN '(SELECT min(l.id) FROM centers l JOIN centers c '
+                          'ON c.level = l.level WHERE c.id = r.center_id)'
+        WHEN 'kiosk' THEN 'r.kiosk_id' WHEN 'procedure' THEN 'r.procedure'
+        WHEN 'counter' THEN 'r.counter_id' WHEN 'officer' THEN 'r.officer_id'
+        WHEN 'month' THEN 'date_trunc(''month'', day::timestamp)'
+        WHEN 'quarter' THEN 'date_trunc(''quarter'', day::timestamp)'
+        WHEN 'year' THEN 'date_trunc(''year'', day::timestamp)'
+    END
+$$;
+
+-- The line of margin m along dimension d: the cells with m's key in the
+-- other dimension. If exactly one of m and its line is suppressed, the
+-- smallest other is too (else m): the figures shown and the margin then
+-- never give away a suppressed group by subtraction. As
+-- report_group_suppress (client/report-group.c) does; returns whether it
+-- suppressed one.
+CREATE FUNCTION sipas_respondent_protect(g INOUT sipas_respondent_group[], d integer,
+                                         m integer, changed OUT boolean)
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    hidden integer := g[m].suppressed::int;
+    smallest integer;
+BEGIN
+    FOR j IN 1 .. cardinality(g) LOOP
+        CONTINUE WHEN (CASE d WHEN 0 THEN g[j].m0 ELSE g[j].m1 END)
+            OR (CASE d WHEN 0 THEN (g[j].m1, g[j].k1) IS DISTINCT FROM (g[m].m1, g[m].k1)
+                ELSE (g[j].m0, g[j].k0) IS DISTINCT FROM (g[m].m0, g[m].k0) END);
+        IF g[j].suppressed THEN
+            hidden := hidden + 1;
+        ELSIF smallest IS NULL OR g[j].n < g[smallest].n THEN
+            smallest := j;
+        END IF;
+    END LOOP;
+    changed := hidden = 1;
+    IF changed THEN
+        g[coalesce(smallest, m)].suppressed := true;
+    END IF;
+END
+$$;
+
+-- A report by one or two dimensions, one at least a respondent attribute,
+-- over the responses of questionnaire qid selected as sipas report selects
+-- them (days from..to in Vietnam time, a center and those below it, an
+-- area, kiosk, counter or officer code, each NULL for any): every cell,
+-- margin and the total, a group of fewer than min_cell respondents (at
+-- least 3) suppressed, and a second one in each line where one is, its
+-- sums zero. The report roles may read no attribute row by row: this, run
+-- as its owner, is how they reach them, and psql gets no more from it than
+-- sipas report shows. Figures by officer stay sipas_report_personnel's.
+CREATE FUNCTION sipas_respondent_rollup(qid smallint, dims text[], from_day date, to_day date,
+    center text, area text, kiosk text, counter text, officer text, min_cell integer)
+RETURNS SETOF sipas_respondent_group
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    cond text := '($1::date IS NULL OR r.submitted_at >= $1::timestamp AT TIME ZONE ''Asia/Ho_Chi_Minh'')'
+        ' AND ($2::date IS NULL OR r.submitted_at < ($2 + 1)::timestamp AT TIME ZONE ''Asia/Ho_Chi_Minh'')'
+        ' AND ($3::text IS NULL OR r.center_id IN (WITH RECURSIVE scope AS (SELECT id FROM centers'
+        '  WHERE code = $3 UNION ALL SELECT c.id FROM centers c JOIN scope s ON c.parent_id = s.id)'
+        '  SELECT id FROM scope))'
+        ' AND ($4::text IS NULL OR r.service_area_id = (SELECT id FROM service_areas WHERE code = $4))'
+        ' AND ($5::text IS NULL OR r.kiosk_id = (SELECT id FROM kiosks WHERE code = $5))'
+        ' AND ($6::text IS NULL OR r.counter_id IN (SELECT id FROM counters WHERE code = $6'
+        '  AND ($3::text IS NULL OR center_id IN (WITH RECURSIVE scope AS (SELECT id FROM centers'
+        '  WHERE code = $3 UNION ALL SELECT c.id FROM centers c JOIN scope s ON c.parent_id = s.id)'
+        '  SELECT id FROM scope))))'
+        ' AND ($7::text IS NULL OR r.officer_id = (SELECT id FROM officers WHERE code = $7))';
+    nd integer := cardinality(dims);
+    keys text[];
+    g sipas_respondent_group[] := '{}';
+    grp sipas_respondent_group;
+    changed boolean;
+    any_change boolean;
+    sets boolean[][] := CASE nd WHEN 1 THEN ARRAY[[false, true], [true, true]]
+        ELSE ARRAY[[false, false], [false, true], [true, false], [true, true]] END;
+BEGIN
+    IF nd NOT IN (1, 2) OR NOT dims && ARRAY['gender', 'age_group', 'ethnicity', 'education',
+                                              'occupation'] THEN
+        RAISE EXCEPTION 'sipas_respondent_rollup: one or two dimensions, one of them a '
+            'respondent attribute, not %', dims;
+    END IF;
+    IF (officer IS NOT NULL OR 'officer' = ANY (dims))
+       AND NOT pg_has_role(session_user, 'sipas_report_personnel', 'MEMBER') THEN
+        RAISE EXCEPTION 'figures by officer are for sipas_report_personnel'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    FOR i IN 1 .. nd LOOP
+        IF sipas_respondent_key(dims[i]) IS NULL THEN
+            RAISE EXCEPTION 'sipas_respondent_rollup: unknown dimension %', dims[i];
+        END IF;
+    END LOOP;
+    min_cell := greatest(min_cell, 3);
+    -- The cells, the margins and the total, each its own grouping.
+    FOR s IN 1 .. array_length(sets, 1) LOOP
+        keys := ARRAY[CASE WHEN sets[s][1] THEN 'NULL::text' ELSE sipas_respondent_key(dims[1]) || '::text' END || ' AS k0',
+                      CASE WHEN nd = 1 OR sets[s][2] THEN 'NULL::text' ELSE sipas_respondent_key(dims[2]) || '::text' END || ' AS k1'];
+        FOR grp IN EXECUTE format('SELECT %L::boolean, %L::boolean, k0, k1, false, n, rated, p_sum, p_sq, cells FROM (%s) x',
+                                  sets[s][1], sets[s][2], sipas_rollup_query('responses', qid, keys, cond))
+            USING from_day, to_day, center, area, kiosk, counter, officer LOOP
+            g := g || grp;
+        END LOOP;
+    END LOOP;
+    FOR i IN 1 .. cardinality(g) LOOP
+        g[i].suppressed := g[i].n < min_cell;
+    END LOOP;
+    LOOP
+        any_change := false;
+        FOR d IN 0 .. nd - 1 LOOP
+            FOR i IN 1 .. cardinality(g) LOOP
+                IF (CASE d WHEN 0 THEN g[i].m0 ELSE g[i].m1 END) THEN
+                    SELECT * INTO g, changed FROM sipas_respondent_protect(g, d, i);
+                    any_change := any_change OR changed;
+                END IF;
+            END LOOP;
+        END LOOP;
+        EXIT WHEN NOT any_change;
+    END LOOP;
+    FOR i IN 1 .. cardinality(g) LOOP
+        grp := g[i];
+        IF grp.suppressed THEN
+            grp.n := 0;
+            grp.rated := array_fill(0, ARRAY[cardinality(grp.rated)]);
+            grp.p_sum := array_fill(0::float8, ARRAY[cardinality(grp.p_sum)]);
+            grp.p_sq := array_fill(0::float8, ARRAY[cardinality(grp.p_sq)]);
+            grp.cells := array_fill(0, ARRAY[cardinality(grp.cells)]);
+        END IF;
+        RETURN NEXT grp;
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION sipas_respondent_rollup(smallint, text[], date, date, text, text, text,
+    text, text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sipas_respondent_rollup(smallint, text[], date, date, text, text, text,
+    text, text, integer) TO sipas_report;

@@ -297,5 +297,100 @@ class Retention(unittest.TestCase):
                                check=False).returncode, 2)
 
 
+def psql_as(name, sql):
+    return subprocess.run(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                          env=dict(W["env"], PGUSER=name), capture_output=True, text=True)
+
+
+def db_as(name):
+    return "host=%s/pg dbname=sipas user=%s" % (W["dir"], name)
+
+
+class Roles(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        start_world(kiosks=3, centers=["ht-ky-anh", "ht-can-loc", "ht"])
+        insert_responses(200, 3)
+        # A small group to suppress: three respondents of another gender.
+        psql("UPDATE responses SET gender = 'other' WHERE id IN "
+             "(SELECT id FROM responses ORDER BY id LIMIT 3)")
+        psql("CREATE ROLE chief LOGIN IN ROLE sipas_report_personnel; "
+             "CREATE ROLE ombudsman LOGIN IN ROLE sipas_comments")
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_world()
+
+    def test_report_roles_cannot_read_personal_data_row_by_row(self):
+        for who in ("reporter", "chief"):
+            for col in ("comment", "gender", "age_group", "ethnicity", "education", "occupation",
+                        "*"):
+                r = psql_as(who, "SELECT %s FROM responses LIMIT 1" % col)
+                self.assertNotEqual(r.returncode, 0, (who, col))
+                self.assertIn("permission denied for table responses", r.stderr, (who, col))
+            self.assertEqual(psql_as(who, "SELECT count(*) FROM responses").stdout.strip(), "200")
+        r = psql_as("ombudsman", "SELECT count(comment) FROM responses")
+        self.assertEqual(r.stdout.strip(), "200", r.stderr)
+        # Figures by officer stay the personnel role's.
+        self.assertIn("permission denied", psql_as("ombudsman",
+                                                   "SELECT officer_id FROM responses").stderr)
+
+    def test_the_database_suppresses_small_groups_for_the_report_role(self):
+        r = psql_as("reporter", "SELECT k0, suppressed, n FROM sipas_respondent_rollup("
+                    "(SELECT id FROM questionnaires WHERE code = 'sipas-dv-2023'), "
+                    "ARRAY['gender'], NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0) "
+                    "WHERE NOT m0 ORDER BY k0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = [line.split("|") for line in r.stdout.split()]
+        # A minimum cell below 3 is 3: the three of another gender are shown.
+        self.assertEqual([g[0] for g in got][2], "other")
+        self.assertEqual(got[2][1:], ["f", "3"])
+        r = psql_as("reporter", "SELECT k0, suppressed, n, cells = array_fill(0, "
+                    "ARRAY[cardinality(cells)]) FROM sipas_respondent_rollup("
+                    "(SELECT id FROM questionnaires WHERE code = 'sipas-dv-2023'), "
+                    "ARRAY['gender'], NULL, NULL, NULL, NULL, NULL, NULL, NULL, 5) ORDER BY k0")
+        got = [line.split("|") for line in r.stdout.split()]
+        small = [g for g in got if g[1] == "t"]
+        # The small group and a second one (the smallest other), their sums zero.
+        self.assertEqual(len(small), 2, got)
+        self.assertIn("other", [g[0] for g in small])
+        self.assertTrue(all(g[2] == "0" and g[3] == "t" for g in small), small)
+        total = [g for g in got if g[0] == ""]
+        self.assertEqual(total[0][1:3], ["f", "200"])
+        r = psql_as("reporter", "SELECT * FROM sipas_respondent_rollup(1::smallint, "
+                    "ARRAY['officer', 'gender'], NULL, NULL, NULL, NULL, NULL, NULL, NULL, 5)")
+        self.assertIn("figures by officer are for sipas_report_personnel", r.stderr)
+        r = psql_as("reporter", "SELECT * FROM sipas_respondent_rollup(1::smallint, "
+                    "ARRAY['center'], NULL, NULL, NULL, NULL, NULL, NULL, NULL, 5)")
+        self.assertNotEqual(r.returncode, 0)
+
+    def test_reports_by_respondent_work_for_the_report_role(self):
+        for by in ("gender", "gender,area", "age_group,quarter", "district,education",
+                   "gender,criterion"):
+            mine = sipas("report", "--by", by, "--format", "json").stdout
+            theirs = sipas("report", "--by", by, "--format", "json", "--db", db_as("reporter"))
+            self.assertEqual(theirs.stdout, mine, by)
+        got = json.loads(mine)
+        self.assertTrue(any(g["suppressed"] for g in got["groups"]))
+
+    def test_export_leaves_personal_data_out_unless_asked(self):
+        out = sipas("export", "--db", db_as("reporter")).stdout
+        header = next(csv.reader(io.StringIO(out.lstrip("\ufeff"))))
+        self.assertEqual([c for c in header if c in PERSONAL], [])
+        self.assertEqual(out.count("\n"), 201)
+        r = sipas("export", "--with-personal-data", "--db", db_as("reporter"), check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("sipas_comments", r.stderr)
+        out = sipas("export", "--with-personal-data", "--format", "ndjson",
+                    "--db", db_as("ombudsman")).stdout
+        first = json.loads(out.splitlines()[0])
+        self.assertTrue(set(PERSONAL) <= set(first))
+        self.assertTrue(first["comment"].startswith("Góp ý số"))
+        got = rows("SELECT db_user, outcome, arguments->>'with_personal_data' FROM audit_log "
+                   "WHERE action = 'export' ORDER BY id")
+        self.assertEqual(got, [["reporter", "ok", ""], ["reporter", "failed", "yes"],
+                               ["ombudsman", "ok", "yes"]])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

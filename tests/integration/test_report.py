@@ -505,7 +505,7 @@ class Report(unittest.TestCase):
     def test_csv_cells_a_spreadsheet_would_run_are_neutralised(self):
         q = self.dv
         raw = subprocess.run([os.path.join(os.environ.get("abs_top_builddir", SRC), "client", "sipas"),
-                              "export", "--questionnaire", q.code],
+                              "export", "--questionnaire", q.code, "--with-personal-data"],
                              env=W["env"], capture_output=True, check=True).stdout
         rows = {r["id"]: r for r in csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""))}
         self.assertEqual(len(self.hostile), 6)
