@@ -50,6 +50,8 @@ struct org {
 static struct {
 	struct org *current;		/* NULL until the first read */
 	int64_t loaded_us;		/* when current was read, wall clock */
+	int64_t asked_us, covered_us;	/* when the last read, the last that
+					 * worked, were sent */
 	bool reading, failed;
 	struct event *tick;
 	char *saved;			/* what state_dir holds */
@@ -371,6 +373,7 @@ on_read(PGresult *res, const struct db_failure *f, void *arg)
 		return;
 	}
 	o = org_from_result(res);
+	org.covered_us = org.asked_us;
 	if (org.current == NULL || was_failed)
 		log_info("organisation: %zu center(s), %zu counter(s), %zu "
 		    "officer(s)", o->ncenters, o->ncounters, o->nofficers);
@@ -380,17 +383,22 @@ on_read(PGresult *res, const struct db_failure *f, void *arg)
 	org.loaded_us = clock_wall_us();
 }
 
+/* Every kiosk_cache_ttl; every second while the database has not
+ * answered, so that a start serves as soon as it does. */
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
-	struct timeval tv = { server.cfg->kiosk_cache_ttl > 0 ?
-	    (time_t)server.cfg->kiosk_cache_ttl : 1, 0 };
+	struct timeval tv = { server.cfg->kiosk_cache_ttl > 0 && !org.failed &&
+	    org.current != NULL ? (time_t)server.cfg->kiosk_cache_ttl : 1, 0 };
 
 	if (!org.reading) {
-		if (db_query(ORG_READ, 0, NULL, NULL, NULL, on_read, NULL))
+		int64_t sent = clock_wall_us();
+		if (db_query(ORG_READ, 0, NULL, NULL, NULL, on_read, NULL)) {
 			org.reading = true;
-		else
+			org.asked_us = sent;
+		} else {
 			org.failed = true;
+		}
 	}
 	evtimer_add(org.tick, &tv);
 }
@@ -421,6 +429,18 @@ org_stop(void)
 	org.current = NULL;
 	free(org.saved);
 	org.saved = NULL;
+}
+
+bool
+org_known(void)
+{
+	return usable();
+}
+
+bool
+org_covers(int64_t at)
+{
+	return org.current != NULL && org.covered_us > at;
 }
 
 void

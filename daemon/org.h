@@ -31,6 +31,12 @@ enum org_verdict org_judge(const struct kiosk_ref *k, struct response *r,
  * questionnaire's reply, as one JSON object; NULL while unavailable. */
 json_t *org_context(const struct kiosk_ref *k, int64_t now);
 
+/* There is an organisation to judge by: read, or restored recently
+ * enough (/healthz). */
+bool org_known(void);
+/* The organisation was read from the database after at (µs since the
+ * epoch): a change the administrator made before is known. */
+bool org_covers(int64_t at);
 void org_start(void);			/* before db_start */
 void org_run(struct event_base *base);	/* reads it now and then */
 void org_stop(void);			/* after db_stop */

@@ -165,14 +165,15 @@ replay_judge(struct spooled *rec, char *why, size_t whylen, bool *wait)
 
 /* Why rec cannot be replayed now: revoked, or refused by the rules of the
  * organisation (set aside, why says so), or received after the registry
- * was last read, which may not know of a revocation yet (wait). */
+ * or the organisation was last read, which may not know of a revocation or
+ * a change yet (wait). */
 static bool
 replayable(struct spooled *rec, char *why, size_t whylen, bool *wait)
 {
 	/* Records written before 0.9 carry only the kiosk's clock. */
 	int64_t at = rec->received_at ? rec->received_at : rec->resp.submitted_at;
 
-	*wait = !kiosk_registry_covers(at);
+	*wait = !kiosk_registry_covers(at) || !org_covers(at);
 	return !*wait && !kiosk_revoked_before(rec->kiosk.id, at, why, whylen) &&
 	    replay_judge(rec, why, whylen, wait);
 }
