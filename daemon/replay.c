@@ -157,6 +157,13 @@ replay_judge(struct spooled *rec, char *why, size_t whylen, bool *wait)
 		    "day the response was submitted", rec->kiosk.code);
 		return false;
 	case ORG_UNAVAILABLE:
+		/* Read after the record came, and still without its center:
+		 * the center is gone, and waiting would block the spool. */
+		if (org_known()) {
+			snprintf(why, whylen, "the center of kiosk %s is not in the "
+			    "organisation", rec->kiosk.code);
+			return false;
+		}
 		break;
 	}
 	*wait = true;

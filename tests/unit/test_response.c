@@ -689,6 +689,23 @@ test_record_keeps_counter_officer_and_dossier(void **state)
 	response_clear(&r);
 }
 
+/* The rules on counters and officers go by Vietnam days (UTC+7), as
+ * days since 1970-01-01: 20783 is 2026-11-26. */
+static void
+test_vietnam_day_starts_at_17_utc(void **state)
+{
+	int64_t t;
+
+	assert_true(rfc3339_parse("2026-11-25T16:59:59.999999Z", &t));
+	assert_int_equal(clock_vn_day(t), 20782);
+	assert_true(rfc3339_parse("2026-11-26T00:00:00+07:00", &t));
+	assert_int_equal(clock_vn_day(t), 20783);
+	assert_true(rfc3339_parse("2026-11-26T23:59:59+07:00", &t));
+	assert_int_equal(clock_vn_day(t), 20783);
+	assert_true(rfc3339_parse("1969-12-31T16:59:59Z", &t));
+	assert_int_equal(clock_vn_day(t), -1);
+}
+
 int
 main(void)
 {
@@ -731,6 +748,7 @@ main(void)
 		cmocka_unit_test(test_hash_without_the_new_members_is_the_version_1_hash),
 		cmocka_unit_test(test_hash_changes_with_counter_officer_and_dossier),
 		cmocka_unit_test(test_record_keeps_counter_officer_and_dossier),
+		cmocka_unit_test(test_vietnam_day_starts_at_17_utc),
 	};
 
 	return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
