@@ -20,7 +20,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from world import *  # noqa: E402,F401,F403
-from test_spool import cut_off, reconnect, inspect, set_aside_total  # noqa: E402
+from test_spool import cut_off, reconnect, inspect, set_aside_total, start_unhealthy  # noqa: E402
 
 TODAY = datetime.datetime.now(VN).date()
 YESTERDAY = TODAY - datetime.timedelta(days=1)
@@ -327,6 +327,27 @@ class ZSpoolReplay(unittest.TestCase):
         self.assertIn("officer: not an active officer", aside[third["id"]]["reason"])
         self.assertEqual(metric(metrics()[2], name) - rated, 1)
         k.close()
+
+    def test_a_restart_while_the_database_is_away_judges_by_the_copy_in_state_dir(self):
+        ok, wrong = example(counter="Q1", officer="CC1"), example(counter="Q9")
+        cut_off()
+        try:
+            W["daemon"].send_signal(signal.SIGTERM)
+            W["daemon"].wait(30)
+            start_unhealthy()
+            k = kiosk(1)
+            status, _, reply = k.post(ok)
+            self.assertEqual((status, reply), (202, {"id": ok["id"], "status": "queued"}))
+            status, _, reply = k.post(wrong)
+            self.assertEqual((status, reply["field"]), (400, "counter"))
+            status, _, q = k.request("GET", "/v1/questionnaire")
+            self.assertEqual((status, [c["code"] for c in q["counters"]]), (200, ["Q1", "Q2"]))
+            k.close()
+        finally:
+            reconnect()
+        wait_spool_empty()
+        self.assertEqual(row(ok["id"]), ["Q1", "CC1", "-"])
+        self.assertEqual(stored(wrong["id"]), 0)
 
 
 if __name__ == "__main__":
