@@ -36,6 +36,9 @@ static const char usage_text[] =
     "  audit verify                  check the audit log's chain of hashes\n"
     "  purge [--personal-data-older-than DAYS] [--dry-run]\n"
     "                                clear old comments and respondent profiles\n"
+    "  seal-key new --out PREFIX     a key pair for sealed comments\n"
+    "  comments --key FILE [--from DATE] [--to DATE] [--center CODE]\n"
+    "                                the comments, sealed ones opened\n"
     "\n"
     "The database is --db CONNINFO, else $SIPAS_DB, else libpq's PG* variables.\n"
     "Every command takes --help. See sipas(1).\n";
@@ -60,6 +63,8 @@ main(int argc, char **argv)
 		{ "export", cmd_export },
 		{ "audit", cmd_audit },
 		{ "purge", cmd_purge },
+		{ "seal-key", cmd_seal_key },
+		{ "comments", cmd_comments },
 	};
 	int ch;
 

@@ -48,6 +48,7 @@ struct response {
 struct response_limits {
 	int64_t now;		/* microseconds since the epoch */
 	int64_t max_age;	/* microseconds */
+	const unsigned char *seal_pk;	/* comment_seal_key, or NULL */
 };
 
 /* Parses a request body into JSON, refusing duplicate member names. Returns

@@ -274,3 +274,10 @@ REVOKE ALL ON FUNCTION sipas_respondent_rollup(smallint, text[], date, date, tex
     text, text, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION sipas_respondent_rollup(smallint, text[], date, date, text, text, text,
     text, text, integer) TO sipas_report;
+
+-- A comment sealed by sipasd (comment_seal_key, lib/seal.h) is 'sealed:'
+-- and the base64 of a box 48 bytes longer than the comment: up to 2,736
+-- characters for a comment of the 2,000 bytes sipasd accepts.
+ALTER TABLE responses DROP CONSTRAINT responses_comment_check,
+    ADD CONSTRAINT responses_comment_check CHECK (octet_length(comment) <= 2000
+        OR (comment ~ '^sealed:[A-Za-z0-9+/]+=*$' AND octet_length(comment) <= 2800));

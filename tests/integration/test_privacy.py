@@ -19,7 +19,8 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from world import W, VN, psql, sipas, start_world, stop_world, tls  # noqa: E402
+from world import (W, VN, SANDBOX, SIPAS, example, kiosk, psql, sipas, start_world,  # noqa: E402
+                   stop_world, tls, wait_healthy, wait_spool_empty)
 
 
 def rows(sql):
@@ -390,6 +391,98 @@ class Roles(unittest.TestCase):
                    "WHERE action = 'export' ORDER BY id")
         self.assertEqual(got, [["reporter", "ok", ""], ["reporter", "failed", "yes"],
                                ["ombudsman", "ok", "yes"]])
+
+
+SECRET_COMMENT = "Chị Lan, 0912 345 678: cán bộ quầy 2 đòi tiền bồi dưỡng"
+
+
+class Sealed(unittest.TestCase):
+    """comment_seal_key: sipasd seals every comment before the spool and the
+    database; only the holder of the secret key reads it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.keys = tempfile.mkdtemp(prefix="sipas-keys-")
+        cls.made = subprocess.run([SIPAS, "seal-key", "new", "--out", cls.keys + "/comments"],
+                                  capture_output=True, text=True, check=True)
+        with open(cls.keys + "/comments.pub") as f:
+            pub = f.read().strip()
+        start_world(kiosks=2, centers=["ht-ky-anh", "ht"], conf="comment_seal_key = %s\n" % pub)
+        psql("CREATE ROLE ombudsman LOGIN IN ROLE sipas_comments")
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_world()
+
+    def comments(self, *args, key=None, check=True):
+        return sipas("comments", "--key", key or self.keys + "/comments.key", *args,
+                     "--db", db_as("ombudsman"), check=check)
+
+    def stored_comment(self, rid):
+        return psql("SELECT comment FROM responses WHERE id = '%s'" % rid)
+
+    def test_seal_key_new_writes_a_pair_and_says_where_the_secret_goes(self):
+        self.assertIn("off the server", self.made.stdout)
+        self.assertEqual(os.stat(self.keys + "/comments.key").st_mode & 0o777, 0o600)
+        r = subprocess.run([SIPAS, "seal-key", "new", "--out", self.keys + "/comments"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("exists", r.stderr)
+
+    def test_the_database_holds_only_ciphertext_and_the_key_opens_it(self):
+        r = example(comment=SECRET_COMMENT)
+        self.assertEqual(kiosk(1).post(r)[0], 201)
+        stored = self.stored_comment(r["id"])
+        self.assertTrue(stored.startswith("sealed:"), stored)
+        self.assertNotIn("0912", stored)
+        out = self.comments("--center", "ht-ky-anh", "--format", "csv").stdout
+        got = {row["id"]: row for row in csv.DictReader(io.StringIO(out.lstrip("\ufeff")))}
+        self.assertEqual(got[r["id"]]["comment"], SECRET_COMMENT)
+        self.assertEqual(got[r["id"]]["center"], "ht-ky-anh")
+        self.assertEqual(self.comments("--center", "ht-can-loc", "--format", "csv").stdout
+                         .count(r["id"]), 0)
+        self.assertEqual(rows("SELECT db_user, outcome FROM audit_log WHERE action = 'comments' "
+                              "AND arguments->>'center' = 'ht-ky-anh'"), [["ombudsman", "ok"]])
+        # The longest comment sipasd takes fits sealed.
+        longest = example(comment="ă" * 1000)
+        self.assertEqual(kiosk(1).post(longest)[0], 201)
+        self.assertIn("ă" * 1000, self.comments("--format", "csv").stdout)
+        # Another key opens nothing.
+        other = tempfile.mkdtemp()
+        subprocess.run([SIPAS, "seal-key", "new", "--out", other + "/x"], check=True,
+                       capture_output=True)
+        bad = self.comments(key=other + "/x.key", check=False)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("cannot be opened with this key", bad.stderr)
+
+    def test_duplicate_and_conflict_work_unchanged_with_sealing(self):
+        k = kiosk(1)
+        r = example(comment=SECRET_COMMENT)
+        self.assertEqual(k.post(r)[0], 201)
+        first = self.stored_comment(r["id"])
+        self.assertEqual(k.post(r)[:1], (200,))
+        self.assertEqual(k.post(dict(r, comment=SECRET_COMMENT + "!"))[:1], (409,))
+        self.assertEqual(self.stored_comment(r["id"]), first)
+
+    def test_the_spool_holds_the_comment_sealed_and_replays_it(self):
+        k = kiosk(2)
+        r = example(comment=SECRET_COMMENT + " (spooled)")
+        subprocess.run([SANDBOX, "stop", W["dir"]], check=True)
+        try:
+            self.assertEqual(k.post(r)[0], 202)
+            for name in os.listdir(os.path.join(W["dir"], "spool")):
+                with open(os.path.join(W["dir"], "spool", name), "rb") as f:
+                    data = f.read()
+                self.assertNotIn("0912".encode(), data, name)
+                self.assertNotIn("spooled".encode(), data, name)
+        finally:
+            subprocess.run([SANDBOX, "resume", W["dir"]], check=True)
+        wait_healthy(30)
+        wait_spool_empty()
+        self.assertTrue(self.stored_comment(r["id"]).startswith("sealed:"))
+        self.assertEqual(k.post(r)[:1], (200,))
+        out = self.comments("--format", "csv").stdout
+        self.assertIn(SECRET_COMMENT + " (spooled)", out)
 
 
 if __name__ == "__main__":
