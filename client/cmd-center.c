@@ -53,7 +53,7 @@ static const char cycle_sql[] =
  * cannot see, and every query that walks the tree down from a center would
  * then never end. */
 static void
-center_check_tree(PGconn *conn, const char *what)
+center_check_tree(PGconn *conn, const char *what, const char *nothing)
 {
 	PGresult *res = cli_exec(conn, "checking the tree of centers", cycle_sql, 0, NULL);
 	const char *day, *cycle;
@@ -62,10 +62,10 @@ center_check_tree(PGconn *conn, const char *what)
 		day = PQgetvalue(res, 0, 0);
 		cycle = PQgetvalue(res, 0, 1);
 		cli_die("%s: center '%.*s' would be its own ancestor%s%s: %s (each "
-		    "center followed by its parent); nothing was changed", what,
+		    "center followed by its parent); %s", what,
 		    (int)strcspn(cycle, " "), cycle,
 		    strcmp(day, "-infinity") == 0 ? "" : " from ",
-		    strcmp(day, "-infinity") == 0 ? "" : day, cycle);
+		    strcmp(day, "-infinity") == 0 ? "" : day, cycle, nothing);
 	}
 	PQclear(res);
 }
@@ -73,7 +73,7 @@ center_check_tree(PGconn *conn, const char *what)
 /* Refuses a successor that is not open from the day after its predecessor
  * closed: regrouping history through it would then lose days. */
 static void
-center_check_successors(PGconn *conn, const char *what)
+center_check_successors(PGconn *conn, const char *what, const char *nothing)
 {
 	PGresult *res = cli_exec(conn, "checking the successors",
 	    "SELECT s.code, c.code, (c.closed_on + 1)::text, s.closed_on::text "
@@ -81,9 +81,9 @@ center_check_successors(PGconn *conn, const char *what)
 	    "WHERE s.closed_on <= c.closed_on ORDER BY c.code LIMIT 1", 0, NULL);
 
 	if (PQntuples(res) > 0)
-		cli_die("%s: center '%s' succeeds '%s' from %s but closed on %s; "
-		    "nothing was changed", what, PQgetvalue(res, 0, 0),
-		    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
+		cli_die("%s: center '%s' succeeds '%s' from %s but closed on %s; %s",
+		    what, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+		    PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), nothing);
 	PQclear(res);
 }
 
@@ -182,6 +182,10 @@ center_import_row(PGconn *conn, struct center_import *imp, char **fields)
 		if (cells[i][0] == '\0')
 			cells[i] = PQgetvalue(res, 0, i);
 	}
+	if (strcmp(parent, code) == 0)
+		cli_die("%s:%u: center '%s' would be its own ancestor: %s -> %s (each "
+		    "center followed by its parent); nothing was imported", imp->file,
+		    imp->line, code, code, code);
 	if (parent[0] != '\0' && PQgetvalue(res, 0, 3)[0] == '\0')
 		cli_die("%s:%u: center '%s': unknown parent '%s'; nothing was "
 		    "imported", imp->file, imp->line, code, parent);
@@ -320,8 +324,8 @@ center_import(int argc, char **argv)
 	if (imp.line == 0)
 		cli_die("%s: empty file, expected a header row", imp.file);
 	center_import_successors(conn, &imp);
-	center_check_successors(conn, imp.file);
-	center_check_tree(conn, imp.file);
+	center_check_successors(conn, imp.file, "nothing was imported");
+	center_check_tree(conn, imp.file, "nothing was imported");
 	PQclear(cli_exec(conn, "COMMIT", "COMMIT", 0, NULL));
 	printf("imported %u center(s) from %s: %u new, %u changed\n", imp.line - 1,
 	    imp.file, imp.added, imp.changed);
@@ -388,7 +392,7 @@ center_close(int argc, char **argv)
 	PQclear(cli_exec(conn, "closing the center",
 	    "UPDATE centers SET closed_on = $2, successor_id = $3 WHERE id = $1",
 	    3, params));
-	center_check_successors(conn, code);
+	center_check_successors(conn, code, "nothing was changed");
 	res = cli_exec(conn, "counting the kiosks",
 	    "SELECT count(*), coalesce(string_agg(code, ', ' ORDER BY code), '') "
 	    "FROM kiosks WHERE center_id = $1 AND status = 'active'", 1, params);
@@ -443,7 +447,7 @@ center_move(int argc, char **argv)
 	    "VALUES ($1, $2, $3) ON CONFLICT (center_id, valid_from) "
 	    "DO UPDATE SET parent_id = EXCLUDED.parent_id", 3, params));
 	center_sync_parent(conn, id);
-	center_check_tree(conn, code);
+	center_check_tree(conn, code, "nothing was changed");
 	res = cli_exec(conn, "looking up the parent",
 	    "SELECT $2::date > " CLI_TODAY_SQL ", coalesce(p.code, '') FROM centers c "
 	    "LEFT JOIN centers p ON p.id = c.parent_id WHERE c.id = $1", 2, params);
