@@ -100,6 +100,27 @@ center_sync_parent(PGconn *conn, const char *id)
 	    "AND c.parent_id IS DISTINCT FROM p.parent_id", 1, params));
 }
 
+/* Says which active kiosks are at the center id, or with NULL at a center
+ * closed before today: their responses go to a center that no longer
+ * exists until they are moved. */
+static void
+center_kiosks_left(PGconn *conn, const char *id, const char *successor)
+{
+	const char *params[1] = { id };
+	PGresult *res = cli_exec(conn, "counting the kiosks",
+	    "SELECT count(*), string_agg(k.code || ' (' || c.code || ')', ', ' "
+	    " ORDER BY k.code) FROM kiosks k JOIN centers c ON c.id = k.center_id "
+	    "WHERE k.status = 'active' AND (c.id = $1 OR $1 IS NULL AND c.closed_on < "
+	    CLI_TODAY_SQL ")", 1, params);
+
+	if (strcmp(PQgetvalue(res, 0, 0), "0") != 0)
+		printf("%s active kiosk(s) at %s: %s; 'sipas kiosk move CODE --center "
+		    "%s' moves each, keeping its certificate\n", PQgetvalue(res, 0, 0),
+		    id ? "this center" : "closed centers", PQgetvalue(res, 0, 1),
+		    successor ? successor : "CENTER");
+	PQclear(res);
+}
+
 static void
 center_begin(PGconn *conn)
 {
@@ -147,6 +168,56 @@ center_import_die(const struct center_import *imp, const char *code, PGresult *r
 	msg[strcspn(msg, "\n")] = '\0';
 	cli_die("%s:%u: center '%s': %s; nothing was imported", imp->file,
 	    imp->line, code, msg);
+}
+
+/* The upsert of one row of the file ($1 code, $2 name_vi, $3 level, $4
+ * opened_on, $5 closed_on, $6 official_code, $7 parent id): the id and
+ * whether it was inserted ("true"), updated ("false") or left ("none").
+ * A center moved by `sipas center move` keeps today's parent. */
+static const char center_upsert_sql[] =
+    "WITH c AS (INSERT INTO centers AS c (code, name_vi, level, opened_on, "
+    " closed_on, official_code, parent_id) VALUES ($1, $2, $3, nullif($4, '')::date, "
+    " nullif($5, '')::date, nullif($6, ''), nullif($7, '')::integer) "
+    " ON CONFLICT (code) DO UPDATE SET name_vi = EXCLUDED.name_vi, "
+    " level = EXCLUDED.level, opened_on = EXCLUDED.opened_on, "
+    " closed_on = EXCLUDED.closed_on, official_code = EXCLUDED.official_code, "
+    " parent_id = CASE WHEN EXISTS (SELECT FROM center_parents p "
+    "  WHERE p.center_id = c.id AND p.valid_from > '-infinity' "
+    "  AND p.valid_from <= " CLI_TODAY_SQL ") THEN c.parent_id "
+    "  ELSE EXCLUDED.parent_id END "
+    " WHERE (c.name_vi, c.level, c.opened_on, c.closed_on, c.official_code) "
+    " IS DISTINCT FROM (EXCLUDED.name_vi, EXCLUDED.level, EXCLUDED.opened_on, "
+    " EXCLUDED.closed_on, EXCLUDED.official_code) "
+    " OR (c.parent_id IS DISTINCT FROM EXCLUDED.parent_id AND NOT EXISTS ("
+    "  SELECT FROM center_parents p WHERE p.center_id = c.id "
+    "  AND p.valid_from > '-infinity' AND p.valid_from <= " CLI_TODAY_SQL "))"
+    " RETURNING id, xmax = 0 AS inserted) "
+    "SELECT id::text, inserted::text FROM c "
+    "UNION ALL SELECT id::text, 'none' FROM centers WHERE code = $1 "
+    "AND NOT EXISTS (SELECT FROM c)";
+
+/* Makes parent_id ("" for none) the parent of center id since always, and
+ * centers.parent_id today's. Returns whether that row changed. */
+static bool
+center_import_parent(PGconn *conn, const struct center_import *imp,
+    const char *code, const char *id, const char *parent_id)
+{
+	const char *params[2] = { id, parent_id };
+	PGresult *res;
+	bool changed;
+
+	res = PQexecParams(conn,
+	    "INSERT INTO center_parents AS p (center_id, valid_from, parent_id) "
+	    "VALUES ($1, '-infinity', nullif($2, '')::integer) "
+	    "ON CONFLICT (center_id, valid_from) DO UPDATE SET parent_id = EXCLUDED.parent_id "
+	    "WHERE p.parent_id IS DISTINCT FROM EXCLUDED.parent_id RETURNING 1",
+	    2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		center_import_die(imp, code, res);
+	changed = PQntuples(res) > 0;
+	PQclear(res);
+	center_sync_parent(conn, id);
+	return changed;
 }
 
 /* Upserts one row: what the file says, an empty optional cell keeping the
@@ -199,48 +270,18 @@ center_import_row(PGconn *conn, struct center_import *imp, char **fields)
 	params[4] = cells[1];
 	params[5] = cells[2];
 	params[6] = PQgetvalue(res, 0, 3);
-	/* Kept until the second query: params[3..6] point into res. */
-	PGresult *up = PQexecParams(conn,
-	    "WITH c AS (INSERT INTO centers AS c (code, name_vi, level, opened_on, "
-	    " closed_on, official_code, parent_id) VALUES ($1, $2, $3, nullif($4, '')::date, "
-	    " nullif($5, '')::date, nullif($6, ''), nullif($7, '')::integer) "
-	    " ON CONFLICT (code) DO UPDATE SET name_vi = EXCLUDED.name_vi, "
-	    " level = EXCLUDED.level, opened_on = EXCLUDED.opened_on, "
-	    " closed_on = EXCLUDED.closed_on, official_code = EXCLUDED.official_code, "
-	    " parent_id = CASE WHEN EXISTS (SELECT FROM center_parents p "
-	    "  WHERE p.center_id = c.id AND p.valid_from > '-infinity' "
-	    "  AND p.valid_from <= " CLI_TODAY_SQL ") THEN c.parent_id "
-	    "  ELSE EXCLUDED.parent_id END "
-	    " WHERE (c.name_vi, c.level, c.opened_on, c.closed_on, c.official_code) "
-	    " IS DISTINCT FROM (EXCLUDED.name_vi, EXCLUDED.level, EXCLUDED.opened_on, "
-	    " EXCLUDED.closed_on, EXCLUDED.official_code) "
-	    " OR (c.parent_id IS DISTINCT FROM EXCLUDED.parent_id AND NOT EXISTS ("
-	    "  SELECT FROM center_parents p WHERE p.center_id = c.id "
-	    "  AND p.valid_from > '-infinity' AND p.valid_from <= " CLI_TODAY_SQL "))"
-	    " RETURNING id, xmax = 0 AS inserted) "
-	    "SELECT id::text, inserted::text FROM c "
-	    "UNION ALL SELECT id::text, 'none' FROM centers WHERE code = $1 "
-	    "AND NOT EXISTS (SELECT FROM c)", 7, NULL, params, NULL, NULL, 0);
+	/* Kept until the parent is set: params[3..6] point into res. */
+	PGresult *up = PQexecParams(conn, center_upsert_sql, 7, NULL, params, NULL,
+	    NULL, 0);
 	if (PQresultStatus(up) != PGRES_TUPLES_OK)
 		center_import_die(imp, code, up);
 	snprintf(id, sizeof id, "%s", PQgetvalue(up, 0, 0));
 	inserted = strcmp(PQgetvalue(up, 0, 1), "true") == 0;
 	changed = strcmp(PQgetvalue(up, 0, 1), "false") == 0;
 	PQclear(up);
-	params[0] = id;
-	params[1] = PQgetvalue(res, 0, 3);
-	up = PQexecParams(conn,
-	    "INSERT INTO center_parents AS p (center_id, valid_from, parent_id) "
-	    "VALUES ($1, '-infinity', nullif($2, '')::integer) "
-	    "ON CONFLICT (center_id, valid_from) DO UPDATE SET parent_id = EXCLUDED.parent_id "
-	    "WHERE p.parent_id IS DISTINCT FROM EXCLUDED.parent_id RETURNING 1",
-	    2, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(up) != PGRES_TUPLES_OK)
-		center_import_die(imp, code, up);
-	changed = changed || (!inserted && PQntuples(up) > 0);
-	PQclear(up);
+	if (center_import_parent(conn, imp, code, id, PQgetvalue(res, 0, 3)) && !inserted)
+		changed = true;
 	PQclear(res);
-	center_sync_parent(conn, id);
 	imp->added += inserted;
 	imp->changed += changed;
 	if (imp->col[COL_SUCCESSOR] >= 0 && fields[imp->col[COL_SUCCESSOR]][0] != '\0') {
@@ -329,6 +370,7 @@ center_import(int argc, char **argv)
 	PQclear(cli_exec(conn, "COMMIT", "COMMIT", 0, NULL));
 	printf("imported %u center(s) from %s: %u new, %u changed\n", imp.line - 1,
 	    imp.file, imp.added, imp.changed);
+	center_kiosks_left(conn, NULL, NULL);
 	fclose(f);
 	free(buf);
 	PQfinish(conn);
@@ -393,17 +435,10 @@ center_close(int argc, char **argv)
 	    "UPDATE centers SET closed_on = $2, successor_id = $3 WHERE id = $1",
 	    3, params));
 	center_check_successors(conn, code, "nothing was changed");
-	res = cli_exec(conn, "counting the kiosks",
-	    "SELECT count(*), coalesce(string_agg(code, ', ' ORDER BY code), '') "
-	    "FROM kiosks WHERE center_id = $1 AND status = 'active'", 1, params);
 	PQclear(cli_exec(conn, "COMMIT", "COMMIT", 0, NULL));
 	printf("center %s is open until %s included%s%s\n", code, on,
 	    successor ? ", its successor is " : "", successor ? successor : "");
-	if (strcmp(PQgetvalue(res, 0, 0), "0") != 0)
-		printf("it still has %s active kiosk(s): %s; 'sipas kiosk move CODE "
-		    "--center %s' moves each\n", PQgetvalue(res, 0, 0),
-		    PQgetvalue(res, 0, 1), successor ? successor : "CENTER");
-	PQclear(res);
+	center_kiosks_left(conn, id, successor);
 	free((char *)succ_id);
 	PQfinish(conn);
 	return 0;

@@ -80,7 +80,7 @@ officer_post(PGconn *conn, const char *id, const char *code, const char *center,
 		cli_die("officer '%s' retired on %s; nothing was changed", code,
 		    PQgetvalue(res, 0, 3));
 	if (PQgetvalue(res, 0, 1)[0] == 't')
-		cli_die("officer '%s': %s is before its current posting from %s; "
+		cli_die("officer '%s': %s is before their current posting from %s; "
 		    "nothing was changed", code, today, PQgetvalue(res, 0, 0));
 	PQclear(cli_exec(conn, "posting the officer",
 	    PQgetvalue(res, 0, 2)[0] == 't' ?

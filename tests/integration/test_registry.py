@@ -163,6 +163,10 @@ class CenterCloseMoveTest(unittest.TestCase, Refusals):
         before = snapshot()
         sipas("center", "close", "ht-ky-lac", "--on", "2026-03-31", "--successor", "ht-ky-thuong")
         self.assertEqual(snapshot(), before)
+        # An import, too, names the kiosks left at centers closed before today.
+        r = sipas("center", "import", csv_file("code,name_vi,level,parent\n"))
+        if vn_today() > "2026-03-31":
+            self.assertIn("K4 (ht-ky-lac)", r.stdout)
         # ht-ky-thuong succeeds ht-ky-lac from 2026-04-01: it cannot close before.
         self.refused("center", "close", "ht-ky-thuong", "--on", "2026-03-30",
                      says="succeeds 'ht-ky-lac'")
@@ -272,7 +276,7 @@ class OfficerTest(unittest.TestCase, Refusals):
         self.assertEqual(self.postings("CB001"),
                          "2025-07-01 ht-thach-khe Q1, 2026-01-01 ht-cam-binh Q2")
         self.refused("officer", "move", "CB001", "--center", "ht-thach-khe", "--on", "2025-12-31",
-                     says="before its current posting from 2026-01-01")
+                     says="before their current posting from 2026-01-01")
         on = csv_rows(sipas("officer", "list", "--center", "ht-thach-khe", "--on", "2025-08-01",
                             "--format", "csv"))
         on = [r for r in on if r[0] == "code" or r[0].startswith("CB00")]
@@ -300,6 +304,8 @@ class OfficerTest(unittest.TestCase, Refusals):
                      says="unknown officer 'CB999'")
         self.refused("officer", "move", "CB101", "--center", "ht-cam-binh", says="--on is required")
         self.refused("officer", "retire", "CB999", says="unknown officer 'CB999'")
+        self.refused("officer", "retire", "CB101", "--on", vn_today(-1),
+                     says="before their current posting from %s" % vn_today())
         self.refused("officer", "list", "--on", "yesterday", says="'yesterday' is not a date")
 
     def test_import_is_idempotent_and_moves_changed_postings(self):
@@ -337,7 +343,7 @@ class OfficerTest(unittest.TestCase, Refusals):
             ("CB302,X,ht-thach-khe,Q7,\n", "unknown counter 'Q7'"),
             ("CB302,X,ht-thach-khe,,2025-13-01\n", "'2025-13-01' is not a date"),
             ("CB 302,X,ht-thach-khe,,\n", "not a valid officer code"),
-            ("CB301,Ngô Văn A,ht-cam-binh,,2020-01-01\n", "before its current posting"),
+            ("CB301,Ngô Văn A,ht-cam-binh,,2020-01-01\n", "before their current posting"),
         ]:
             self.refused("officer", "import", csv_file(head + body), says=says)
         self.refused("officer", "import", csv_file("code,name,center,counter\n"), says="unknown column 'name'")
@@ -398,6 +404,8 @@ class KioskTest(unittest.TestCase, Refusals):
         self.assertEqual(psql("SELECT counter_id IS NULL FROM kiosks WHERE code = 'K2'"), "t")
 
     def test_move_refusals(self):
+        self.refused("kiosk", "add", "K5", "--center", "ht-can-loc", "--cert", tls("kiosk3.crt"),
+                     says="center 'ht-can-loc' closed on 2025-06-30")
         self.refused("kiosk", "move", "K9", "--center", "ht", says="unknown kiosk 'K9'")
         self.refused("kiosk", "move", "K1", "--center", "ht-nowhere", says="unknown center 'ht-nowhere'")
         self.refused("kiosk", "move", "K1", "--center", "ht-duc-tho", says="closed on 2025-06-30")
@@ -406,6 +414,21 @@ class KioskTest(unittest.TestCase, Refusals):
                      says="unknown counter 'Q7'")
         self.refused("kiosk", "move", "K1", "--counter", "Q1", "--no-counter", says="not both")
         self.refused("kiosk", "move", "K1", says="--center, --counter or --no-counter")
+
+
+class HelpTest(unittest.TestCase):
+    def test_every_command_has_help(self):
+        for family, subs in (("counter", ["add", "list", "retire"]),
+                             ("officer", ["add", "import", "list", "retire", "move"]),
+                             ("kiosk", ["add", "move", "list"]),
+                             ("center", ["import", "list", "close", "move"])):
+            for sub in subs:
+                r = sipas(family, sub, "--help")
+                self.assertIn("sipas %s %s" % (family, sub), r.stdout)
+            r = sipas(family, check=False)
+            self.assertEqual(r.returncode, 2, family)
+            self.assertIn("usage: sipas " + family, r.stderr)
+        self.assertIn("officer move CODE", sipas("--help").stdout)
 
 
 if __name__ == "__main__":
