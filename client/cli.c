@@ -21,9 +21,6 @@ cli_context(const char *fmt, ...)
 {
 	va_list ap;
 
-	cli_where[0] = '\0';
-	if (fmt == NULL)
-		return;
 	va_start(ap, fmt);
 	vsnprintf(cli_where, sizeof cli_where, fmt, ap);
 	va_end(ap);

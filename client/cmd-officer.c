@@ -44,9 +44,16 @@ officer_post(PGconn *conn, const char *id, const char *code, const char *center,
 	PGresult *res;
 
 	params[0] = day;
+	params[1] = center;
 	res = cli_exec(conn, "reading the date",
-	    "SELECT coalesce(nullif($1, '')::date, " CLI_TODAY_SQL ")::text", 1, params);
+	    "SELECT coalesce(nullif($1, '')::date, " CLI_TODAY_SQL ")::text, "
+	    " (SELECT opened_on::text FROM centers WHERE code = $2 "
+	    "  AND opened_on > coalesce(nullif($1, '')::date, " CLI_TODAY_SQL "))",
+	    2, params);
 	snprintf(today, sizeof today, "%s", PQgetvalue(res, 0, 0));
+	if (!PQgetisnull(res, 0, 1))
+		cli_die("center '%s' opens on %s, after %s", center,
+		    PQgetvalue(res, 0, 1), today);
 	PQclear(res);
 	snprintf(center_id, sizeof center_id, "%s", cli_center_id(conn, center, today));
 	if (counter != NULL && counter[0] != '\0')

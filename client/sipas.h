@@ -20,7 +20,7 @@ PGresult *cli_exec(PGconn *conn, const char *what, const char *sql,
     int nparams, const char *const *params);
 void cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* What cli_die's messages start with from now on, e.g. "FILE:LINE: " while
- * a file is read; NULL for nothing. */
+ * a file is read; cli_context("%s", "") for nothing. */
 void cli_context(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));

@@ -300,6 +300,11 @@ class OfficerTest(unittest.TestCase, Refusals):
         self.refused("officer", "add", "CB102", "--center", "ht-cam-binh", says="--name is required")
         self.refused("officer", "add", "CB102", "--name", "X", "--center", "ht-cam-binh", "--from", "2025-1-1",
                      says="'2025-1-1' is not a date")
+        # A leap day is a date; 2025-1-1 above is not, as written.
+        self.refused("officer", "add", "CB103", "--name", "Đỗ Thị Thu", "--center", "ht-cam-binh",
+                     "--from", "2024-02-29", says="center 'ht-cam-binh' opens on 2025-07-01")
+        sipas("officer", "add", "CB103", "--name", "Đỗ Thị Thu", "--center", "ht",
+              "--from", "2024-02-29")
         self.refused("officer", "move", "CB999", "--center", "ht-cam-binh", "--on", vn_today(),
                      says="unknown officer 'CB999'")
         self.refused("officer", "move", "CB101", "--center", "ht-cam-binh", says="--on is required")
@@ -343,7 +348,7 @@ class OfficerTest(unittest.TestCase, Refusals):
             ("CB302,X,ht-thach-khe,Q7,\n", "unknown counter 'Q7'"),
             ("CB302,X,ht-thach-khe,,2025-13-01\n", "'2025-13-01' is not a date"),
             ("CB 302,X,ht-thach-khe,,\n", "not a valid officer code"),
-            ("CB301,Ngô Văn A,ht-cam-binh,,2020-01-01\n", "before their current posting"),
+            ("CB301,Ngô Văn A,ht,,2020-01-01\n", "before their current posting"),
         ]:
             self.refused("officer", "import", csv_file(head + body), says=says)
         self.refused("officer", "import", csv_file("code,name,center,counter\n"), says="unknown column 'name'")
