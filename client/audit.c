@@ -10,6 +10,7 @@
 
 #include "audit.h"
 #include "sipas.h"
+#include "xmalloc.h"
 
 #define AUDIT_MAX_ARGS 16
 
@@ -127,6 +128,65 @@ audit_commit(PGconn *conn, const char *detail)
 	audit_pending.conn = NULL;
 	audit_record(conn, audit_pending.action, "ok", detail, audit_pending.args);
 	PQclear(cli_exec(conn, "COMMIT", "COMMIT", 0, NULL));
+}
+
+/* The long option that arg (without "--", up to len) names, as getopt_long
+ * takes it: exactly, or the first it abbreviates. */
+static const struct option *
+audit_option(const struct option *longopts, const char *arg, size_t len)
+{
+	const struct option *prefix = NULL;
+
+	for (const struct option *o = longopts; o->name != NULL; o++) {
+		if (strncmp(o->name, arg, len) != 0)
+			continue;
+		if (o->name[len] == '\0')
+			return o;
+		if (prefix == NULL)
+			prefix = o;
+	}
+	return prefix;
+}
+
+void
+audit_begin_argv(PGconn *conn, const char *action, const char *positional,
+    int argc, char **argv, const struct option *longopts)
+{
+	static const char *args[2 * AUDIT_MAX_ARGS + 1];
+	static char *names[AUDIT_MAX_ARGS];
+	char *list = xstrdup(positional), *rest = list, *word;
+	int n = 0, npos = 0, next = 0;
+
+	while ((word = strsep(&rest, ",")) != NULL && npos < AUDIT_MAX_ARGS)
+		names[npos++] = xstrdup(word);
+	free(list);
+	for (int i = 1; i < argc && n < 2 * AUDIT_MAX_ARGS; i++) {
+		const char *a = argv[i], *eq, *value = "yes";
+		const struct option *o;
+		size_t len;
+
+		if (strcmp(a, "--") == 0)
+			continue;
+		if (strncmp(a, "--", 2) != 0) {
+			if (next < npos)
+				args[n++] = names[next++];
+			else
+				args[n++] = "arg";
+			args[n++] = a;
+			continue;
+		}
+		eq = strchr(a, '=');
+		len = eq != NULL ? (size_t)(eq - a - 2) : strlen(a) - 2;
+		o = audit_option(longopts, a + 2, len);
+		if (o != NULL && o->has_arg == required_argument)
+			value = eq != NULL ? eq + 1 : i + 1 < argc ? argv[++i] : "";
+		if (o != NULL && strcmp(o->name, "db") == 0)
+			continue;
+		args[n++] = o != NULL ? o->name : "unknown option";
+		args[n++] = value;
+	}
+	args[n] = NULL;
+	audit_begin(conn, action, args);
 }
 
 bool

@@ -1,23 +1,31 @@
-/* sipas kiosk add, revoke and list: the registry sipasd checks every
- * request against. A kiosk is its certificate's SHA-256 fingerprint. */
+/* sipas kiosk add, move, rotate, revoke and list: the registry sipasd
+ * checks every request against. A kiosk is its certificate's SHA-256
+ * fingerprint, at a center and maybe fixed to a counter of it. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
 #include "cert.h"
 #include "output.h"
+#include "audit.h"
 #include "sipas.h"
 #include "xmalloc.h"
 
 static const char usage[] =
-    "usage: sipas kiosk add CODE --center CENTER --cert FILE.pem [--questionnaire CODE]\n"
+    "usage: sipas kiosk add CODE --center CENTER --cert FILE.pem [--counter CODE]\n"
+    "           [--questionnaire CODE]\n"
+    "       sipas kiosk move CODE --center CENTER [--counter CODE]\n"
+    "       sipas kiosk move CODE --counter CODE|--no-counter\n"
     "       sipas kiosk rotate CODE --cert NEW.pem\n"
     "       sipas kiosk revoke CODE\n"
     "       sipas kiosk list [--format table|csv]\n"
     "\n"
-    "add enrols a kiosk of a center by its client certificate; rotate replaces\n"
+    "add enrols a kiosk of a center by its client certificate, fixed to a\n"
+    "counter of the center with --counter (sipasd then stores that counter for\n"
+    "its responses); move takes it to another center (no counter unless\n"
+    "--counter) or fixes it to another counter or none, keeping its certificate\n"
+    "(its past responses keep their center and counter); rotate replaces\n"
     "its certificate, keeping its code and history (the old certificate is\n"
     "refused within 10 seconds); revoke makes sipasd refuse the kiosk within\n"
     "10 seconds. Every command takes --db CONNINFO.\n";
@@ -52,10 +60,12 @@ kiosk_add(int argc, char **argv)
 		{ "center", required_argument, NULL, 'c' },
 		{ "cert", required_argument, NULL, 'C' },
 		{ "questionnaire", required_argument, NULL, 'q' },
+		{ "counter", required_argument, NULL, 'Q' },
 		{ NULL, 0, NULL, 0 } };
 	const char *center = NULL, *certfile = NULL, *questionnaire = "";
-	char hex[2 * CERT_FINGERPRINT_LEN + 3], *detail;
-	const char *params[4], *args[9];
+	char hex[2 * CERT_FINGERPRINT_LEN + 3], center_id[16], counter_id[16] = "";
+	const char *counter = NULL, *params[5];
+	char *detail;
 	PGresult *res;
 	PGconn *conn;
 	int ch;
@@ -65,6 +75,7 @@ kiosk_add(int argc, char **argv)
 		case 'c': center = optarg; break;
 		case 'C': certfile = optarg; break;
 		case 'q': questionnaire = optarg; break;
+		case 'Q': counter = optarg; break;
 		default: cli_common_option(ch, optarg, usage);
 		}
 	}
@@ -73,16 +84,11 @@ kiosk_add(int argc, char **argv)
 	if (center == NULL || certfile == NULL)
 		cli_usage_error(usage, "kiosk add: --center and --cert are required");
 	conn = cli_connect();
-	args[0] = "code", args[1] = argv[optind], args[2] = "center", args[3] = center;
-	args[4] = "cert", args[5] = certfile, args[6] = "questionnaire";
-	args[7] = questionnaire[0] != '\0' ? questionnaire : NULL, args[8] = NULL;
-	audit_begin(conn, "kiosk add", args);
-	params[0] = center;
-	res = cli_exec(conn, "looking up the center",
-	    "SELECT 1 FROM centers WHERE code = $1", 1, params);
-	if (PQntuples(res) == 0)
-		cli_die("unknown center '%s'; see 'sipas center list'", center);
-	PQclear(res);
+	audit_begin_argv(conn, "kiosk add", "code", argc, argv, longopts);
+	snprintf(center_id, sizeof center_id, "%s", cli_center_id(conn, center, ""));
+	if (counter != NULL)
+		snprintf(counter_id, sizeof counter_id, "%s",
+		    cli_counter_id(conn, center_id, center, counter, NULL));
 	if (questionnaire[0] != '\0') {
 		params[0] = questionnaire;
 		res = cli_exec(conn, "looking up the questionnaire",
@@ -96,11 +102,13 @@ kiosk_add(int argc, char **argv)
 	params[1] = center;
 	params[2] = hex;
 	params[3] = questionnaire;
+	params[4] = counter_id;
 	res = PQexecParams(conn,
-	    "INSERT INTO kiosks (code, center_id, cert_sha256, questionnaire_id) "
+	    "INSERT INTO kiosks (code, center_id, cert_sha256, questionnaire_id, counter_id) "
 	    "SELECT $1, c.id, $3::bytea, "
-	    "(SELECT id FROM questionnaires WHERE code = nullif($4, '')) "
-	    "FROM centers c WHERE c.code = $2", 4, NULL, params, NULL, NULL, 0);
+	    "(SELECT id FROM questionnaires WHERE code = nullif($4, '')), "
+	    "nullif($5, '')::integer FROM centers c WHERE c.code = $2", 5, NULL, params,
+	    NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 		if (state != NULL && strcmp(state, "23505") == 0)
@@ -114,8 +122,71 @@ kiosk_add(int argc, char **argv)
 	xasprintf(&detail, "certificate sha256 %s", hex + 2);
 	audit_commit(conn, detail);
 	free(detail);
-	printf("kiosk %s enrolled at %s, certificate sha256 %s\n", argv[optind],
-	    center, hex + 2);
+	printf("kiosk %s enrolled at %s%s%s, certificate sha256 %s\n", argv[optind],
+	    center, counter ? ", counter " : "", counter ? counter : "", hex + 2);
+	PQfinish(conn);
+	return 0;
+}
+
+static int
+kiosk_move(int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
+		{ "center", required_argument, NULL, 'c' },
+		{ "counter", required_argument, NULL, 'Q' },
+		{ "no-counter", no_argument, NULL, 'N' },
+		{ NULL, 0, NULL, 0 } };
+	const char *center = NULL, *counter = NULL, *params[3];
+	char center_id[16], counter_id[16] = "", *own = NULL;
+	bool no_counter = false;
+	PGresult *res;
+	PGconn *conn;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': center = optarg; break;
+		case 'Q': counter = optarg; break;
+		case 'N': no_counter = true; break;
+		default: cli_common_option(ch, optarg, usage);
+		}
+	}
+	if (optind + 1 != argc)
+		cli_usage_error(usage, "kiosk move: one kiosk CODE is required");
+	if (counter != NULL && no_counter)
+		cli_usage_error(usage, "kiosk move: --counter or --no-counter, not both");
+	if (center == NULL && counter == NULL && !no_counter)
+		cli_usage_error(usage, "kiosk move: --center, --counter or --no-counter "
+		    "is required");
+	conn = cli_connect();
+	audit_begin_argv(conn, "kiosk move", "code", argc, argv, longopts);
+	params[0] = argv[optind];
+	res = cli_exec(conn, "looking up the kiosk",
+	    "SELECT k.center_id, c.code FROM kiosks k JOIN centers c ON c.id = k.center_id "
+	    "WHERE k.code = $1 FOR UPDATE OF k", 1, params);
+	if (PQntuples(res) == 0)
+		cli_die("unknown kiosk '%s'; see 'sipas kiosk list'", argv[optind]);
+	/* Without --center, the counter is one of the kiosk's own center. */
+	if (center == NULL) {
+		snprintf(center_id, sizeof center_id, "%s", PQgetvalue(res, 0, 0));
+		center = own = xstrdup(PQgetvalue(res, 0, 1));
+	} else {
+		snprintf(center_id, sizeof center_id, "%s", cli_center_id(conn, center, ""));
+	}
+	PQclear(res);
+	if (counter != NULL)
+		snprintf(counter_id, sizeof counter_id, "%s",
+		    cli_counter_id(conn, center_id, center, counter, NULL));
+	params[1] = center_id;
+	params[2] = counter_id;
+	PQclear(cli_exec(conn, "moving the kiosk",
+	    "UPDATE kiosks SET center_id = $2, counter_id = nullif($3, '')::integer "
+	    "WHERE code = $1", 3, params));
+	audit_commit(conn, NULL);
+	printf("kiosk %s is at %s%s%s; sipasd stores it for the kiosk's responses "
+	    "within 10 seconds, its past responses keep theirs\n", argv[optind], center,
+	    counter ? ", counter " : " with no counter", counter ? counter : "");
+	free(own);
 	PQfinish(conn);
 	return 0;
 }
@@ -126,8 +197,9 @@ kiosk_rotate(int argc, char **argv)
 	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
 		{ "cert", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 } };
-	char hex[2 * CERT_FINGERPRINT_LEN + 3], *detail;
-	const char *certfile = NULL, *params[2], *args[5];
+	char hex[2 * CERT_FINGERPRINT_LEN + 3];
+	const char *certfile = NULL, *params[2];
+	char *detail;
 	PGresult *res;
 	PGconn *conn;
 	int ch;
@@ -143,9 +215,7 @@ kiosk_rotate(int argc, char **argv)
 	if (certfile == NULL)
 		cli_usage_error(usage, "kiosk rotate: --cert is required");
 	conn = cli_connect();
-	args[0] = "code", args[1] = argv[optind], args[2] = "cert", args[3] = certfile;
-	args[4] = NULL;
-	audit_begin(conn, "kiosk rotate", args);
+	audit_begin_argv(conn, "kiosk rotate", "code", argc, argv, longopts);
 	new_fingerprint(conn, certfile, hex);
 	params[0] = argv[optind];
 	params[1] = hex;
@@ -171,7 +241,7 @@ kiosk_revoke(int argc, char **argv)
 {
 	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 } };
-	const char *params[1], *args[3];
+	const char *params[1];
 	PGresult *res;
 	PGconn *conn;
 	int ch;
@@ -182,8 +252,7 @@ kiosk_revoke(int argc, char **argv)
 		cli_usage_error(usage, "kiosk revoke: one kiosk CODE is required");
 	params[0] = argv[optind];
 	conn = cli_connect();
-	args[0] = "code", args[1] = argv[optind], args[2] = NULL;
-	audit_begin(conn, "kiosk revoke", args);
+	audit_begin_argv(conn, "kiosk revoke", "code", argc, argv, longopts);
 	res = cli_exec(conn, "revoking the kiosk",
 	    "UPDATE kiosks SET status = 'revoked', revoked_at = now() "
 	    "WHERE code = $1 AND status = 'active' RETURNING 1", 1, params);
@@ -208,17 +277,18 @@ kiosk_revoke(int argc, char **argv)
 static int
 kiosk_list(int argc, char **argv)
 {
-	static const char *const cols[] = { "code", "center", "status",
+	static const char *const cols[] = { "code", "center", "counter", "status",
 		"enrolled_at", "revoked_at", "questionnaire", "cert_sha256" };
 
 	return cli_list(argc, argv, usage, "listing kiosks",
-	    "SELECT k.code, c.code, k.status, "
+	    "SELECT k.code, c.code, coalesce(q.code, ''), k.status, "
 	    " to_char(k.enrolled_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD HH24:MI'), "
 	    " coalesce(to_char(k.revoked_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD HH24:MI'), ''), "
-	    " coalesce(q.code, ''), encode(k.cert_sha256, 'hex') "
+	    " coalesce(qn.code, ''), encode(k.cert_sha256, 'hex') "
 	    "FROM kiosks k JOIN centers c ON c.id = k.center_id "
-	    "LEFT JOIN questionnaires q ON q.id = k.questionnaire_id ORDER BY k.code",
-	    7, cols);
+	    "LEFT JOIN counters q ON q.id = k.counter_id "
+	    "LEFT JOIN questionnaires qn ON qn.id = k.questionnaire_id ORDER BY k.code",
+	    8, cols);
 }
 
 int
@@ -226,11 +296,13 @@ cmd_kiosk(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "add") == 0)
 		return kiosk_add(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "move") == 0)
+		return kiosk_move(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "rotate") == 0)
 		return kiosk_rotate(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "revoke") == 0)
 		return kiosk_revoke(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "list") == 0)
 		return kiosk_list(argc - 1, argv + 1);
-	cli_usage_error(usage, "kiosk: expected 'add', 'rotate', 'revoke' or 'list'");
+	cli_usage_error(usage, "kiosk: expected 'add', 'move', 'rotate', 'revoke' or 'list'");
 }

@@ -53,7 +53,7 @@ class Audit(unittest.TestCase):
         self.assertEqual(got, [["sipas", "sipas", getpass.getuser(), socket.gethostname(),
                                 "ok", "ht-can-loc"]])
         self.assertEqual(psql("SELECT count(*) FROM audit_log WHERE action = 'center import' "
-                              "AND outcome = 'ok' AND detail = 'imported 14 center(s)'"), "1")
+                              "AND outcome = 'ok' AND detail = 'imported 14 center(s): 14 new, 0 changed'"), "1")
         # The log exists from 010 on: that migration is the first recorded.
         self.assertEqual(psql("SELECT arguments->>'version' FROM audit_log "
                               "WHERE action = 'db migrate' ORDER BY id LIMIT 1"), "010")
@@ -88,6 +88,30 @@ class Audit(unittest.TestCase):
                               "WHERE action = 'export'"),
                          [["reporter", "ok", "0 responses",
                            '{"from": "2026-01-01", "center": "ht", "format": "ndjson"}']])
+
+    def test_registry_changes_are_recorded(self):
+        sipas("counter", "add", "ht-ky-anh", "Q1", "--name", "Quầy đất đai")
+        sipas("officer", "add", "CB01", "--name", "Nguyễn Văn An", "--center", "ht-ky-anh",
+              "--counter", "Q1")
+        sipas("kiosk", "move", "K1", "--counter", "Q1")
+        sipas("center", "move", "ht-tx-hong-linh", "--parent", "ht", "--on", "2026-01-01")
+        sipas("center", "close", "ht-cam-xuyen", "--on", "2026-06-30", "--successor",
+              "ht-tx-ky-anh")
+        r = sipas("officer", "retire", "CB99", check=False)
+        self.assertEqual(r.returncode, 1)
+        got = rows("SELECT action, outcome, arguments::text FROM audit_log WHERE action IN "
+                   "('counter add', 'officer add', 'kiosk move', 'center move', 'center close', "
+                   "'officer retire') ORDER BY id")
+        self.assertEqual(got, [
+            ["counter add", "ok", '{"code": "Q1", "name": "Quầy đất đai", "center": "ht-ky-anh"}'],
+            ["officer add", "ok", '{"code": "CB01", "name": "Nguyễn Văn An", "center": '
+                                  '"ht-ky-anh", "counter": "Q1"}'],
+            ["kiosk move", "ok", '{"code": "K1", "counter": "Q1"}'],
+            ["center move", "ok", '{"on": "2026-01-01", "code": "ht-tx-hong-linh", '
+                                  '"parent": "ht"}'],
+            ["center close", "ok", '{"on": "2026-06-30", "code": "ht-cam-xuyen", '
+                                   '"successor": "ht-tx-ky-anh"}'],
+            ["officer retire", "failed", '{"code": "CB99"}']])
 
     def test_no_role_may_update_delete_or_truncate_it(self):
         for sql in ("UPDATE audit_log SET outcome = 'failed'", "DELETE FROM audit_log",
