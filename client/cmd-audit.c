@@ -11,7 +11,7 @@
 static const char usage[] =
     "usage: sipas audit [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--action ACTION]\n"
     "                   [--who NAME] [--format table|csv|json] [--db CONNINFO]\n"
-    "       sipas audit verify [--db CONNINFO]\n"
+    "       sipas audit verify [--head ID:HASH] [--db CONNINFO]\n"
     "\n"
     "Lists the administrative actions recorded, oldest first: when (Vietnam\n"
     "time), who (database role, operating-system user, host), the action, its\n"
@@ -20,7 +20,7 @@ static const char usage[] =
     "verify checks the chain of hashes and exits 1 naming the first row that\n"
     "was changed, or follows a removed one; on success it prints the last row\n"
     "and its hash: keep them elsewhere, as only they show a removal of the\n"
-    "last rows.\n";
+    "last rows, which --head ID:HASH checks: that row must still be there.\n";
 
 /* $1 from, $2 to, $3 action, $4 who: each NULL for "any". */
 static const char where_sql[] =
@@ -115,19 +115,62 @@ static const char verify_sql[] =
     " FROM audit_log a WINDOW w AS (ORDER BY id)) v"
     " WHERE problem IS NOT NULL ORDER BY id LIMIT 1";
 
+/* --head ID:HASH, as verify printed it once: that row must still be there
+ * with that hash, and the chain up to it whole, which is what shows a
+ * removal of the last rows. */
+static void
+audit_check_head(PGconn *conn, const char *head)
+{
+	const char *params[2];
+	char id[24];
+	size_t len = strcspn(head, ":");
+	PGresult *res;
+
+	snprintf(id, sizeof id, "%.*s", (int)len, head);
+	params[0] = id;
+	params[1] = head + len + (head[len] == ':');
+	res = cli_exec(conn, "checking the head of the audit log",
+	    "SELECT encode(row_hash, 'hex') = lower($2) FROM audit_log WHERE id = $1::bigint",
+	    2, params);
+	if (PQntuples(res) == 0)
+		cli_die("audit log broken: row %s is missing: the rows from it on were "
+		    "removed", id);
+	if (PQgetvalue(res, 0, 0)[0] != 't')
+		cli_die("audit log broken: row %s does not have the hash noted", id);
+	PQclear(res);
+}
+
+static bool
+audit_head_valid(const char *s)
+{
+	size_t digits = strspn(s, "0123456789");
+
+	return digits > 0 && digits < 19 && s[digits] == ':' &&
+	    strlen(s + digits + 1) == 64 && strspn(s + digits + 1, "0123456789abcdef") == 64;
+}
+
 static int
 audit_verify(int argc, char **argv)
 {
 	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
+		{ "head", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 } };
+	const char *head = NULL;
 	PGresult *res;
 	PGconn *conn;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
-		cli_common_option(ch, optarg, usage);
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (ch == 'H')
+			head = optarg;
+		else
+			cli_common_option(ch, optarg, usage);
+	}
 	if (optind != argc)
 		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	if (head != NULL && !audit_head_valid(head))
+		cli_usage_error(usage, "--head: '%s' is not ID:HASH as 'sipas audit "
+		    "verify' prints them", head);
 	conn = cli_connect();
 	/* One snapshot for the check and the head it reports. */
 	PQclear(cli_exec(conn, "BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
@@ -137,6 +180,8 @@ audit_verify(int argc, char **argv)
 		cli_die("audit log broken: row %s %s; the rows after it are not "
 		    "vouched for", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
 	PQclear(res);
+	if (head != NULL)
+		audit_check_head(conn, head);
 	res = cli_exec(conn, "reading the audit log",
 	    "SELECT count(*), coalesce(max(id), 0), coalesce((SELECT encode(row_hash, 'hex')"
 	    " FROM audit_log ORDER BY id DESC LIMIT 1), '-') FROM audit_log", 0, NULL);

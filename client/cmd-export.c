@@ -121,6 +121,18 @@ ndjson_query(PGconn *conn, const struct questionnaire *q, const struct filter *f
 	return sql;
 }
 
+static void
+csv_header(const struct questionnaire *q)
+{
+	fputs(CSV_BOM, stdout);
+	for (size_t i = 0; i < NFIXED; i++)
+		csv_field(stdout, fixed[i], CSV_TEXT, false);
+	for (size_t i = 0; i < q->ncriteria; i++)
+		csv_field(stdout, q->criteria[i].code, CSV_TEXT, false);
+	for (size_t i = 0; i < nprofile; i++)
+		csv_field(stdout, profile[i], CSV_TEXT, i + 1 == nprofile);
+}
+
 /* The database refuses the personal columns to the report roles
  * (sql/010_privacy.sql); saying so before the export starts. */
 static void
@@ -201,15 +213,8 @@ cmd_export(int argc, char **argv)
 	if (!PQsendQueryParams(conn, sql, FILTER_NPARAMS, NULL, params, NULL, NULL, 0) ||
 	    !PQsetSingleRowMode(conn))
 		cli_die("exporting: %s", PQerrorMessage(conn));
-	if (!ndjson) {
-		fputs(CSV_BOM, stdout);
-		for (size_t i = 0; i < NFIXED; i++)
-			csv_field(stdout, fixed[i], CSV_TEXT, false);
-		for (size_t i = 0; i < q->ncriteria; i++)
-			csv_field(stdout, q->criteria[i].code, CSV_TEXT, false);
-		for (size_t i = 0; i < nprofile; i++)
-			csv_field(stdout, profile[i], CSV_TEXT, i + 1 == nprofile);
-	}
+	if (!ndjson)
+		csv_header(q);
 	while ((res = PQgetResult(conn)) != NULL) {
 		ExecStatusType st = PQresultStatus(res);
 		if (st == PGRES_SINGLE_TUPLE) {

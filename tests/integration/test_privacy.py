@@ -9,6 +9,7 @@ import getpass
 import io
 import json
 import random
+import re
 import os
 import socket
 import subprocess
@@ -160,6 +161,24 @@ class Audit(unittest.TestCase):
         as_superuser("INSERT INTO audit_log SELECT * FROM json_populate_record(NULL::audit_log, "
                      "'%s')" % saved.replace("'", "''"))
         self.assertEqual(self.verify().returncode, 0)
+
+    def test_verify_against_a_noted_head_finds_the_last_rows_removed(self):
+        sipas("kiosk", "revoke", "K2")
+        out = self.verify()
+        self.assertEqual(out.returncode, 0, out.stderr)
+        last, digest = re.search(r"last row (\d+), hash ([0-9a-f]{64})", out.stdout).groups()
+        head = "%s:%s" % (last, digest)
+        self.assertEqual(sipas("audit", "verify", "--head", head, check=False).returncode, 0)
+        saved = psql("SELECT row_to_json(a) FROM audit_log a WHERE id = %s" % last)
+        as_superuser("DELETE FROM audit_log WHERE id = %s" % last)
+        self.assertEqual(self.verify().returncode, 0, "a shorter chain is still whole")
+        r = sipas("audit", "verify", "--head", head, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("row %s is missing" % last, r.stderr)
+        as_superuser("INSERT INTO audit_log SELECT * FROM json_populate_record(NULL::audit_log, "
+                     "'%s')" % saved.replace("'", "''"))
+        self.assertEqual(sipas("audit", "verify", "--head", head, check=False).returncode, 0)
+        self.assertEqual(sipas("audit", "verify", "--head", "x", check=False).returncode, 2)
 
     def test_concurrent_actions_do_not_fork_the_chain(self):
         first = subprocess.Popen(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1"], env=W["env"],
