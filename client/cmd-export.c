@@ -180,9 +180,7 @@ cmd_export(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'P':
-			nprofile = NPROFILE_ALL;
-			break;
+		case 'P': nprofile = NPROFILE_ALL; break;
 		case 'F':
 			if (strcmp(optarg, "ndjson") == 0)
 				ndjson = true;
