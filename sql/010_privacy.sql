@@ -181,6 +181,17 @@ BEGIN
 END
 $$;
 
+-- The sums of two groups, in a's place.
+CREATE FUNCTION sipas_respondent_add(a sipas_respondent_group, b sipas_respondent_group)
+RETURNS sipas_respondent_group
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT a.m0, a.m1, a.k0, a.k1, false, a.n + b.n,
+        ARRAY(SELECT x + y FROM unnest(a.rated, b.rated) WITH ORDINALITY t (x, y, i) ORDER BY i),
+        ARRAY(SELECT x + y FROM unnest(a.p_sum, b.p_sum) WITH ORDINALITY t (x, y, i) ORDER BY i),
+        ARRAY(SELECT x + y FROM unnest(a.p_sq, b.p_sq) WITH ORDINALITY t (x, y, i) ORDER BY i),
+        ARRAY(SELECT x + y FROM unnest(a.cells, b.cells) WITH ORDINALITY t (x, y, i) ORDER BY i)
+$$;
+
 -- A report by one or two dimensions, one at least a respondent attribute,
 -- over the responses of questionnaire qid selected as sipas report selects
 -- them (days from..to in Vietnam time, a center and those below it, an
@@ -213,6 +224,8 @@ DECLARE
     grp sipas_respondent_group;
     changed boolean;
     any_change boolean;
+    ncells integer;
+    found_at integer;
     sets boolean[][] := CASE nd WHEN 1 THEN ARRAY[[false, true], [true, true]]
         ELSE ARRAY[[false, false], [false, true], [true, false], [true, true]] END;
 BEGIN
@@ -232,14 +245,42 @@ BEGIN
         END IF;
     END LOOP;
     min_cell := greatest(min_cell, 3);
-    -- The cells, the margins and the total, each its own grouping.
-    FOR s IN 1 .. array_length(sets, 1) LOOP
-        keys := ARRAY[CASE WHEN sets[s][1] THEN 'NULL::text' ELSE sipas_respondent_key(dims[1]) || '::text' END || ' AS k0',
-                      CASE WHEN nd = 1 OR sets[s][2] THEN 'NULL::text' ELSE sipas_respondent_key(dims[2]) || '::text' END || ' AS k1'];
-        FOR grp IN EXECUTE format('SELECT %L::boolean, %L::boolean, k0, k1, false, n, rated, p_sum, p_sq, cells FROM (%s) x',
-                                  sets[s][1], sets[s][2], sipas_rollup_query('responses', qid, keys, cond))
-            USING from_day, to_day, center, area, kiosk, counter, officer LOOP
-            g := g || grp;
+    -- The cells in one pass over the responses; the margins and the total
+    -- are their sums. Nothing selected: still a total, of zero.
+    FOR grp IN EXECUTE format('SELECT false, %L::boolean, k0, k1, false, n, rated, p_sum, p_sq, cells FROM (%s) x',
+                              nd = 1, sipas_rollup_query('responses', qid, ARRAY[
+                                  sipas_respondent_key(dims[1]) || '::text AS k0',
+                                  CASE nd WHEN 1 THEN 'NULL::text' ELSE sipas_respondent_key(dims[2]) || '::text' END || ' AS k1'],
+                              cond))
+        USING from_day, to_day, center, area, kiosk, counter, officer LOOP
+        g := g || grp;
+    END LOOP;
+    ncells := cardinality(g);
+    IF ncells = 0 THEN
+        EXECUTE format('SELECT true, true, NULL, NULL, false, n, rated, p_sum, p_sq, cells FROM (%s) x',
+                       sipas_rollup_query('responses', qid, ARRAY['NULL::text AS k0', 'NULL::text AS k1'], cond))
+            INTO grp USING from_day, to_day, center, area, kiosk, counter, officer;
+        g := ARRAY[grp];
+    END IF;
+    FOR s IN 2 .. array_length(sets, 1) LOOP
+        FOR i IN 1 .. ncells LOOP
+            grp := g[i];
+            grp.m0 := sets[s][1];
+            grp.m1 := sets[s][2];
+            grp.k0 := CASE WHEN grp.m0 THEN NULL ELSE grp.k0 END;
+            grp.k1 := CASE WHEN grp.m1 THEN NULL ELSE grp.k1 END;
+            found_at := NULL;
+            FOR j IN ncells + 1 .. cardinality(g) LOOP
+                IF (g[j].m0, g[j].m1, g[j].k0, g[j].k1) IS NOT DISTINCT FROM (grp.m0, grp.m1, grp.k0, grp.k1) THEN
+                    found_at := j;
+                    EXIT;
+                END IF;
+            END LOOP;
+            IF found_at IS NULL THEN
+                g := g || grp;
+            ELSE
+                g[found_at] := sipas_respondent_add(g[found_at], grp);
+            END IF;
         END LOOP;
     END LOOP;
     FOR i IN 1 .. cardinality(g) LOOP
