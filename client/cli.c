@@ -50,11 +50,10 @@ cli_usage_error(const char *usage, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("sipas: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(cli_last_error, sizeof cli_last_error, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n%s", usage);
+	fprintf(stderr, "sipas: %s\n%s", cli_last_error, usage);
 	exit(EXIT_USAGE);
 }
 

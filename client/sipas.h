@@ -12,8 +12,8 @@
 
 /* From --db, else SIPAS_DB, else NULL for libpq's own PG* variables. */
 extern const char *cli_conninfo;
-/* The message of the last cli_die, truncated: what the audit log records
- * of a failed action. */
+/* The message of the last cli_die or cli_usage_error, truncated: what the
+ * audit log records of a failed action. */
 extern char cli_last_error[512];
 
 /* Connects or exits with a message saying what to check. */
