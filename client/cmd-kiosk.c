@@ -15,20 +15,26 @@
 static const char usage[] =
     "usage: sipas kiosk add CODE --center CENTER --cert FILE.pem [--counter CODE]\n"
     "           [--questionnaire CODE]\n"
-    "       sipas kiosk move CODE --center CENTER [--counter CODE]\n"
-    "       sipas kiosk move CODE --counter CODE|--no-counter\n"
+    "       sipas kiosk move CODE --center CENTER [--counter CODE] [--on DATE]\n"
+    "       sipas kiosk move CODE --counter CODE|--no-counter [--on DATE]\n"
     "       sipas kiosk rotate CODE --cert NEW.pem\n"
     "       sipas kiosk revoke CODE\n"
     "       sipas kiosk list [--format table|csv]\n"
     "\n"
     "add enrols a kiosk of a center by its client certificate, fixed to a\n"
     "counter of the center with --counter (sipasd then stores that counter for\n"
-    "its responses); move takes it to another center (no counter unless\n"
-    "--counter) or fixes it to another counter or none, keeping its certificate\n"
-    "(its past responses keep their center and counter); rotate replaces\n"
+    "its responses; not one with a retirement date); move takes it to another\n"
+    "center (no counter unless --counter) or fixes it to another counter or\n"
+    "none from DATE on (default today, not later), keeping its certificate:\n"
+    "what it collected before DATE, even sent later, counts at the center and\n"
+    "counter it had that day; rotate replaces\n"
     "its certificate, keeping its code and history (the old certificate is\n"
     "refused within 10 seconds); revoke makes sipasd refuse the kiosk within\n"
     "10 seconds. Every command takes --db CONNINFO.\n";
+
+/* A kiosk is fixed to a counter for good: not to one that retires, even
+ * later, which sipasd would have to stop storing on that day. */
+#define FIXED_UNTIL "infinity"
 
 /* The certificate's fingerprint as a bytea literal, refusing one already
  * enrolled. */
@@ -88,7 +94,7 @@ kiosk_add(int argc, char **argv)
 	snprintf(center_id, sizeof center_id, "%s", cli_center_id(conn, center, ""));
 	if (counter != NULL)
 		snprintf(counter_id, sizeof counter_id, "%s",
-		    cli_counter_id(conn, center_id, center, counter, NULL));
+		    cli_counter_id(conn, center_id, center, counter, FIXED_UNTIL));
 	if (questionnaire[0] != '\0') {
 		params[0] = questionnaire;
 		res = cli_exec(conn, "looking up the questionnaire",
@@ -103,11 +109,16 @@ kiosk_add(int argc, char **argv)
 	params[2] = hex;
 	params[3] = questionnaire;
 	params[4] = counter_id;
+	/* Its placement since always, in the same statement. */
 	res = PQexecParams(conn,
-	    "INSERT INTO kiosks (code, center_id, cert_sha256, questionnaire_id, counter_id) "
+	    "WITH k AS (INSERT INTO kiosks (code, center_id, cert_sha256, "
+	    " questionnaire_id, counter_id) "
 	    "SELECT $1, c.id, $3::bytea, "
 	    "(SELECT id FROM questionnaires WHERE code = nullif($4, '')), "
-	    "nullif($5, '')::integer FROM centers c WHERE c.code = $2", 5, NULL, params,
+	    "nullif($5, '')::integer FROM centers c WHERE c.code = $2 "
+	    "RETURNING id, center_id, counter_id) "
+	    "INSERT INTO kiosk_postings (kiosk_id, valid_from, center_id, counter_id) "
+	    "SELECT id, '-infinity', center_id, counter_id FROM k", 5, NULL, params,
 	    NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -128,6 +139,51 @@ kiosk_add(int argc, char **argv)
 	return 0;
 }
 
+/* The center kiosk_id stood at on day ("" for today): its code, in a
+ * static buffer, and its id in center_id. */
+static const char *
+kiosk_center_on(PGconn *conn, const char *kiosk_id, const char *day,
+    char center_id[16])
+{
+	static char code[65];
+	const char *params[2] = { kiosk_id, day };
+	PGresult *res;
+
+	res = cli_exec(conn, "looking up the kiosk's center",
+	    "SELECT s.center_id, c.code FROM kiosk_posting_spans s "
+	    "JOIN centers c ON c.id = s.center_id, "
+	    " (SELECT coalesce(nullif($2, '')::date, " CLI_TODAY_SQL ") AS d) t "
+	    "WHERE s.kiosk_id = $1 AND s.valid_from <= t.d AND t.d < s.valid_until",
+	    2, params);
+	if (PQntuples(res) == 0)
+		cli_die("the kiosk has no placement on that day; give --center");
+	snprintf(center_id, 16, "%s", PQgetvalue(res, 0, 0));
+	snprintf(code, sizeof code, "%s", PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return code;
+}
+
+/* A placement from day on, and the kiosk's placement now (its latest, as
+ * day is not after today) in kiosks, in the caller's transaction. */
+static void
+kiosk_place(PGconn *conn, const char *kiosk_id, const char *day,
+    const char *center_id, const char *counter_id)
+{
+	const char *params[4] = { kiosk_id, day, center_id, counter_id };
+
+	PQclear(cli_exec(conn, "moving the kiosk",
+	    "INSERT INTO kiosk_postings (kiosk_id, valid_from, center_id, counter_id) "
+	    "VALUES ($1, coalesce(nullif($2, '')::date, " CLI_TODAY_SQL "), $3, "
+	    " nullif($4, '')::integer) "
+	    "ON CONFLICT (kiosk_id, valid_from) DO UPDATE "
+	    " SET center_id = EXCLUDED.center_id, counter_id = EXCLUDED.counter_id",
+	    4, params));
+	PQclear(cli_exec(conn, "moving the kiosk",
+	    "UPDATE kiosks k SET (center_id, counter_id) = (SELECT p.center_id, "
+	    " p.counter_id FROM kiosk_postings p WHERE p.kiosk_id = k.id "
+	    " ORDER BY p.valid_from DESC LIMIT 1) WHERE k.id = $1", 1, params));
+}
+
 static int
 kiosk_move(int argc, char **argv)
 {
@@ -135,9 +191,10 @@ kiosk_move(int argc, char **argv)
 		{ "center", required_argument, NULL, 'c' },
 		{ "counter", required_argument, NULL, 'Q' },
 		{ "no-counter", no_argument, NULL, 'N' },
+		{ "on", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 } };
-	const char *center = NULL, *counter = NULL, *params[3];
-	char center_id[16], counter_id[16] = "", *own = NULL;
+	const char *center = NULL, *counter = NULL, *on = "", *params[2];
+	char kiosk_id[16], center_id[16], counter_id[16] = "";
 	bool no_counter = false;
 	PGresult *res;
 	PGconn *conn;
@@ -148,6 +205,7 @@ kiosk_move(int argc, char **argv)
 		case 'c': center = optarg; break;
 		case 'Q': counter = optarg; break;
 		case 'N': no_counter = true; break;
+		case 'o': on = cli_date_option("--on", optarg); break;
 		default: cli_common_option(ch, optarg, usage);
 		}
 	}
@@ -161,32 +219,32 @@ kiosk_move(int argc, char **argv)
 	conn = cli_connect();
 	audit_begin_argv(conn, "kiosk move", "code", argc, argv, longopts);
 	params[0] = argv[optind];
+	params[1] = on;
 	res = cli_exec(conn, "looking up the kiosk",
-	    "SELECT k.center_id, c.code FROM kiosks k JOIN centers c ON c.id = k.center_id "
-	    "WHERE k.code = $1 FOR UPDATE OF k", 1, params);
+	    "SELECT id, coalesce(nullif($2, '')::date, " CLI_TODAY_SQL ") > "
+	    CLI_TODAY_SQL " FROM kiosks WHERE code = $1 FOR UPDATE", 2, params);
 	if (PQntuples(res) == 0)
 		cli_die("unknown kiosk '%s'; see 'sipas kiosk list'", argv[optind]);
-	/* Without --center, the counter is one of the kiosk's own center. */
-	if (center == NULL) {
-		snprintf(center_id, sizeof center_id, "%s", PQgetvalue(res, 0, 0));
-		center = own = xstrdup(PQgetvalue(res, 0, 1));
-	} else {
-		snprintf(center_id, sizeof center_id, "%s", cli_center_id(conn, center, ""));
-	}
+	/* A move is recorded when it happens: what kiosks holds is the
+	 * placement now. */
+	if (PQgetvalue(res, 0, 1)[0] == 't')
+		cli_die("--on %s is after today: move the kiosk on the day", on);
+	snprintf(kiosk_id, sizeof kiosk_id, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
+	/* Without --center, the counter is one of the kiosk's center that day. */
+	if (center == NULL)
+		center = kiosk_center_on(conn, kiosk_id, on, center_id);
+	else
+		snprintf(center_id, sizeof center_id, "%s", cli_center_id(conn, center, on));
 	if (counter != NULL)
 		snprintf(counter_id, sizeof counter_id, "%s",
-		    cli_counter_id(conn, center_id, center, counter, NULL));
-	params[1] = center_id;
-	params[2] = counter_id;
-	PQclear(cli_exec(conn, "moving the kiosk",
-	    "UPDATE kiosks SET center_id = $2, counter_id = nullif($3, '')::integer "
-	    "WHERE code = $1", 3, params));
+		    cli_counter_id(conn, center_id, center, counter, FIXED_UNTIL));
+	kiosk_place(conn, kiosk_id, on, center_id, counter_id);
 	audit_commit(conn, NULL);
-	printf("kiosk %s is at %s%s%s; sipasd stores it for the kiosk's responses "
-	    "within 10 seconds, its past responses keep theirs\n", argv[optind], center,
-	    counter ? ", counter " : " with no counter", counter ? counter : "");
-	free(own);
+	printf("kiosk %s is at %s%s%s from %s; sipasd stores it for the kiosk's "
+	    "responses of those days within 10 seconds, its earlier responses keep "
+	    "theirs\n", argv[optind], center, counter ? ", counter " : " with no counter",
+	    counter ? counter : "", on[0] ? on : "today");
 	PQfinish(conn);
 	return 0;
 }

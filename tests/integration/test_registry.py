@@ -408,6 +408,36 @@ class KioskTest(unittest.TestCase, Refusals):
         sipas("kiosk", "move", "K2", "--center", "ht")
         self.assertEqual(psql("SELECT counter_id IS NULL FROM kiosks WHERE code = 'K2'"), "t")
 
+    def test_a_kiosk_is_not_fixed_to_a_counter_that_retires_even_later(self):
+        sipas("counter", "add", "ht-duc-tho-xa", "QL", "--name", "Quầy sắp đóng")
+        sipas("counter", "retire", "ht-duc-tho-xa", "QL", "--on", vn_today(30))
+        self.refused("kiosk", "move", "K1", "--center", "ht-duc-tho-xa", "--counter", "QL",
+                     says="retire")
+        self.refused("kiosk", "add", "K5", "--center", "ht-duc-tho-xa", "--counter", "QL",
+                     "--cert", tls("kiosk3.crt"), says="retire")
+
+    def test_move_on_a_date_keeps_the_placements_over_time(self):
+        cert = os.path.join(W["dir"], "k6.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=K6", "-days", "1",
+                        "-keyout", os.devnull, "-out", cert], check=True, capture_output=True)
+        sipas("kiosk", "add", "K6", "--center", "ht-can-loc-xa", "--cert", cert)
+        sipas("kiosk", "move", "K6", "--center", "ht-duc-tho-xa", "--counter", "Q1",
+              "--on", "2025-07-01")
+        sipas("kiosk", "move", "K6", "--no-counter", "--on", "2025-08-01")
+        self.assertEqual(psql("SELECT string_agg(p.valid_from || ' ' || c.code || ' ' || "
+                              "coalesce(q.code, '-'), ', ' ORDER BY p.valid_from) "
+                              "FROM kiosk_postings p JOIN kiosks k ON k.id = p.kiosk_id "
+                              "JOIN centers c ON c.id = p.center_id "
+                              "LEFT JOIN counters q ON q.id = p.counter_id WHERE k.code = 'K6'"),
+                         "-infinity ht-can-loc-xa -, 2025-07-01 ht-duc-tho-xa Q1, "
+                         "2025-08-01 ht-duc-tho-xa -")
+        self.assertEqual(psql("SELECT c.code || ' ' || (k.counter_id IS NULL) FROM kiosks k "
+                              "JOIN centers c ON c.id = k.center_id WHERE k.code = 'K6'"),
+                         "ht-duc-tho-xa true")
+        self.refused("kiosk", "move", "K6", "--center", "ht", "--on", "2025-02-30",
+                     says="'2025-02-30' is not a date")
+
     def test_move_refusals(self):
         self.refused("kiosk", "add", "K5", "--center", "ht-can-loc", "--cert", tls("kiosk3.crt"),
                      says="center 'ht-can-loc' closed on 2025-06-30")
