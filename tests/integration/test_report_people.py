@@ -324,6 +324,30 @@ class People(unittest.TestCase):
         self.assertEqual(psql_as("chief", "SELECT count(officer_id) FROM responses").stdout.strip(),
                          str(sum(r["officer"] != "-" for r in self.rows)))
 
+    def test_officers_and_their_postings_are_for_the_personnel_role(self):
+        # Where one officer works a counter, the counter's figures are that
+        # officer's: who works where is a personnel matter too.
+        for table in ("officers", "officer_postings", "officer_posting_spans"):
+            with self.subTest(table=table):
+                r = psql_as("reporter", "SELECT count(*) FROM %s" % table)
+                self.assertNotEqual(r.returncode, 0, table)
+                self.assertIn("permission denied", r.stderr)
+                self.assertEqual(psql_as("chief", "SELECT count(*) >= 0 FROM %s" % table).stdout
+                                 .strip(), "t")
+                self.assertEqual(psql("SELECT has_table_privilege('sipas_ingest', '%s', 'SELECT')"
+                                      % table), "t")
+        r = role("reporter", "officer", "list", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("permission denied", r.stderr)
+        self.assertEqual(r.stdout, "")
+        self.assertIn("full_name", role("chief", "officer", "list").stdout)
+        # The place stays readable: counters, and the report by counter.
+        self.assertEqual(psql_as("reporter", "SELECT count(*) FROM counters").stdout.strip(),
+                         str(sum(len(v) for v in COUNTERS.values())))
+        got = self.report("--by", "counter", who="reporter")
+        self.assertEqual(got, self.report("--by", "counter"))
+        self.assertEqual(got["total"]["n"], len(self.rows))
+
     def test_every_other_report_and_export_works_as_the_report_role(self):
         for dim in ("area", "center", "district", "level", "criterion", "element", "month",
                     "quarter", "year", "procedure", "kiosk", "counter") + RESPONDENT:
