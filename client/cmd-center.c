@@ -14,7 +14,8 @@
 static const char usage[] =
     "usage: sipas center import FILE.csv [--db CONNINFO]\n"
     "       sipas center list [--format table|csv] [--db CONNINFO]\n"
-    "       sipas center close CODE --on DATE [--successor CODE] [--db CONNINFO]\n"
+    "       sipas center close CODE --on DATE [--successor CODE | --no-successor]\n"
+    "                          [--db CONNINFO]\n"
     "       sipas center move CODE --parent CODE --on DATE [--db CONNINFO]\n"
     "\n"
     "The CSV file has a header row naming its columns: code,name_vi,level,parent\n"
@@ -24,8 +25,9 @@ static const char usage[] =
     "successor may come later in the file. An empty optional cell leaves the\n"
     "center's value as it is. Dates are YYYY-MM-DD, Vietnam days; a center is\n"
     "open from opened_on to closed_on, both included.\n"
-    "close records the last day a center is open and its successor; move gives\n"
-    "a center another parent from a date on.\n";
+    "close records the last day a center is open and its successor (a successor\n"
+    "already set is kept unless --successor or --no-successor is given); move\n"
+    "gives a center another parent from a date on.\n";
 
 /* The first cycle in the tree of any day on which it changes, as "day|a ->
  * b -> a" (a's parent is b, b's is a), or no row. Walking up from every
@@ -70,18 +72,22 @@ center_check_tree(PGconn *conn, const char *what, const char *nothing)
 	PQclear(res);
 }
 
-/* Refuses a successor that is not open from the day after its predecessor
- * closed: regrouping history through it would then lose days. */
+/* Refuses a successor that is not open on the day after its predecessor
+ * closed, because it opens later or closed already: regrouping history
+ * through it would then lose days. */
 static void
 center_check_successors(PGconn *conn, const char *what, const char *nothing)
 {
 	PGresult *res = cli_exec(conn, "checking the successors",
-	    "SELECT s.code, c.code, (c.closed_on + 1)::text, s.closed_on::text "
+	    "SELECT s.code, c.code, (c.closed_on + 1)::text, "
+	    " CASE WHEN s.opened_on > c.closed_on + 1 THEN 'opens on ' || s.opened_on "
+	    " ELSE 'closed on ' || s.closed_on END "
 	    "FROM centers c JOIN centers s ON s.id = c.successor_id "
-	    "WHERE s.closed_on <= c.closed_on ORDER BY c.code LIMIT 1", 0, NULL);
+	    "WHERE s.opened_on > c.closed_on + 1 OR s.closed_on <= c.closed_on "
+	    "ORDER BY c.code LIMIT 1", 0, NULL);
 
 	if (PQntuples(res) > 0)
-		cli_die("%s: center '%s' succeeds '%s' from %s but closed on %s; %s",
+		cli_die("%s: center '%s' succeeds '%s' from %s but %s; %s",
 		    what, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
 		    PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), nothing);
 	PQclear(res);
@@ -383,10 +389,12 @@ center_close(int argc, char **argv)
 	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
 		{ "on", required_argument, NULL, 'o' },
 		{ "successor", required_argument, NULL, 's' },
+		{ "no-successor", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 } };
-	const char *on = NULL, *successor = NULL, *params[3];
+	const char *on = NULL, *successor = NULL, *params[4];
 	const char *code, *succ_id = NULL;
-	char id[16];
+	bool no_successor = false;
+	char id[16], *kept;
 	PGresult *res;
 	PGconn *conn;
 	int ch;
@@ -395,6 +403,7 @@ center_close(int argc, char **argv)
 		switch (ch) {
 		case 'o': on = cli_date_option("--on", optarg); break;
 		case 's': successor = optarg; break;
+		case 'n': no_successor = true; break;
 		default: cli_common_option(ch, optarg, usage);
 		}
 	}
@@ -402,6 +411,8 @@ center_close(int argc, char **argv)
 		cli_usage_error(usage, "center close: one center CODE is required");
 	if (on == NULL)
 		cli_usage_error(usage, "center close: --on is required (the last day it is open)");
+	if (successor != NULL && no_successor)
+		cli_usage_error(usage, "center close: --successor or --no-successor, not both");
 	code = argv[optind];
 	if (successor != NULL && strcmp(successor, code) == 0)
 		cli_die("center '%s' cannot be its own successor", code);
@@ -428,18 +439,26 @@ center_close(int argc, char **argv)
 		succ_id = xstrdup(PQgetvalue(res, 0, 0));
 		PQclear(res);
 	}
+	/* Without --successor or --no-successor, the successor already set
+	 * stays: a new closing day is not a new successor. */
 	params[0] = id;
 	params[1] = on;
 	params[2] = succ_id;
-	PQclear(cli_exec(conn, "closing the center",
-	    "UPDATE centers SET closed_on = $2, successor_id = $3 WHERE id = $1",
-	    3, params));
+	params[3] = successor != NULL || no_successor ? "t" : "f";
+	res = cli_exec(conn, "closing the center",
+	    "UPDATE centers c SET closed_on = $2, successor_id = CASE WHEN $4::boolean "
+	    " THEN $3::integer ELSE successor_id END WHERE id = $1 "
+	    "RETURNING coalesce((SELECT s.code FROM centers s WHERE s.id = c.successor_id), '')",
+	    4, params);
+	kept = PQgetvalue(res, 0, 0)[0] != '\0' ? xstrdup(PQgetvalue(res, 0, 0)) : NULL;
+	PQclear(res);
 	center_check_successors(conn, code, "nothing was changed");
 	PQclear(cli_exec(conn, "COMMIT", "COMMIT", 0, NULL));
 	printf("center %s is open until %s included%s%s\n", code, on,
-	    successor ? ", its successor is " : "", successor ? successor : "");
-	center_kiosks_left(conn, id, successor);
+	    kept ? ", its successor is " : "", kept ? kept : "");
+	center_kiosks_left(conn, id, kept);
 	free((char *)succ_id);
+	free(kept);
 	PQfinish(conn);
 	return 0;
 }

@@ -171,6 +171,33 @@ class CenterCloseMoveTest(unittest.TestCase, Refusals):
         self.refused("center", "close", "ht-ky-thuong", "--on", vn_today(-31),
                      says="succeeds 'ht-ky-lac'")
 
+    def test_close_keeps_the_successor_unless_told(self):
+        sipas("center", "import", csv_file(
+            "code,name_vi,level,parent,opened_on,closed_on,successor\n"
+            "ht-c3-old,C3 cũ,commune,ht,,2026-03-31,ht-c3-new\n"
+            "ht-c3-new,C3 mới,commune,ht,2026-04-01,,\n"))
+        successor = lambda: psql("SELECT c.closed_on || ' ' || coalesce(s.code, '-') FROM centers c "
+                                 "LEFT JOIN centers s ON s.id = c.successor_id "
+                                 "WHERE c.code = 'ht-c3-old'")
+        # Another closing day, the same successor.
+        r = sipas("center", "close", "ht-c3-old", "--on", "2026-03-31")
+        self.assertEqual(successor(), "2026-03-31 ht-c3-new")
+        self.assertIn("its successor is ht-c3-new", r.stdout)
+        # A successor must be open from the day after the closing: here it
+        # opens two days after, whether it is kept or given.
+        self.refused("center", "close", "ht-c3-old", "--on", "2026-03-30",
+                     says="'ht-c3-new' succeeds 'ht-c3-old' from 2026-03-31 but opens on 2026-04-01")
+        self.refused("center", "close", "ht-c3-old", "--on", "2026-03-30", "--successor", "ht-c3-new",
+                     says="opens on 2026-04-01")
+        self.refused("center", "close", "ht-c3-old", "--on", "2026-03-31", "--successor", "ht-c3-new",
+                     "--no-successor", says="not both")
+        r = sipas("center", "close", "ht-c3-old", "--on", "2026-03-30", "--no-successor")
+        self.assertNotIn("successor", r.stdout)
+        self.assertEqual(successor(), "2026-03-30 -")
+        self.refused("center", "import", csv_file(
+            "code,name_vi,level,parent,opened_on,closed_on,successor\n"
+            "ht-c3-old,C3 cũ,commune,ht,,2026-03-30,ht-c3-new\n"), says="opens on 2026-04-01")
+
     def test_close_refusals(self):
         self.refused("center", "close", "ht-nowhere", "--on", "2026-01-01", says="unknown center 'ht-nowhere'")
         self.refused("center", "close", "ht-ky-hoa", "--on", "2026-13-01", says="'2026-13-01' is not a date")
