@@ -15,18 +15,22 @@
 static const char usage[] =
     "usage: sipas center import FILE.csv [--db CONNINFO]\n"
     "       sipas center list [--format table|csv] [--db CONNINFO]\n"
-    "       sipas center close CODE --on DATE [--successor CODE] [--db CONNINFO]\n"
+    "       sipas center close CODE --on DATE [--successor CODE | --no-successor]\n"
+    "                          [--db CONNINFO]\n"
     "       sipas center move CODE --parent CODE --on DATE [--db CONNINFO]\n"
     "\n"
     "The CSV file has a header row naming its columns: code,name_vi,level,parent\n"
     "and optionally opened_on,closed_on,successor,official_code, in any order.\n"
     "level is province, district or commune; parent is the code of a center\n"
-    "already in the database or earlier in the file (empty for the province); a\n"
-    "successor may come later in the file. An empty optional cell leaves the\n"
-    "center's value as it is. Dates are YYYY-MM-DD, Vietnam days; a center is\n"
-    "open from opened_on to closed_on, both included.\n"
-    "close records the last day a center is open and its successor; move gives\n"
-    "a center another parent from a date on.\n";
+    "already in the database or earlier in the file (empty for the province);\n"
+    "for a center already in the database, it must be a parent the center has\n"
+    "(sipas center move gives it another from a date). A successor may come\n"
+    "later in the file. An empty optional cell leaves the center's value as it\n"
+    "is. Dates are YYYY-MM-DD, Vietnam days; a center is open from opened_on to\n"
+    "closed_on, both included.\n"
+    "close records the last day a center is open and its successor (a successor\n"
+    "already set is kept unless --successor or --no-successor is given); move\n"
+    "gives a center another parent from a date on.\n";
 
 /* The first cycle in the tree of any day on which it changes, as "day|a ->
  * b -> a" (a's parent is b, b's is a), or no row. Walking up from every
@@ -48,11 +52,11 @@ static const char cycle_sql[] =
     " FROM up u JOIN centers s ON s.id = u.start WHERE u.id = u.start"
     " ORDER BY u.day, s.code LIMIT 1";
 
-/* Refuses, before a change to the tree commits, a tree in which a center
- * is its own ancestor, today or on any other day: the rows of a file, or a
- * move from a date, can close a loop that the row-by-row parent lookup
- * cannot see, and every query that walks the tree down from a center would
- * then never end. */
+/* Refuses, before a move commits, a tree in which a center is its own
+ * ancestor, today or on any other day: a move from a date can close a loop
+ * in the tree of a later day, and every query that walks the tree down from
+ * a center would then never end. (An import cannot: it gives a parent only
+ * to a new center, which has no descendants yet.) */
 static void
 center_check_tree(PGconn *conn, const char *what, const char *nothing)
 {
@@ -71,18 +75,22 @@ center_check_tree(PGconn *conn, const char *what, const char *nothing)
 	PQclear(res);
 }
 
-/* Refuses a successor that is not open from the day after its predecessor
- * closed: regrouping history through it would then lose days. */
+/* Refuses a successor that is not open on the day after its predecessor
+ * closed, because it opens later or closed already: regrouping history
+ * through it would then lose days. */
 static void
 center_check_successors(PGconn *conn, const char *what, const char *nothing)
 {
 	PGresult *res = cli_exec(conn, "checking the successors",
-	    "SELECT s.code, c.code, (c.closed_on + 1)::text, s.closed_on::text "
+	    "SELECT s.code, c.code, (c.closed_on + 1)::text, "
+	    " CASE WHEN s.opened_on > c.closed_on + 1 THEN 'opens on ' || s.opened_on "
+	    " ELSE 'closed on ' || s.closed_on END "
 	    "FROM centers c JOIN centers s ON s.id = c.successor_id "
-	    "WHERE s.closed_on <= c.closed_on ORDER BY c.code LIMIT 1", 0, NULL);
+	    "WHERE s.opened_on > c.closed_on + 1 OR s.closed_on <= c.closed_on "
+	    "ORDER BY c.code LIMIT 1", 0, NULL);
 
 	if (PQntuples(res) > 0)
-		cli_die("%s: center '%s' succeeds '%s' from %s but closed on %s; %s",
+		cli_die("%s: center '%s' succeeds '%s' from %s but %s; %s",
 		    what, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
 		    PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), nothing);
 	PQclear(res);
@@ -176,56 +184,56 @@ center_import_die(const struct center_import *imp, const char *code, PGresult *r
 /* The upsert of one row of the file ($1 code, $2 name_vi, $3 level, $4
  * opened_on, $5 closed_on, $6 official_code, $7 parent id): the id and
  * whether it was inserted ("true"), updated ("false") or left ("none").
- * A center moved by `sipas center move` keeps today's parent. */
+ * The parent is a new center's only: see center_import_row. */
 static const char center_upsert_sql[] =
     "WITH c AS (INSERT INTO centers AS c (code, name_vi, level, opened_on, "
     " closed_on, official_code, parent_id) VALUES ($1, $2, $3, nullif($4, '')::date, "
     " nullif($5, '')::date, nullif($6, ''), nullif($7, '')::integer) "
     " ON CONFLICT (code) DO UPDATE SET name_vi = EXCLUDED.name_vi, "
     " level = EXCLUDED.level, opened_on = EXCLUDED.opened_on, "
-    " closed_on = EXCLUDED.closed_on, official_code = EXCLUDED.official_code, "
-    " parent_id = CASE WHEN EXISTS (SELECT FROM center_parents p "
-    "  WHERE p.center_id = c.id AND p.valid_from > '-infinity' "
-    "  AND p.valid_from <= " CLI_TODAY_SQL ") THEN c.parent_id "
-    "  ELSE EXCLUDED.parent_id END "
+    " closed_on = EXCLUDED.closed_on, official_code = EXCLUDED.official_code "
     " WHERE (c.name_vi, c.level, c.opened_on, c.closed_on, c.official_code) "
     " IS DISTINCT FROM (EXCLUDED.name_vi, EXCLUDED.level, EXCLUDED.opened_on, "
     " EXCLUDED.closed_on, EXCLUDED.official_code) "
-    " OR (c.parent_id IS DISTINCT FROM EXCLUDED.parent_id AND NOT EXISTS ("
-    "  SELECT FROM center_parents p WHERE p.center_id = c.id "
-    "  AND p.valid_from > '-infinity' AND p.valid_from <= " CLI_TODAY_SQL "))"
     " RETURNING id, xmax = 0 AS inserted) "
     "SELECT id::text, inserted::text FROM c "
     "UNION ALL SELECT id::text, 'none' FROM centers WHERE code = $1 "
     "AND NOT EXISTS (SELECT FROM c)";
 
-/* Makes parent_id ("" for none) the parent of center id since always, and
- * centers.parent_id today's. Returns whether that row changed. */
-static bool
-center_import_parent(PGconn *conn, const struct center_import *imp,
-    const char *code, const char *id, const char *parent_id)
-{
-	const char *params[2] = { id, parent_id };
-	PGresult *res;
-	bool changed;
+/* The look-up of a row of the file ($1 code, $2 parent code): the center's
+ * opened_on, closed_on and official_code, the parent's id, whether the
+ * center is new, whether the parent is one it has on some day, and its
+ * parent of today. */
+static const char center_lookup_sql[] =
+    "SELECT coalesce(c.opened_on::text, ''), coalesce(c.closed_on::text, ''), "
+    " coalesce(c.official_code, ''), coalesce(p.id::text, ''), c.id IS NULL, "
+    " EXISTS (SELECT FROM center_parents cp WHERE cp.center_id = c.id "
+    "  AND cp.parent_id IS NOT DISTINCT FROM p.id), coalesce(t.code, '') "
+    "FROM (SELECT) one LEFT JOIN centers c ON c.code = $1 "
+    "LEFT JOIN centers p ON p.code = nullif($2, '') "
+    "LEFT JOIN centers t ON t.id = c.parent_id";
 
-	res = PQexecParams(conn,
-	    "INSERT INTO center_parents AS p (center_id, valid_from, parent_id) "
-	    "VALUES ($1, '-infinity', nullif($2, '')::integer) "
-	    "ON CONFLICT (center_id, valid_from) DO UPDATE SET parent_id = EXCLUDED.parent_id "
-	    "WHERE p.parent_id IS DISTINCT FROM EXCLUDED.parent_id RETURNING 1",
-	    2, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		center_import_die(imp, code, res);
-	changed = PQntuples(res) > 0;
-	PQclear(res);
-	center_sync_parent(conn, id);
-	return changed;
+/* A file's parent is a new center's parent since always. For a center
+ * already in the database it must be one the center has on some day (that
+ * of the first file, or after a move): another would re-parent its past
+ * too, so a new parent from a date is `sipas center move`'s. */
+static void
+center_import_check_parent(const struct center_import *imp, const char *code,
+    const char *parent, PGresult *res)
+{
+	if (PQgetvalue(res, 0, 4)[0] == 't' || PQgetvalue(res, 0, 5)[0] == 't')
+		return;
+	cli_die("%s:%u: center '%s': the file gives it the parent '%s' but its "
+	    "parent is '%s'; an import does not change the parent of a center "
+	    "already in the database, which would move its past too: 'sipas center "
+	    "move %s --parent %s --on DATE' gives it that parent from DATE on; "
+	    "nothing was imported", imp->file, imp->line, code, parent,
+	    PQgetvalue(res, 0, 6), code, parent);
 }
 
 /* Upserts one row: what the file says, an empty optional cell keeping the
- * center's value. The parent is the center's parent since always (a
- * center_parents row from -infinity); moves from a date stay in force. */
+ * center's value; a new center gets the file's parent since always (a
+ * center_parents row from -infinity). */
 static void
 center_import_row(PGconn *conn, struct center_import *imp, char **fields)
 {
@@ -246,12 +254,7 @@ center_import_row(PGconn *conn, struct center_import *imp, char **fields)
 	}
 	params[0] = code;
 	params[1] = parent;
-	res = cli_exec(conn, "looking up the center",
-	    "SELECT coalesce((SELECT opened_on::text FROM centers WHERE code = $1), ''), "
-	    " coalesce((SELECT closed_on::text FROM centers WHERE code = $1), ''), "
-	    " coalesce((SELECT official_code FROM centers WHERE code = $1), ''), "
-	    " coalesce((SELECT id::text FROM centers WHERE code = nullif($2, '')), '')",
-	    2, params);
+	res = cli_exec(conn, "looking up the center", center_lookup_sql, 2, params);
 	for (int i = 0; i < 3; i++) {
 		if (cells[i][0] == '\0')
 			cells[i] = PQgetvalue(res, 0, i);
@@ -263,6 +266,7 @@ center_import_row(PGconn *conn, struct center_import *imp, char **fields)
 	if (parent[0] != '\0' && PQgetvalue(res, 0, 3)[0] == '\0')
 		cli_die("%s:%u: center '%s': unknown parent '%s'; nothing was "
 		    "imported", imp->file, imp->line, code, parent);
+	center_import_check_parent(imp, code, parent, res);
 	if (cells[0][0] != '\0' && cells[1][0] != '\0' && strcmp(cells[1], cells[0]) < 0)
 		cli_die("%s:%u: center '%s' closes before it opens (%s, %s); "
 		    "nothing was imported", imp->file, imp->line, code, cells[1], cells[0]);
@@ -282,8 +286,13 @@ center_import_row(PGconn *conn, struct center_import *imp, char **fields)
 	inserted = strcmp(PQgetvalue(up, 0, 1), "true") == 0;
 	changed = strcmp(PQgetvalue(up, 0, 1), "false") == 0;
 	PQclear(up);
-	if (center_import_parent(conn, imp, code, id, PQgetvalue(res, 0, 3)) && !inserted)
-		changed = true;
+	if (inserted) {
+		params[0] = id;
+		params[1] = PQgetvalue(res, 0, 3);
+		PQclear(cli_exec(conn, "setting the parent",
+		    "INSERT INTO center_parents (center_id, valid_from, parent_id) "
+		    "VALUES ($1, '-infinity', nullif($2, '')::integer)", 2, params));
+	}
 	PQclear(res);
 	imp->added += inserted;
 	imp->changed += changed;
@@ -369,7 +378,6 @@ center_import(int argc, char **argv)
 		cli_die("%s: empty file, expected a header row", imp.file);
 	center_import_successors(conn, &imp);
 	center_check_successors(conn, imp.file, "nothing was imported");
-	center_check_tree(conn, imp.file, "nothing was imported");
 	xasprintf(&detail, "imported %u center(s): %u new, %u changed", imp.line - 1,
 	    imp.added, imp.changed);
 	audit_commit(conn, detail);
@@ -389,10 +397,12 @@ center_close(int argc, char **argv)
 	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
 		{ "on", required_argument, NULL, 'o' },
 		{ "successor", required_argument, NULL, 's' },
+		{ "no-successor", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 } };
-	const char *on = NULL, *successor = NULL, *params[3];
+	const char *on = NULL, *successor = NULL, *params[4];
 	const char *code, *succ_id = NULL;
-	char id[16];
+	bool no_successor = false;
+	char id[16], *kept;
 	PGresult *res;
 	PGconn *conn;
 	int ch;
@@ -401,6 +411,7 @@ center_close(int argc, char **argv)
 		switch (ch) {
 		case 'o': on = cli_date_option("--on", optarg); break;
 		case 's': successor = optarg; break;
+		case 'n': no_successor = true; break;
 		default: cli_common_option(ch, optarg, usage);
 		}
 	}
@@ -408,6 +419,8 @@ center_close(int argc, char **argv)
 		cli_usage_error(usage, "center close: one center CODE is required");
 	if (on == NULL)
 		cli_usage_error(usage, "center close: --on is required (the last day it is open)");
+	if (successor != NULL && no_successor)
+		cli_usage_error(usage, "center close: --successor or --no-successor, not both");
 	code = argv[optind];
 	if (successor != NULL && strcmp(successor, code) == 0)
 		cli_die("center '%s' cannot be its own successor", code);
@@ -434,18 +447,26 @@ center_close(int argc, char **argv)
 		succ_id = xstrdup(PQgetvalue(res, 0, 0));
 		PQclear(res);
 	}
+	/* Without --successor or --no-successor, the successor already set
+	 * stays: a new closing day is not a new successor. */
 	params[0] = id;
 	params[1] = on;
 	params[2] = succ_id;
-	PQclear(cli_exec(conn, "closing the center",
-	    "UPDATE centers SET closed_on = $2, successor_id = $3 WHERE id = $1",
-	    3, params));
+	params[3] = successor != NULL || no_successor ? "t" : "f";
+	res = cli_exec(conn, "closing the center",
+	    "UPDATE centers c SET closed_on = $2, successor_id = CASE WHEN $4::boolean "
+	    " THEN $3::integer ELSE successor_id END WHERE id = $1 "
+	    "RETURNING coalesce((SELECT s.code FROM centers s WHERE s.id = c.successor_id), '')",
+	    4, params);
+	kept = PQgetvalue(res, 0, 0)[0] != '\0' ? xstrdup(PQgetvalue(res, 0, 0)) : NULL;
+	PQclear(res);
 	center_check_successors(conn, code, "nothing was changed");
 	audit_commit(conn, NULL);
 	printf("center %s is open until %s included%s%s\n", code, on,
-	    successor ? ", its successor is " : "", successor ? successor : "");
-	center_kiosks_left(conn, id, successor);
+	    kept ? ", its successor is " : "", kept ? kept : "");
+	center_kiosks_left(conn, id, kept);
 	free((char *)succ_id);
+	free(kept);
 	PQfinish(conn);
 	return 0;
 }

@@ -60,6 +60,13 @@ def csv_file(text):
     return f.name
 
 
+def file_row(code, parent):
+    """code's row of the 2025 file, its four first columns, with parent."""
+    with open(CENTERS_2025, encoding="utf-8") as f:
+        row = next(line.split(",") for line in f if line.startswith(code + ","))
+    return ",".join(row[:3] + [parent]) + "\n"
+
+
 def csv_rows(r):
     return [line.split(",") for line in r.stdout.lstrip("\ufeff").strip().splitlines()]
 
@@ -87,7 +94,11 @@ class CenterImportTest(unittest.TestCase, Refusals):
         self.assertEqual(self.center("ht-tx-hong-linh"), "|2025-06-30||")
         self.assertEqual(self.center("ht-loc-ha"), "|2024-12-31|ht-thach-ha|")
         self.assertEqual(self.center("ht-song-tri"), "2025-07-01|||18754")
-        self.assertEqual(psql("SELECT count(*) FROM centers"), "83")
+        with open(CENTERS_2025, encoding="utf-8") as f:
+            codes = [line.split(",")[0] for line in f][1:]
+        self.assertEqual(len(codes), 83)
+        self.assertEqual(psql("SELECT count(*) FROM centers WHERE code IN (%s)"
+                              % ", ".join("'%s'" % c for c in codes)), "83")
 
     def test_every_center_has_its_parent_since_always(self):
         n = psql("SELECT count(*) FROM centers")
@@ -131,8 +142,10 @@ class CenterImportTest(unittest.TestCase, Refusals):
             ("ht-r1,R1,commune,ht,30/06/2025,,\n", "'30/06/2025' is not a date"),
             ("ht-r1,R1,commune,ht,2025-07-01,2025-06-30,\n", "closes before it opens"),
             ("ht-r1,R1,commune,ht-nowhere,,,\n", "unknown parent 'ht-nowhere'"),
+            ("ht-r1,R1,commune,ht-r1,,,\n", "would be its own ancestor"),
+            # A loop of existing centers: the first new parent is refused.
             ("ht-thach-ha-xa,X,commune,ht-thach-ha,,,\nht-thach-ha,T,district,ht-thach-ha-xa,,,\n",
-             "would be its own ancestor"),
+             "sipas center move ht-thach-ha-xa --parent ht-thach-ha --on DATE"),
         ]:
             f = csv_file(head + "ht-r0,R0,commune,ht,,,\n" + body)
             self.refused("center", "import", f, says=says)
@@ -140,6 +153,34 @@ class CenterImportTest(unittest.TestCase, Refusals):
         self.refused("center", "import", f, says="unknown column 'closed'")
         f = csv_file("code,name_vi,level\nht-r1,R1,commune\n")
         self.refused("center", "import", f, says="no column 'parent'")
+
+    def test_import_does_not_reparent_the_past_of_a_center(self):
+        # ht-thien-cam is under ht since always: a file naming another
+        # parent would move its past too. Refused, with the command that
+        # moves it from a date; the new center before it is not imported.
+        head = "code,name_vi,level,parent\n"
+        f = csv_file(head + "ht-r0,R0,commune,ht\n" + file_row("ht-thien-cam", "ht-cam-xuyen-xa"))
+        r = self.refused("center", "import", f, says="center 'ht-thien-cam'")
+        self.assertIn("its parent is 'ht'", r.stderr)
+        self.assertIn("sipas center move ht-thien-cam --parent ht-cam-xuyen-xa --on DATE", r.stderr)
+        self.assertIn("nothing was imported", r.stderr)
+        # A center moved from a date: a file with the parent before the move
+        # or after it is what the database says (nothing changes), and its
+        # past stays under ht; another parent is refused.
+        sipas("center", "move", "ht-cam-due", "--parent", "ht-cam-hung", "--on", vn_today(-3))
+        for parent in ("ht", "ht-cam-hung"):
+            before = snapshot()
+            r = sipas("center", "import", csv_file(head + file_row("ht-cam-due", parent)))
+            self.assertIn("0 new, 0 changed", r.stdout, parent)
+            self.assertEqual(snapshot(), before, parent)
+        self.refused("center", "import", csv_file(head + file_row("ht-cam-due", "ht-cam-lac")),
+                     says="sipas center move ht-cam-due --parent ht-cam-lac --on DATE")
+        # A new center gets the file's parent since always.
+        sipas("center", "import", csv_file(head + "ht-r2,R2,commune,ht-cam-lac\n"))
+        self.assertEqual(psql("SELECT string_agg(p.valid_from || ' ' || pp.code, ', ') "
+                              "FROM center_parents p JOIN centers c ON c.id = p.center_id "
+                              "JOIN centers pp ON pp.id = p.parent_id WHERE c.code = 'ht-r2'"),
+                         "-infinity ht-cam-lac")
 
     def test_list_shows_dates_and_successor(self):
         rows = {r[0]: r for r in csv_rows(sipas("center", "list", "--format", "csv"))}
@@ -170,6 +211,33 @@ class CenterCloseMoveTest(unittest.TestCase, Refusals):
         # ht-ky-thuong succeeds ht-ky-lac from the day after: it cannot close before.
         self.refused("center", "close", "ht-ky-thuong", "--on", vn_today(-31),
                      says="succeeds 'ht-ky-lac'")
+
+    def test_close_keeps_the_successor_unless_told(self):
+        sipas("center", "import", csv_file(
+            "code,name_vi,level,parent,opened_on,closed_on,successor\n"
+            "ht-c3-old,C3 cũ,commune,ht,,2026-03-31,ht-c3-new\n"
+            "ht-c3-new,C3 mới,commune,ht,2026-04-01,,\n"))
+        successor = lambda: psql("SELECT c.closed_on || ' ' || coalesce(s.code, '-') FROM centers c "
+                                 "LEFT JOIN centers s ON s.id = c.successor_id "
+                                 "WHERE c.code = 'ht-c3-old'")
+        # Another closing day, the same successor.
+        r = sipas("center", "close", "ht-c3-old", "--on", "2026-03-31")
+        self.assertEqual(successor(), "2026-03-31 ht-c3-new")
+        self.assertIn("its successor is ht-c3-new", r.stdout)
+        # A successor must be open from the day after the closing: here it
+        # opens two days after, whether it is kept or given.
+        self.refused("center", "close", "ht-c3-old", "--on", "2026-03-30",
+                     says="'ht-c3-new' succeeds 'ht-c3-old' from 2026-03-31 but opens on 2026-04-01")
+        self.refused("center", "close", "ht-c3-old", "--on", "2026-03-30", "--successor", "ht-c3-new",
+                     says="opens on 2026-04-01")
+        self.refused("center", "close", "ht-c3-old", "--on", "2026-03-31", "--successor", "ht-c3-new",
+                     "--no-successor", says="not both")
+        r = sipas("center", "close", "ht-c3-old", "--on", "2026-03-30", "--no-successor")
+        self.assertNotIn("successor", r.stdout)
+        self.assertEqual(successor(), "2026-03-30 -")
+        self.refused("center", "import", csv_file(
+            "code,name_vi,level,parent,opened_on,closed_on,successor\n"
+            "ht-c3-old,C3 cũ,commune,ht,,2026-03-30,ht-c3-new\n"), says="opens on 2026-04-01")
 
     def test_close_refusals(self):
         self.refused("center", "close", "ht-nowhere", "--on", "2026-01-01", says="unknown center 'ht-nowhere'")
