@@ -7,18 +7,14 @@ kiosk connections of load. Every response a kiosk was answered 200, 201 or
 answered 201 twice. Figures are printed, not bounded: the machine is
 shared."""
 
-import collections
 import os
 import sys
-import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from world import *  # noqa: E402,F401,F403
 
 KIOSKS = 4
-CONNECTIONS = 16
-ACKED = (200, 201, 202)
 
 
 def setUpModule():
@@ -52,80 +48,12 @@ def sandbox(*args):
     subprocess.run([SANDBOX, args[0], W["dir"], *args[1:]], check=True)
 
 
-class Load:
-    """CONNECTIONS kiosk connections posting one response after another,
-    each retried with the same id, as a kiosk does, until it is
-    acknowledged."""
-
-    def __init__(self):
-        self.stop = threading.Event()
-        self.lock = threading.Lock()
-        self.statuses = collections.defaultdict(list)   # id -> every status
-        self.replies = []       # (time answered, status, seconds waited)
-        self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True)
-                        for i in range(CONNECTIONS)]
-        for t in self.threads:
-            t.start()
-
-    def run(self, i):
-        k = kiosk(i % KIOSKS + 1, timeout=60)
-        while not self.stop.is_set():
-            r = example()
-            while True:
-                sent = time.monotonic()
-                try:
-                    status = k.post(r)[0]
-                except (OSError, http.client.HTTPException):
-                    status = None
-                now = time.monotonic()
-                with self.lock:
-                    self.statuses[r["id"]].append(status)
-                    self.replies.append((now, status, now - sent))
-                if status in ACKED or self.stop.is_set():
-                    break
-                time.sleep(0.2)
-        k.close()
-
-    def end(self):
-        self.stop.set()
-        for t in self.threads:
-            t.join(120)
-
-    def acknowledged(self):
-        with self.lock:
-            return {i for i, s in self.statuses.items() if any(x in ACKED for x in s)}
-
-    def first(self, status, after):
-        with self.lock:
-            return min((t for t, s, _ in self.replies if s == status and t > after),
-                       default=None)
-
-    def count(self, status, after=0.0):
-        with self.lock:
-            return sum(1 for t, s, _ in self.replies if s == status and t > after)
-
-    def check_once(self, test):
-        with self.lock:
-            twice = [i for i, s in self.statuses.items() if s.count(201) > 1]
-        test.assertEqual(twice, [], "ids answered 201 more than once")
-
-
 def wait_until(what, cond, timeout):
     deadline = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > deadline:
             raise AssertionError(what + "; log:\n" + open(W["log"]).read()[-4000:])
         time.sleep(0.2)
-
-
-def stored_on(node, ids):
-    """How many of ids are stored on node (each at most once: the id is
-    the key)."""
-    env = dict(W["env"], PGHOST="%s/%s" % (W["dir"], node))
-    sql = "SELECT count(*) FROM responses WHERE id = ANY('{%s}'::uuid[]);" % ",".join(ids)
-    r = subprocess.run(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-f", "-"], input=sql,
-                       env=env, capture_output=True, text=True, check=True)
-    return int(r.stdout.strip())
 
 
 class Failover(unittest.TestCase):
@@ -159,12 +87,12 @@ class Failover(unittest.TestCase):
         # The primary waits for its synchronous standby to flush each
         # commit: with the standby stopped, nothing commits, and sipasd's
         # db_timeout answers 202 rather than leave the kiosks waiting.
-        load = Load()
+        load = Load(KIOSKS)
         time.sleep(2)
         sandbox("stop", "pg2")
         stopped = time.monotonic()
         wait_until("nothing was spooled with the standby stopped",
-                   lambda: load.count(202, stopped) >= CONNECTIONS, 60)
+                   lambda: load.count(202, stopped) >= LOAD_CONNECTIONS, 60)
         time.sleep(3)
         sandbox("resume", "pg2")
         resumed = time.monotonic()
@@ -180,12 +108,12 @@ class Failover(unittest.TestCase):
                                        load.first(201, resumed) - resumed))
         load.check_once(self)
         acked = load.acknowledged()
-        self.assertEqual(stored_on("pg", acked), len(acked))
+        self.assertEqual(count_stored(acked, "%s/pg" % W["dir"]), len(acked))
         # Not hanging: well within the kiosks' own 60 s timeout.
         self.assertLess(max(waits), 30)
 
     def test_3_primary_lost_standby_promoted_nothing_acknowledged_lost(self):
-        load = Load()
+        load = Load(KIOSKS)
         time.sleep(3)
         sandbox("crash", "pg")
         crashed = time.monotonic()
@@ -207,7 +135,7 @@ class Failover(unittest.TestCase):
         load.check_once(self)
         acked = load.acknowledged()
         self.assertGreater(load.count(202, crashed), 0)
-        self.assertEqual(stored_on("pg2", acked), len(acked))
+        self.assertEqual(count_stored(acked, "%s/pg2" % W["dir"]), len(acked))
 
 
 if __name__ == "__main__":
