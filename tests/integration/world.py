@@ -120,6 +120,17 @@ def stored(rid):
     return int(psql("SELECT count(*) FROM responses WHERE id = '%s'" % rid))
 
 
+def own_spool(conf, d):
+    """conf with a spool_dir of its own in d: a second sipasd may not share
+    the world's (it holds a lock on it)."""
+    spool = os.path.join(d, "spool")
+    os.makedirs(spool, exist_ok=True)
+    os.chmod(d, 0o755)      # sipasd may have become nobody
+    if os.getuid() == 0:
+        shutil.chown(spool, "nobody")
+    return re.sub(r"(?m)^spool_dir = .*$", "spool_dir = " + spool, conf)
+
+
 def start_daemon():
     # SIPASD_WRAPPER runs the daemon under a tool, e.g. valgrind.
     wrapper = os.environ.get("SIPASD_WRAPPER", "").split()
