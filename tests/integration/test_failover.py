@@ -128,8 +128,8 @@ class Failover(unittest.TestCase):
         wait_healthy(30)
         wait_spool_empty(120)
         print("\nfailover: primary killed, standby promoted %.1f s later; "
-              "sipasd stored on it %.1f s after the promotion; meanwhile "
-              "%d spooled (202); %d acknowledged in all"
+              "sipasd stored on it %.1f s after the promotion; %d answered "
+              "202 (spooled) from the kill on; %d acknowledged in all"
               % (promoted - crashed, writing - promoted, load.count(202, crashed),
                  len(load.acknowledged())))
         load.check_once(self)
