@@ -78,6 +78,7 @@ admin_metrics(struct request *req)
 		.queries_in_flight = db_inflight(),
 		.database_up = db_ready(),
 		.kiosk_connections_max = peer_cert_max_held(),
+		.node = server.cfg->node_name,
 	};
 	struct evbuffer *out = evbuffer_new();
 	size_t len;

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "xmalloc.h"
@@ -39,6 +40,8 @@ const struct conf_key config_keys[] = {
 	    "start even as a superuser or the tables' owner"),
 	KEY(user, CONF_STRING, RESTART, NULL, 0, 0,
 	    "user to become once started as root"),
+	KEY(node_name, CONF_STRING, RELOAD, NULL, 0, 0,
+	    "this node's name in the metrics; unset, the host name"),
 	KEY(spool_dir, CONF_STRING, RESTART, "/var/lib/sipasd/spool", 0, 0,
 	    "directory of the spool kept while the database is away"),
 	KEY(state_dir, CONF_STRING, RESTART, "/var/lib/sipasd", 0, 0,
@@ -113,6 +116,29 @@ use_credentials(struct config *cfg)
 	}
 }
 
+/* Several sipasd serve one database; their metrics say which one is which.
+ * Unset, a node is its host name. The name goes into a label value as it
+ * is, so it is kept to characters that need no quoting there. */
+static bool
+set_node_name(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	char host[256];
+
+	if (cfg->node_name == NULL) {
+		if (gethostname(host, sizeof host) != 0)
+			snprintf(host, sizeof host, "sipasd");
+		host[sizeof host - 1] = '\0';
+		cfg->node_name = xstrdup(host);
+	}
+	if (cfg->node_name[strspn(cfg->node_name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789.-_")] != '\0') {
+		snprintf(err, errlen, "%s: node_name %s: use letters, digits, '.', "
+		    "'-' and '_' only", path, cfg->node_name);
+		return false;
+	}
+	return true;
+}
+
 struct config *
 config_load(const char *path, char *err, size_t errlen)
 {
@@ -142,6 +168,10 @@ config_load(const char *path, char *err, size_t errlen)
 			return NULL;
 		}
 		cfg->seal = true;
+	}
+	if (!set_node_name(cfg, path, err, errlen)) {
+		config_free(cfg);
+		return NULL;
 	}
 	use_credentials(cfg);
 	return cfg;

@@ -21,6 +21,7 @@ struct config {
 	long long db_timeout;
 	bool db_allow_privileged;
 	char *user;
+	char *node_name;
 	char *spool_dir;
 	char *state_dir;
 	long long spool_max_size;

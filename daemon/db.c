@@ -10,7 +10,13 @@
  * hangs, a network that drops everything) is lost too: each connection has
  * one timer, set for the deadline of the reply due first, db_timeout after
  * its query was sent. Replies come in order, so that is its oldest query,
- * or the oldest ordinary one waiting behind a slow one. */
+ * or the oldest ordinary one waiting behind a slow one.
+ *
+ * Under failover (a multi-host conninfo with target_session_attrs=
+ * read-write) a connection whose server no longer takes writes, a standby
+ * after a demotion (25006) or a server shutting down (57P01-57P03), is
+ * dropped as soon as it says so, never given another query: the
+ * reconnection looks for the server that is primary now. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +67,8 @@ struct dbconn {
 	unsigned ninflight;
 	unsigned nslow;		/* of them, slow: queries behind them wait */
 	int delay;		/* seconds before the next connection attempt */
+	bool retiring;		/* READY, but its server takes no more writes:
+				 * dropped once its current reply is read */
 };
 
 struct statement {
@@ -96,9 +104,22 @@ fail_inflight(struct dbconn *dc, const char *why)
 	}
 }
 
+/* The server will not take this connection's writes again: it is a
+ * standby now (read_only_sql_transaction), or an administrator or a crash
+ * of another backend is shutting it down (admin_shutdown, crash_shutdown,
+ * cannot_connect_now). */
+static bool
+server_gone(const char *sqlstate)
+{
+	return sqlstate != NULL && (strcmp(sqlstate, "25006") == 0 ||
+	    strcmp(sqlstate, "57P01") == 0 || strcmp(sqlstate, "57P02") == 0 ||
+	    strcmp(sqlstate, "57P03") == 0);
+}
+
 /* Connection failures (08), operator intervention such as a shutdown (57),
- * insufficient resources (53), system errors (58), and serialization
- * failures and deadlocks (40001, 40P01). */
+ * insufficient resources (53), system errors (58), serialization failures
+ * and deadlocks (40001, 40P01), and a server that has become read-only
+ * (25006), whose primary will take the same query. */
 static bool
 transient(const char *sqlstate)
 {
@@ -106,7 +127,8 @@ transient(const char *sqlstate)
 		return true;
 	return strncmp(sqlstate, "08", 2) == 0 || strncmp(sqlstate, "57", 2) == 0 ||
 	    strncmp(sqlstate, "53", 2) == 0 || strncmp(sqlstate, "58", 2) == 0 ||
-	    strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0;
+	    strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0 ||
+	    strcmp(sqlstate, "25006") == 0;
 }
 
 static void
@@ -123,6 +145,7 @@ close_conn(struct dbconn *dc)
 		PQfinish(dc->conn);
 	dc->conn = NULL;
 	dc->state = DBCONN_IDLE;
+	dc->retiring = false;
 }
 
 static void
@@ -215,6 +238,9 @@ complete(struct dbconn *dc, struct db_query *q)
 		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
 		    NULL;
 		struct db_failure f = { msg, transient(state), "" };
+		/* Before the callback, which may send the next query. */
+		if (server_gone(state))
+			dc->retiring = true;
 		snprintf(f.sqlstate, sizeof f.sqlstate, "%s", state ? state : "");
 		snprintf(msg, sizeof msg, "%s", res ? PQresultErrorMessage(res) :
 		    "no result");
@@ -260,7 +286,9 @@ on_read(evutil_socket_t fd, short what, void *arg)
 			PQclear(res);
 		}
 	}
-	if (dc->state == DBCONN_READY && PQstatus(dc->conn) == CONNECTION_BAD)
+	if (dc->state == DBCONN_READY && dc->retiring)
+		lost(dc, "server no longer takes writes");
+	else if (dc->state == DBCONN_READY && PQstatus(dc->conn) == CONNECTION_BAD)
 		lost(dc, "connection lost");
 	else if (dc->state == DBCONN_READY && completed)
 		arm_deadline(dc);
@@ -446,7 +474,7 @@ least_busy(void)
 
 	for (unsigned i = 0; i < db.nconns; i++) {
 		struct dbconn *dc = &db.conns[i];
-		if (dc->state != DBCONN_READY)
+		if (dc->state != DBCONN_READY || dc->retiring)
 			continue;
 		if (best == NULL || (dc->nslow == 0) > (best->nslow == 0) ||
 		    ((dc->nslow == 0) == (best->nslow == 0) && dc->ninflight < best->ninflight))

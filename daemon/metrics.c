@@ -1,7 +1,10 @@
 /* The daemon's counters. Plain globals: one thread, and a scrape renders
  * them in a few microseconds. Names follow Prometheus conventions (units
- * in the name, _total for counters). */
+ * in the name, _total for counters), and every sample carries the node's
+ * name, several sipasd serving one database. */
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "metrics.h"
 
@@ -151,8 +154,32 @@ render_limits(struct evbuffer *out, const struct metrics_gauges *g)
 	    "sipasd_kiosk_connections_max %u\n", g->kiosk_connections_max);
 }
 
-void
-metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
+/* Copies the samples of in to out with node="NODE" as their last label,
+ * so that every series says which sipasd it comes from, however it was
+ * written above; comment lines go as they are. */
+static void
+label_node(struct evbuffer *out, struct evbuffer *in, const char *node)
+{
+	char *line;
+	size_t len, name;
+
+	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
+		name = strcspn(line, "{ ");
+		if (line[0] == '#' || line[name] == '\0')
+			evbuffer_add_printf(out, "%s\n", line);
+		else if (line[name] == '{')
+			evbuffer_add_printf(out, "%.*s,node=\"%s\"}%s\n",
+			    (int)(strchr(line, '}') - line), line, node,
+			    strchr(line, '}') + 1);
+		else
+			evbuffer_add_printf(out, "%.*s{node=\"%s\"}%s\n", (int)name,
+			    line, node, line + name);
+		free(line);
+	}
+}
+
+static void
+render_samples(struct evbuffer *out, const struct metrics_gauges *g)
 {
 	static const char *const outcome_names[] = { "stored", "duplicate",
 		"conflict", "dossier_already_rated", "spooled" };
@@ -195,4 +222,14 @@ metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 	render_histogram(out, &commit);
 	render_histogram(out, &batch_items);
 	render_histogram(out, &commit_group);
+}
+
+void
+metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
+{
+	struct evbuffer *samples = evbuffer_new();
+
+	render_samples(samples, g);
+	label_node(out, samples, g->node);
+	evbuffer_free(samples);
 }

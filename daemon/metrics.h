@@ -28,6 +28,7 @@ struct metrics_gauges {
 	unsigned queries_in_flight;
 	bool database_up;
 	unsigned kiosk_connections_max;
+	const char *node;		/* node_name: a label on every sample */
 };
 
 void metrics_request(int status);

@@ -12,13 +12,19 @@
  * with the reason, in DIR/responses.aside (records of the same framing,
  * each payload {"reason", "set_aside_at", "spool_offset", "record" or
  * "bytes"}), for a person to look at with sipasd --spool-inspect
- * (spool-inspect.c). */
+ * (spool-inspect.c).
+ *
+ * The directory is one daemon's: sipasd holds an exclusive flock on it
+ * while it runs, so that a second one pointed at it (two nodes sharing a
+ * volume, a copied configuration) refuses to start instead of interleaving
+ * its appends and replays with the first's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +42,7 @@
 static struct {
 	int fd;
 	int aside_fd;		/* DIR/responses.aside, opened when first needed */
+	int dir_fd;		/* DIR itself, flock'ed while we run */
 	char *dir;
 	char *path;
 	char *aside_path;
@@ -44,7 +51,7 @@ static struct {
 	off_t replay;		/* first record not known to be in the database */
 	size_t depth;		/* records from replay to end */
 	size_t aside;		/* records set aside since start-up */
-} spool = { .fd = -1, .aside_fd = -1 };
+} spool = { .fd = -1, .aside_fd = -1, .dir_fd = -1 };
 
 static bool
 sync_dir(void)
@@ -188,6 +195,26 @@ check_file(char *err, size_t errlen)
 	return ok;
 }
 
+/* The lock goes with the descriptor: released when sipasd exits, however. */
+static bool
+lock_dir(char *err, size_t errlen)
+{
+	spool.dir_fd = open(spool.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (spool.dir_fd == -1) {
+		snprintf(err, errlen, "spool %s: %s", spool.dir, strerror(errno));
+		return false;
+	}
+	if (flock(spool.dir_fd, LOCK_EX | LOCK_NB) == 0)
+		return true;
+	if (errno == EWOULDBLOCK)
+		snprintf(err, errlen, "spool directory %s is in use by another "
+		    "sipasd: each node needs a spool_dir of its own", spool.dir);
+	else
+		snprintf(err, errlen, "spool %s: cannot lock: %s", spool.dir,
+		    strerror(errno));
+	return false;
+}
+
 bool
 spool_open(const char *dir, long long max_size, char *err, size_t errlen)
 {
@@ -195,6 +222,10 @@ spool_open(const char *dir, long long max_size, char *err, size_t errlen)
 	xasprintf(&spool.path, "%s/responses.spool", dir);
 	xasprintf(&spool.aside_path, "%s/responses.aside", dir);
 	spool.max_size = max_size;
+	if (!lock_dir(err, errlen)) {
+		spool_close();
+		return false;
+	}
 	spool.fd = open(spool.path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (spool.fd == -1 || !sync_dir()) {
 		snprintf(err, errlen, "spool %s: %s", spool.path, strerror(errno));
@@ -218,7 +249,9 @@ spool_close(void)
 		close(spool.fd);
 	if (spool.aside_fd != -1)
 		close(spool.aside_fd);
-	spool.fd = spool.aside_fd = -1;
+	if (spool.dir_fd != -1)
+		close(spool.dir_fd);
+	spool.fd = spool.aside_fd = spool.dir_fd = -1;
 	free(spool.dir);
 	free(spool.path);
 	free(spool.aside_path);

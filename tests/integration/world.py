@@ -2,10 +2,12 @@
 and certificates from scripts/sandbox, the real sipas and sipasd binaries,
 and helpers to talk to them."""
 
+import collections
 import datetime
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -52,8 +54,8 @@ def tls(name):
     return os.path.join(W["dir"], "tls", name)
 
 
-def kiosk(n, **kw):
-    return Kiosk("localhost", W["port"], tls("ca.crt"), tls("kiosk%d.crt" % n),
+def kiosk(n, port=None, **kw):
+    return Kiosk("localhost", port or W["port"], tls("ca.crt"), tls("kiosk%d.crt" % n),
                  tls("kiosk%d.key" % n), **kw)
 
 
@@ -103,8 +105,30 @@ def example(**changes):
     return r
 
 
+def count_stored(ids, host=None):
+    """How many of ids are stored (each at most once: the id is the key),
+    on the server whose socket directory is host (the world's by default);
+    the ids go on standard input, too many for a command line."""
+    env = dict(W["env"], PGHOST=host or W["env"]["PGHOST"])
+    sql = "SELECT count(*) FROM responses WHERE id = ANY('{%s}'::uuid[]);" % ",".join(ids)
+    r = subprocess.run(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-f", "-"], input=sql,
+                       env=env, capture_output=True, text=True, check=True)
+    return int(r.stdout.strip())
+
+
 def stored(rid):
     return int(psql("SELECT count(*) FROM responses WHERE id = '%s'" % rid))
+
+
+def own_spool(conf, d):
+    """conf with a spool_dir of its own in d: a second sipasd may not share
+    the world's (it holds a lock on it)."""
+    spool = os.path.join(d, "spool")
+    os.makedirs(spool, exist_ok=True)
+    os.chmod(d, 0o755)      # sipasd may have become nobody
+    if os.getuid() == 0:
+        shutil.chown(spool, "nobody")
+    return re.sub(r"(?m)^spool_dir = .*$", "spool_dir = " + spool, conf)
 
 
 def start_daemon():
@@ -197,7 +221,10 @@ def post_in_background(k, r):
 
 
 def metric(text, name):
+    """A sample's value by its name and labels, the node label (on every
+    sample) left out."""
     for line in text.splitlines():
+        line = re.sub(r'[{,]node="[^"]*"}', lambda m: "}" if m.group(0)[0] == "," else "", line)
         if line.startswith(name + " "):
             return float(line.split()[-1])
     return 0.0
@@ -232,3 +259,70 @@ def wait_spool_empty(timeout=30):
     raise AssertionError("the spool was not replayed")
 
 
+LOAD_CONNECTIONS = 16
+ACKED = (200, 201, 202)
+
+
+class Load:
+    """LOAD_CONNECTIONS kiosk connections, shared by kiosks K1..Kn, posting
+    one response after another to port (sipasd's by default), each retried
+    with the same id, as a kiosk does, until it is acknowledged (ACKED)."""
+
+    def __init__(self, kiosks, port=None):
+        self.kiosks, self.port = kiosks, port
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.statuses = collections.defaultdict(list)   # id -> every status
+        self.cut = {}           # id -> when an attempt first got no reply
+        self.carried = {}       # id -> seconds from then to its acknowledgement
+        self.replies = []       # (time answered, status, seconds waited)
+        self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True)
+                        for i in range(LOAD_CONNECTIONS)]
+        for t in self.threads:
+            t.start()
+
+    def run(self, i):
+        k = kiosk(i % self.kiosks + 1, port=self.port, timeout=60)
+        while not self.stop.is_set():
+            r = example()
+            while True:
+                sent = time.monotonic()
+                try:
+                    status = k.post(r)[0]
+                except (OSError, http.client.HTTPException):
+                    status = None
+                now = time.monotonic()
+                with self.lock:
+                    self.statuses[r["id"]].append(status)
+                    if status is None:
+                        self.cut.setdefault(r["id"], now)
+                    elif status in ACKED and r["id"] in self.cut:
+                        self.carried[r["id"]] = now - self.cut[r["id"]]
+                    self.replies.append((now, status, now - sent))
+                if status in ACKED or self.stop.is_set():
+                    break
+                time.sleep(0.2)
+        k.close()
+
+    def end(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(120)
+
+    def acknowledged(self):
+        with self.lock:
+            return {i for i, s in self.statuses.items() if any(x in ACKED for x in s)}
+
+    def first(self, status, after):
+        with self.lock:
+            return min((t for t, s, _ in self.replies if s == status and t > after),
+                       default=None)
+
+    def count(self, status, after=0.0):
+        with self.lock:
+            return sum(1 for t, s, _ in self.replies if s == status and t > after)
+
+    def check_once(self, test):
+        with self.lock:
+            twice = [i for i, s in self.statuses.items() if s.count(201) > 1]
+        test.assertEqual(twice, [], "ids answered 201 more than once")
