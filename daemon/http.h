@@ -89,6 +89,8 @@ struct request {
 	size_t ctlen;
 	char expect[32];
 	size_t expectlen;
+	char if_none_match[128];	/* the kiosk page's revalidation */
+	size_t inmlen;			/* sizeof if_none_match: too long, ignored */
 	size_t header_bytes;
 	bool headers_done;	/* set by the parser */
 	bool headers_seen;	/* the headers stage has run */
@@ -134,6 +136,12 @@ void http_reply_error(struct request *req, int status, const char *error);
 /* A body serialized already: the catalog's questionnaire, the metrics. */
 void http_reply_raw(struct request *req, int status, const char *ctype,
     const char *body, size_t len);
+/* A file a browser may keep (the kiosk page): cache is its Cache-Control
+ * value, in place of every other reply's no-store, and extra its other
+ * header lines. A 304 carries the headers and Content-Length the 200 would
+ * have, and no body (RFC 9110 15.4.5), as a reply to HEAD does. */
+void http_reply_file(struct request *req, int status, const char *ctype,
+    const char *body, size_t len, const char *cache, const char *extra);
 
 /* --- inside the HTTP layer only --- */
 
