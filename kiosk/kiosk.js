@@ -231,8 +231,13 @@
 		});
 	}
 
+	/* A kiosk the server refuses stops at the administrator's screen,
+	 * but not in the middle of a person's survey: what they answer is
+	 * kept in the queue all the same. */
 	function go(n) {
 		step = n;
+		if (n === 0 && SipasSender.state.blocked)
+			return screenAdmin(SipasSender.state.blocked);
 		steps[n]();
 		idle(idleSeconds());
 	}
@@ -262,9 +267,8 @@
 	}
 
 	function showStatus(s) {
-		if (s.blocked) {
+		if (s.blocked && step === 0)
 			screenAdmin(s.blocked);
-		}
 		var parts = ["Chờ gửi: " + s.pending];
 		if (s.aside > 0)
 			parts.push("Bị từ chối, cần kiểm tra: " + s.aside);

@@ -5,8 +5,9 @@
 "use strict";
 
 var CACHE = "sipas-kiosk";
-var SHELL = ["./", "kiosk.css", "kiosk.js", "sender.js"];
 var QUESTIONNAIRE = "/v1/questionnaire";
+/* The questionnaire too: a page started offline must have one to show. */
+var SHELL = ["./", "kiosk.css", "kiosk.js", "sender.js", QUESTIONNAIRE];
 
 self.addEventListener("install", function (event) {
 	event.waitUntil(caches.open(CACHE).then(function (c) {
@@ -18,10 +19,14 @@ self.addEventListener("activate", function (event) {
 	event.waitUntil(self.clients.claim());
 });
 
-function keep(request, reply) {
+/* A good reply is kept for the next time the server cannot answer; the
+ * worker lives until it is written. */
+function keep(event, key, reply) {
 	if (reply.ok) {
 		var copy = reply.clone();
-		caches.open(CACHE).then(function (c) { return c.put(request, copy); });
+		event.waitUntil(caches.open(CACHE).then(function (c) {
+			return c.put(key, copy);
+		}));
 	}
 	return reply;
 }
@@ -36,7 +41,7 @@ self.addEventListener("fetch", function (event) {
 		/* The server's answer when there is one (a 403 included: the
 		 * page must see a revocation), the last good one otherwise. */
 		event.respondWith(fetch(req).then(function (r) {
-			return keep(QUESTIONNAIRE, r);
+			return keep(event, QUESTIONNAIRE, r);
 		}, function () {
 			return caches.match(QUESTIONNAIRE).then(function (r) {
 				return r || Response.error();
@@ -49,7 +54,7 @@ self.addEventListener("fetch", function (event) {
 	/* The page's files: from the cache at once, so a dead server costs no
 	 * wait, refreshed behind it (their ETag makes that a 304 mostly); a
 	 * new version shows at the next start. */
-	var fresh = fetch(req).then(function (r) { return keep(req, r); });
+	var fresh = fetch(req).then(function (r) { return keep(event, req, r); });
 	event.respondWith(caches.match(req, { ignoreSearch: true }).then(function (r) {
 		return r || fresh;
 	}));

@@ -119,6 +119,249 @@ class ServedPage(unittest.TestCase):
         self.assertNotIn("ETag", h)
 
 
+class Browser:
+    """Headless chromium on the kiosk page (tests/browser/kiosk.mjs), as
+    kiosk n: its key and the CA in an NSS database in a HOME of its own,
+    and a profile whose content setting (what the AutoSelectCertificateForUrls
+    policy sets) picks the key for this server without asking. Both are
+    per test: nothing is written to /etc/chromium."""
+
+    def __init__(self, n, query="", clock_offset_ms=0):
+        self.dir = tempfile.mkdtemp(prefix="browser-", dir=W["dir"])
+        home, profile = os.path.join(self.dir, "home"), os.path.join(self.dir, "profile")
+        nss = "sql:" + os.path.join(home, ".pki", "nssdb")
+        os.makedirs(os.path.join(home, ".pki", "nssdb"))
+        os.makedirs(os.path.join(profile, "Default"))
+        p12 = os.path.join(self.dir, "kiosk.p12")
+        run = lambda *a: subprocess.run(a, check=True, capture_output=True)  # noqa: E731
+        run("certutil", "-N", "-d", nss, "--empty-password")
+        run("certutil", "-A", "-d", nss, "-n", "sipas-ca", "-t", "CT,,", "-i", tls("ca.crt"))
+        run("openssl", "pkcs12", "-export", "-in", tls("kiosk%d.crt" % n), "-inkey",
+            tls("kiosk%d.key" % n), "-out", p12, "-passout", "pass:x", "-name", "kiosk%d" % n)
+        run("pk12util", "-d", nss, "-i", p12, "-W", "x")
+        origin = "https://localhost:%d" % W["port"]
+        prefs = {"profile": {"content_settings": {"exceptions": {"auto_select_certificate": {
+            origin + ",*": {"setting": {"filters": [{"ISSUER": {"CN": "Kiosk CA"}}]}}}}}}}
+        with open(os.path.join(profile, "Default", "Preferences"), "w") as f:
+            json.dump(prefs, f)
+        chromium = shutil.which("chromium", path="/usr/lib/chromium") or shutil.which("chromium")
+        node = shutil.which("node")
+        if not os.path.isdir(os.path.join(BROWSER, "node_modules", "puppeteer-core")) or not node:
+            raise AssertionError("tests/browser/node_modules is missing: scripts/deps installs it")
+        self.p = subprocess.Popen([node, os.path.join(BROWSER, "kiosk.mjs")], cwd=BROWSER,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        r = self.cmd("launch", chromium=chromium, home=home, profile=profile,
+                     url=origin + "/kiosk/" + query, clockOffsetMs=clock_offset_ms)
+        self.first_screen = r["screen"]
+
+    def cmd(self, command, **args):
+        self.p.stdin.write(json.dumps(dict(args, cmd=command)) + "\n")
+        self.p.stdin.flush()
+        line = self.p.stdout.readline()
+        if not line:
+            raise AssertionError("the browser driver ended")
+        r = json.loads(line)
+        if not r.pop("ok"):
+            raise AssertionError("%s: %s" % (command, r["error"]))
+        return r
+
+    def quit(self):
+        try:
+            self.cmd("quit")
+        except (AssertionError, BrokenPipeError, ValueError):
+            pass
+        self.p.stdin.close()
+        self.p.wait(30)
+        self.p.stdout.close()
+
+
+def survey(area="dat-dai", value=4, na=("PA2",), questionnaire="sipas-dv-2023", **more):
+    """What a person answers: every criterion value except na, not
+    applicable."""
+    codes = psql("SELECT string_agg(c.code, ' ' ORDER BY c.position) FROM criteria c "
+                 "JOIN questionnaires q ON q.id = c.questionnaire_id WHERE q.code = '%s'"
+                 % questionnaire).split()
+    s = {"service_area": area, "answers": {c: (None if c in na else value) for c in codes}}
+    s.update(more)
+    return s
+
+
+def stored_row(comment):
+    """The stored rows with that comment: id, answers, overall, area,
+    gender, age group, submitted_at as epoch seconds."""
+    out = psql("SELECT r.id, array_to_json(r.answers), r.overall, a.code, r.gender, r.age_group, "
+               "extract(epoch FROM r.submitted_at), k.code FROM responses r "
+               "JOIN service_areas a ON a.id = r.service_area_id JOIN kiosks k ON k.id = r.kiosk_id "
+               "WHERE r.comment = '%s'" % comment)
+    rows = []
+    for line in out.splitlines():
+        f = line.split("|")
+        rows.append({"id": f[0], "answers": json.loads(f[1]), "overall": int(f[2]) if f[2] else None,
+                     "area": f[3], "gender": f[4] or None, "age_group": f[5] or None,
+                     "submitted_at": float(f[6]), "kiosk": f[7]})
+    return rows
+
+
+def shots_dir():
+    d = os.environ.get("SIPAS_SCREENSHOT_DIR") or os.path.join(W["dir"], "shots")
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def stop_daemon():
+    d = W["daemon"]
+    d.send_signal(signal.SIGTERM)
+    if d.wait(60) != 0:
+        raise AssertionError("sipasd exited with %s" % d.returncode)
+
+
+class PageInBrowser(unittest.TestCase):
+    """The page in a real browser, against the real daemon and database."""
+
+    def tearDown(self):
+        if W["daemon"].poll() is not None:
+            start_daemon()
+        for b in getattr(self, "browsers", []):
+            b.quit()
+
+    def delivered(self, b):
+        """The page's queue empty, nothing set aside, and what sipasd
+        spooled (202, durable too) in the database."""
+        st = b.cmd("waitStatus", want={"pending": 0}, timeout=120000)
+        self.assertEqual(st["aside"], 0, b.cmd("aside")["items"])
+        wait_spool_empty()
+
+    def browser(self, *args, **kw):
+        b = Browser(*args, **kw)
+        self.browsers = getattr(self, "browsers", []) + [b]
+        return b
+
+    def test_survey_by_touch_is_stored_with_its_answers_and_every_screen_passes_axe(self):
+        b = self.browser(1)
+        self.assertEqual(b.cmd("wait", screen="start")["screen"], "start")
+        s = survey("ho-tich", 4, na=("PA2", "TT4"), overall=5, comment="browser-dv",
+                   respondent={"gender": "female", "age_group": "35-49"})
+        s["answers"]["TC1"] = 2
+        r = b.cmd("survey", survey=s, audit={"axe": True, "shots": shots_dir()})
+        self.assertEqual(r["screen"], "thanks")
+        # No counters or officers in the questionnaire: no "who served" step.
+        self.assertEqual(r["seen"], ["start", "area", "element-TC", "element-TT", "element-CC",
+                                     "element-KQ", "element-PA", "overall", "respondent", "thanks"])
+        for screen, v in r["violations"].items():
+            self.assertEqual(v, [], "axe-core on the %s screen" % screen)
+        self.delivered(b)
+        rows = stored_row("browser-dv")
+        self.assertEqual(len(rows), 1)
+        row = rows[0]
+        want = [4] * 19
+        want[0], want[7], want[17] = 2, None, None      # TC1, TT4, PA2 by position
+        self.assertEqual(row["answers"], want)
+        self.assertEqual((row["overall"], row["area"], row["gender"], row["age_group"], row["kiosk"]),
+                         (5, "ho-tich", "female", "35-49", "K1"))
+        self.assertLess(abs(row["submitted_at"] - time.time()), 300)
+        # Back to the start with nothing of the person left, and at 200 %
+        # the page still fits its width.
+        b.cmd("tap", selector='[data-action="done"]')
+        self.assertEqual(b.cmd("wait", screen="start")["screen"], "start")
+        self.assertFalse(b.cmd("shot", dir=shots_dir(), name="start-200-percent", zoom=2)["overflow"])
+
+    def test_counter_rating_questionnaire_is_stored(self):
+        b = self.browser(2)
+        s = survey("dat-dai", 3, na=("HD",), questionnaire="quay-2023", comment="browser-quay")
+        r = b.cmd("survey", survey=s, audit={"axe": True})
+        self.assertEqual(r["seen"], ["start", "area", "element-QY", "overall", "respondent", "thanks"])
+        for screen, v in r["violations"].items():
+            self.assertEqual(v, [], "axe-core on the %s screen" % screen)
+        self.delivered(b)
+        rows = stored_row("browser-quay")
+        self.assertEqual([x["answers"] for x in rows], [[3, None, 3]])
+        self.assertEqual(rows[0]["kiosk"], "K2")
+
+    def test_idle_page_returns_to_start_and_forgets_the_answers(self):
+        b = self.browser(1, query="?idle=2")
+        b.cmd("wait", screen="start")
+        b.cmd("tap", selector='[data-action="start"]')
+        b.cmd("wait", screen="area")
+        b.cmd("tap", selector='fieldset[data-key="service_area"] label[data-value="dat-dai"]')
+        self.assertEqual(b.cmd("count", selector=".choice.selected")["count"], 1)
+        # The person walked away: two seconds later, the start again.
+        b.cmd("wait", screen="start", timeout=30000)
+        self.assertEqual(b.cmd("count", selector="fieldset")["count"], 0)
+        b.cmd("tap", selector='[data-action="start"]')
+        b.cmd("wait", screen="area")
+        self.assertEqual(b.cmd("count", selector=".choice.selected")["count"], 0,
+                         "nothing of the previous person")
+        self.assertEqual(b.cmd("count", selector="input:checked")["count"], 0)
+
+    def test_offline_surveys_survive_reload_close_and_crash_and_are_stored_once(self):
+        b = self.browser(1)
+        b.cmd("wait", screen="start")
+        b.cmd("offlineReady")               # the service worker has the page
+        stop_daemon()
+        comments = ["offline-%d" % i for i in range(5)]
+        for c in comments[:3]:
+            self.assertEqual(b.cmd("survey", survey=survey(comment=c), audit=None)["screen"], "thanks")
+        b.cmd("reload")                     # the page from the service worker
+        self.assertEqual(b.cmd("wait", screen="start")["screen"], "start")
+        for c in comments[3:]:
+            self.assertEqual(b.cmd("survey", survey=survey(comment=c), audit=None)["screen"], "thanks")
+        st = b.cmd("waitStatus", want={"pending": 5})
+        self.assertIn("Mất kết nối", st["text"])
+        b.cmd("shot", dir=shots_dir(), name="offline-status")
+        b.cmd("close")
+        b.cmd("reopen")
+        b.cmd("wait", screen="start")
+        b.cmd("waitStatus", want={"pending": 5})
+        b.cmd("crash")
+        b.cmd("reopen")
+        b.cmd("wait", screen="start")
+        b.cmd("waitStatus", want={"pending": 5})
+        for c in comments:
+            self.assertEqual(stored_row(c), [], "nothing stored while sipasd was down")
+        start_daemon()
+        self.delivered(b)
+        for c in comments:
+            self.assertEqual(len(stored_row(c)), 1, c)
+
+    def test_clock_two_hours_ahead_still_stores_the_right_time(self):
+        before = time.time()
+        b = self.browser(1, clock_offset_ms=2 * 3600 * 1000)
+        r = b.cmd("survey", survey=survey(comment="clock-ahead"), audit=None)
+        after = time.time()
+        self.assertEqual(r["screen"], "thanks")
+        self.delivered(b)   # not refused as from the future
+        rows = stored_row("clock-ahead")
+        self.assertEqual(len(rows), 1)
+        # Dated by the server's clock, give or take the measurement (the
+        # Date header's second and the exchange's length), not two hours on.
+        self.assertGreater(rows[0]["submitted_at"], before - 60)
+        self.assertLess(rows[0]["submitted_at"], after + 60)
+
+    def test_revoked_kiosk_sees_the_administrator_screen_and_keeps_its_answers(self):
+        b = self.browser(3)
+        b.cmd("wait", screen="start")
+        sipas("kiosk", "revoke", "K3")
+        k = kiosk(3)
+        deadline = time.monotonic() + 30
+        while k.request("GET", "/v1/questionnaire")[0] != 403:
+            self.assertLess(time.monotonic(), deadline, "revocation within 10 s")
+            time.sleep(0.5)
+            k.close()
+        k.close()
+        self.assertEqual(b.cmd("screen")["screen"], "start")
+        # The person is thanked: the answer is kept. Then the page stops.
+        r = b.cmd("survey", survey=survey(area="ho-tich", comment="revoked"), audit=None)
+        self.assertEqual(r["screen"], "thanks")
+        b.cmd("tap", selector='[data-action="done"]')
+        self.assertEqual(b.cmd("wait", screen="admin")["screen"], "admin")
+        self.assertEqual(b.cmd("axe")["violations"], [])
+        b.cmd("shot", dir=shots_dir(), name="admin")
+        self.assertEqual(b.cmd("status")["pending"], 1, "kept, not thrown away")
+        self.assertEqual(stored_row("revoked"), [])
+        b.cmd("reload")
+        self.assertEqual(b.cmd("wait", screen="admin")["screen"], "admin")
+
+
 def setUpModule():
     start_world(len(CENTERS), CENTERS)
     # The registry is read again within 10 s: the browser test, which
