@@ -7,15 +7,21 @@
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { createRequire } from "node:module";
-import puppeteer from "puppeteer-core";
+import { fileURLToPath } from "node:url";
 
-const require = createRequire(import.meta.url);
+// node_modules beside this file, or SIPAS_NODE_MODULES (distcheck's tests
+// run from the tarball, which has none).
+const modules = process.env.SIPAS_NODE_MODULES ||
+	fileURLToPath(new URL("./node_modules", import.meta.url));
+const require = createRequire(modules + "/");
+const puppeteer = require("puppeteer-core");
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const VIEW = { width: 800, height: 1280, hasTouch: true, isMobile: false, deviceScaleFactor: 1 };
 
 let browser = null;
 let page = null;
 let opts = null;
+let posts = [];	/* the paths of the POSTs sipasd answered, since launch */
 
 async function launch(o) {
 	opts = o;
@@ -31,6 +37,11 @@ async function launch(o) {
 			"--disable-component-update", "--disable-sync", "--lang=vi"],
 	});
 	page = await browser.newPage();
+	posts = [];
+	page.on("response", (r) => {
+		if (r.request().method() === "POST")
+			posts.push(new URL(r.url()).pathname);
+	});
 	if (o.clockOffsetMs) {
 		// The tablet's clock, o.clockOffsetMs off: Date in every document
 		// of the page, before its scripts run.
@@ -142,6 +153,10 @@ const commands = {
 		return { overflow };
 	},
 	status: () => status(),
+	posts: async () => ({ posts }),
+	// A response put in the queue through the page's own sender, as the
+	// page does at the end of a survey.
+	enqueue: async (c) => { await page.evaluate((b) => SipasSender.enqueue(b), c.body); return {}; },
 	aside: async () => ({ items: await page.evaluate(() => SipasSender.aside()) }),
 	waitStatus: async (c) => {
 		await page.waitForFunction((want) => {

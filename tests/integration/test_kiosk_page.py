@@ -30,6 +30,7 @@ ASSETS = {
     "/kiosk/sw.js": "text/javascript; charset=utf-8",
 }
 BROWSER = os.path.join(SRC, "tests", "browser")
+NODE_MODULES = os.environ.get("SIPAS_NODE_MODULES") or os.path.join(BROWSER, "node_modules")
 
 
 class ServedPage(unittest.TestCase):
@@ -146,9 +147,11 @@ class Browser:
             json.dump(prefs, f)
         chromium = shutil.which("chromium", path="/usr/lib/chromium") or shutil.which("chromium")
         node = shutil.which("node")
-        if not os.path.isdir(os.path.join(BROWSER, "node_modules", "puppeteer-core")) or not node:
-            raise AssertionError("tests/browser/node_modules is missing: scripts/deps installs it")
-        self.p = subprocess.Popen([node, os.path.join(BROWSER, "kiosk.mjs")], cwd=BROWSER,
+        if not os.path.isdir(os.path.join(NODE_MODULES, "puppeteer-core")) or not node:
+            raise AssertionError("no node, or no puppeteer-core in %s: scripts/deps installs them"
+                                 % NODE_MODULES)
+        env = dict(os.environ, SIPAS_NODE_MODULES=NODE_MODULES)
+        self.p = subprocess.Popen([node, os.path.join(BROWSER, "kiosk.mjs")], env=env,
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         r = self.cmd("launch", chromium=chromium, home=home, profile=profile,
                      url=origin + "/kiosk/" + query, clockOffsetMs=clock_offset_ms)
@@ -322,6 +325,31 @@ class PageInBrowser(unittest.TestCase):
         self.delivered(b)
         for c in comments:
             self.assertEqual(len(stored_row(c)), 1, c)
+        self.assertEqual(b.cmd("posts")["posts"], ["/v1/responses/batch"], "the backlog in one batch")
+
+    def test_refused_responses_are_kept_aside_for_staff_and_the_rest_delivered(self):
+        taken = example(comment="aside-first")
+        k = kiosk(1)
+        self.assertEqual(k.post(taken)[0], 201)
+        k.close()
+        b = self.browser(1)
+        b.cmd("wait", screen="start")
+        b.cmd("enqueue", body=dict(taken, comment="aside-conflict"))      # its id is taken: 409
+        b.cmd("enqueue", body=example(comment="aside-invalid", service_area="nowhere"))  # 400
+        b.cmd("enqueue", body=example(comment="aside-good"))
+        st = b.cmd("waitStatus", want={"pending": 0, "aside": 2})
+        self.assertIn("Bị từ chối, cần kiểm tra: 2", st["text"])
+        aside = {x["body"]["comment"]: x for x in b.cmd("aside")["items"]}
+        self.assertEqual(aside["aside-conflict"]["status"], 409)
+        self.assertEqual(aside["aside-conflict"]["error"]["error"], "id_conflict")
+        self.assertEqual(aside["aside-invalid"]["status"], 400)
+        self.assertEqual(aside["aside-invalid"]["error"]["field"], "service_area")
+        wait_spool_empty()
+        self.assertEqual(len(stored_row("aside-good")), 1)
+        self.assertEqual(stored_row("aside-conflict") + stored_row("aside-invalid"), [])
+        # Kept across a restart of the page, still visible.
+        b.cmd("reload")
+        b.cmd("waitStatus", want={"pending": 0, "aside": 2})
 
     def test_clock_two_hours_ahead_still_stores_the_right_time(self):
         before = time.time()
