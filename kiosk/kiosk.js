@@ -257,6 +257,26 @@
 			el("p", { text: "Mã lỗi: " + why })]);
 	}
 
+	/* For staff, at /kiosk/?staff: what the server refused for good and
+	 * the page keeps, with the server's reason, to be fixed by hand. */
+	function screenStaff() {
+		SipasSender.aside().then(function (items) {
+			var rows = items.map(function (it) {
+				var e = it.error || {};
+				return el("tr", {}, [el("td", { text: it.id }), el("td", { text: String(it.status) }),
+				    el("td", { text: [e.error, e.field, e.message].filter(Boolean).join(" · ") }),
+				    el("td", { text: new Date(it.completedAt).toLocaleString("vi-VN") })]);
+			});
+			var head = el("tr", {}, ["Mã phiếu", "Mã lỗi", "Lý do", "Hoàn thành lúc"].map(function (h) {
+				return el("th", { scope: "col", text: h });
+			}));
+			show("staff", "Phiếu bị máy chủ từ chối", [
+				el("p", { text: items.length === 0 ? "Không có phiếu nào." :
+				    "Các phiếu này không được gửi lại tự động. Báo cho quản trị viên để xử lý." }),
+				el("table", {}, [el("thead", {}, [head]), el("tbody", {}, rows)])]);
+		});
+	}
+
 	function buildSteps() {
 		steps = [screenStart, screenArea];
 		var hasCounters = !q.counter && q.counters && q.counters.length > 0;
@@ -297,9 +317,18 @@
 		SipasSender.onChange(showStatus);
 		if ("serviceWorker" in navigator)
 			navigator.serviceWorker.register("sw.js", { scope: "./" });
-		SipasSender.start().catch(function (e) {
+		var opened = SipasSender.start();
+		opened.catch(function (e) {
 			statusLine.textContent = "Không mở được bộ nhớ của trình duyệt: " + e;
 		});
+		if (/[?&]staff\b/.test(location.search))
+			return opened.then(screenStaff);
+		begin();
+	}
+
+	/* The questionnaire, from the server or the service worker's copy;
+	 * without either, the page says so and asks again. */
+	function begin() {
 		load().then(function (doc) {
 			q = doc;
 			buildSteps();
@@ -308,13 +337,8 @@
 			if (e && e.admin)
 				return screenAdmin(e.admin);
 			show("offline", "Chưa tải được phiếu khảo sát", [el("p", { text: "Đang thử lại…" })]);
-			setTimeout(start2, 5000);
+			setTimeout(begin, 5000);
 		});
-	}
-
-	function start2() {
-		load().then(function (doc) { q = doc; buildSteps(); go(0); },
-		    function () { setTimeout(start2, 5000); });
 	}
 
 	start();

@@ -175,6 +175,10 @@ const commands = {
 		await page.waitForFunction(() => navigator.serviceWorker.controller !== null, { timeout: 60000 });
 		return {};
 	},
+	goto: async (c) => {
+		await page.goto(new URL(c.query, opts.url).href, { waitUntil: "load" });
+		return { screen: await waitScreen("*") };
+	},
 	touch: async () => { await tap("main h1"); return {}; },
 	tap: async (c) => { await tap(c.selector); return {}; },
 	count: async (c) => ({ count: (await page.$$(c.selector)).length }),

@@ -266,7 +266,15 @@ class PageInBrowser(unittest.TestCase):
         # the page still fits its width.
         b.cmd("tap", selector='[data-action="done"]')
         self.assertEqual(b.cmd("wait", screen="start")["screen"], "start")
-        self.assertFalse(b.cmd("shot", dir=shots_dir(), name="start-200-percent", zoom=2)["overflow"])
+        self.assertEqual(b.cmd("count", selector=".choice")["count"], 0)
+        b.cmd("tap", selector='[data-action="start"]')
+        b.cmd("tap", selector='fieldset[data-key="service_area"] label[data-value="dat-dai"]')
+        b.cmd("tap", selector='[data-action="next"]')
+        self.assertEqual(b.cmd("wait", screen="element-TC")["screen"], "element-TC")
+        self.assertEqual(b.cmd("count", selector=".choice.selected")["count"], 0,
+                         "nothing of the previous person")
+        self.assertFalse(b.cmd("shot", dir=shots_dir(), name="element-TC-200-percent", zoom=2)["overflow"],
+                         "no sideways scrolling at 200 %")
 
     def test_counter_rating_questionnaire_is_stored(self):
         b = self.browser(2)
@@ -347,9 +355,13 @@ class PageInBrowser(unittest.TestCase):
         wait_spool_empty()
         self.assertEqual(len(stored_row("aside-good")), 1)
         self.assertEqual(stored_row("aside-conflict") + stored_row("aside-invalid"), [])
-        # Kept across a restart of the page, still visible.
+        # Kept across a restart of the page, and listed for staff.
         b.cmd("reload")
         b.cmd("waitStatus", want={"pending": 0, "aside": 2})
+        self.assertEqual(b.cmd("goto", query="?staff")["screen"], "staff")
+        self.assertEqual(b.cmd("count", selector="tbody tr")["count"], 2)
+        self.assertEqual(b.cmd("axe")["violations"], [])
+        b.cmd("shot", dir=shots_dir(), name="staff")
 
     def test_clock_two_hours_ahead_still_stores_the_right_time(self):
         before = time.time()
