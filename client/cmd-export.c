@@ -15,7 +15,8 @@
 
 static const char usage[] =
     "usage: sipas export [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--center CODE]\n"
-    "                    [--area CODE] [--kiosk CODE] [--questionnaire CODE]\n"
+    "                    [--area CODE] [--kiosk CODE] [--counter CODE]\n"
+    "                    [--officer CODE] [--questionnaire CODE]\n"
     "                    [--format csv|ndjson] [--db CONNINFO]\n"
     "\n"
     "Writes every selected response to standard output in the order submitted:\n"
@@ -35,14 +36,22 @@ static const char *const profile[] = { "overall", "gender", "age_group", "ethnic
 #define NFIXED (sizeof fixed / sizeof fixed[0])
 #define NPROFILE (sizeof profile / sizeof profile[0])
 
-/* $1 questionnaire, then the selection of FILTER_RESPONSES. */
+/* $1 questionnaire, then the selection of filter_responses. */
 static const char from_sql[] =
     " FROM responses r"
     " JOIN centers c ON c.id = r.center_id"
     " JOIN kiosks k ON k.id = r.kiosk_id"
     " JOIN service_areas sa ON sa.id = r.service_area_id"
-    " WHERE r.questionnaire_id = $1 AND " FILTER_RESPONSES
-    " ORDER BY r.submitted_at, r.id";
+    " WHERE r.questionnaire_id = $1 AND ";
+
+/* The end of the query: from_sql, the selection, the order. */
+static void
+put_from(FILE *f, const struct filter *flt)
+{
+	fputs(from_sql, f);
+	fputs(filter_responses(flt), f);
+	fputs(" ORDER BY r.submitted_at, r.id", f);
+}
 
 static const char when_sql[] =
     "to_char(r.submitted_at AT TIME ZONE 'Asia/Ho_Chi_Minh',"
@@ -57,7 +66,7 @@ csv_kind_of(const struct questionnaire *q, size_t column)
 }
 
 static char *
-csv_query(const struct questionnaire *q)
+csv_query(const struct questionnaire *q, const struct filter *flt)
 {
 	char *sql;
 	size_t len;
@@ -68,13 +77,13 @@ csv_query(const struct questionnaire *q)
 		fprintf(f, ", r.answers[%zu]", i + 1);
 	for (size_t i = 0; i < NPROFILE; i++)
 		fprintf(f, ", r.%s", profile[i]);
-	fputs(from_sql, f);
+	put_from(f, flt);
 	fclose(f);
 	return sql;
 }
 
 static char *
-ndjson_query(PGconn *conn, const struct questionnaire *q)
+ndjson_query(PGconn *conn, const struct questionnaire *q, const struct filter *flt)
 {
 	char *sql, *code;
 	size_t len;
@@ -98,7 +107,7 @@ ndjson_query(PGconn *conn, const struct questionnaire *q)
 	for (size_t i = 0; i < NPROFILE; i++)
 		fprintf(f, ", '%s', r.%s", profile[i], profile[i]);
 	fputs(")::text", f);
-	fputs(from_sql, f);
+	put_from(f, flt);
 	fclose(f);
 	return sql;
 }
@@ -110,7 +119,7 @@ cmd_export(int argc, char **argv)
 		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 } };
 	struct filter flt = { 0 };
-	const char *params[6];
+	const char *params[FILTER_NPARAMS];
 	bool ndjson = false;
 	const struct questionnaire *q;
 	struct catalog *cat;
@@ -144,8 +153,8 @@ cmd_export(int argc, char **argv)
 
 	snprintf(qid, sizeof qid, "%d", q->id);
 	filter_params(&flt, qid, params);
-	sql = ndjson ? ndjson_query(conn, q) : csv_query(q);
-	if (!PQsendQueryParams(conn, sql, 6, NULL, params, NULL, NULL, 0) ||
+	sql = ndjson ? ndjson_query(conn, q, &flt) : csv_query(q, &flt);
+	if (!PQsendQueryParams(conn, sql, FILTER_NPARAMS, NULL, params, NULL, NULL, 0) ||
 	    !PQsetSingleRowMode(conn))
 		cli_die("exporting: %s", PQerrorMessage(conn));
 	if (!ndjson) {

@@ -22,20 +22,25 @@
 static const char usage[] =
     "usage: sipas report --by DIM[,DIM] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
     "                    [--center CODE] [--area CODE] [--kiosk CODE]\n"
-    "                    [--questionnaire CODE] [--min-n N] [--target PERCENT]\n"
-    "                    [--worst N] [--compare previous|FROM:TO]\n"
+    "                    [--counter CODE] [--officer CODE]\n"
+    "                    [--questionnaire CODE] [--min-n N] [--min-cell N]\n"
+    "                    [--target PERCENT] [--worst N] [--compare previous|FROM:TO]\n"
     "                    [--format table|csv|json|html] [--db CONNINFO]\n"
     "\n"
     "Satisfaction by group: n, the SIPAS index (%) with its 95 % margin of\n"
     "error, points out of 10, the mean score, each element's index and each\n"
     "level's share, ranked by index. DIM is area, center, district, level,\n"
-    "criterion, element, month, quarter, year, procedure or kiosk; two give a\n"
-    "cross table. Dates are inclusive, in Vietnam time. --center includes\n"
+    "criterion, element, month, quarter, year, procedure, kiosk, counter,\n"
+    "officer, gender, age_group, ethnicity, education or occupation; two give\n"
+    "a cross table. Dates are inclusive, in Vietnam time. --center includes\n"
     "every center below it. Without --questionnaire, the one with the most\n"
     "responses in the selection. Groups with fewer than --min-n (default 30)\n"
     "responses are marked low-sample. --compare previous compares with the\n"
     "period of the same length just before (a year, quarter or month with the\n"
-    "one before it).\n";
+    "one before it). By gender, age_group, ethnicity, education or occupation,\n"
+    "groups of fewer than --min-cell (default 5, at least 3) respondents are\n"
+    "suppressed, and a second group of each line where one is. Figures by\n"
+    "officer (--by officer, --officer) need the role sipas_report_personnel.\n";
 
 /* --- the comparison period ------------------------------------------------ */
 
@@ -102,6 +107,7 @@ compute(PGconn *conn, const struct report *r, const char *from, const char *to,
 	for (size_t d = 0; d < r->nby; d++)
 		if (!report_dim_in_sql(r->by[d]))
 			g = report_group_split(r->q, r->by[d], d, g, n, &n);
+	report_group_suppress(r, g, n);
 	for (size_t i = 0; i < n; i++)
 		report_compute(r->q, &g[i].counts, r->min_n, &g[i].fig);
 	report_group_rank(g, n);
@@ -135,6 +141,21 @@ compute_trend(PGconn *conn, struct report *r)
 	}
 }
 
+/* The page of a center's counters and officers (HTML by officer) shows
+ * the counters of the selection too. */
+static void
+compute_counters(PGconn *conn, struct report *r)
+{
+	struct report t = *r;
+
+	t.by[0] = report_dim_find("counter");
+	t.nby = 1;
+	t.groups = compute(conn, &t, r->f.from, r->f.to, &t.ngroups);
+	report_group_sort(&t);
+	r->counters = t.groups;
+	r->ncounters = t.ngroups - 1;	/* without the total, last */
+}
+
 /* Every group of the report, compared, with its weakest criteria, in
  * print order; and the trend for HTML. All in the caller's snapshot. */
 static void
@@ -156,8 +177,12 @@ compute_report(PGconn *conn, struct report *r, enum output_format fmt)
 		for (size_t i = 0; i < r->ngroups; i++)
 			report_group_find_worst(r, &r->groups[i]);
 	report_group_sort(r);
-	if (fmt == OUTPUT_HTML)
+	/* Its points are totals that are not suppressed: a small selection's
+	 * would show what the report by respondents hides. */
+	if (fmt == OUTPUT_HTML && !report_by_respondents(r))
 		compute_trend(conn, r);
+	if (fmt == OUTPUT_HTML && report_staff_page(r))
+		compute_counters(conn, r);
 }
 
 /* --- the options ---------------------------------------------------------- */
@@ -171,8 +196,9 @@ parse_by(struct report *r, const char *arg)
 		const struct report_dim *dim = report_dim_find(tok);
 		if (dim == NULL)
 			cli_usage_error(usage, "--by: '%s' is not one of area, center, district, "
-			    "level, criterion, element, month, quarter, year, procedure, kiosk",
-			    tok);
+			    "level, criterion, element, month, quarter, year, procedure, kiosk, "
+			    "counter, officer, gender, age_group, ethnicity, education, "
+			    "occupation", tok);
 		if (r->nby == 2)
 			cli_usage_error(usage, "--by: at most two dimensions");
 		r->by[r->nby++] = dim;
@@ -194,6 +220,21 @@ parse_count(const char *opt, const char *arg)
 
 	if (*arg == '\0' || *end != '\0' || v < 0 || v > 1000000000)
 		cli_usage_error(usage, "%s: '%s' is not a count", opt, arg);
+	return v;
+}
+
+/* A group of one or two respondents is those people: below three, a
+ * threshold protects nobody. */
+#define MIN_CELL_FLOOR 3
+
+static long
+parse_min_cell(const char *arg)
+{
+	long v = parse_count("--min-cell", arg);
+
+	if (v < MIN_CELL_FLOOR)
+		cli_usage_error(usage, "--min-cell: %ld is below %d: a smaller group would "
+		    "show who answered", v, MIN_CELL_FLOOR);
 	return v;
 }
 
@@ -236,6 +277,7 @@ parse_options(int argc, char **argv, struct report *r, enum output_format *fmt)
 	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, FILTER_LONGOPTS,
 		{ "by", required_argument, NULL, 'b' },
 		{ "min-n", required_argument, NULL, 'n' },
+		{ "min-cell", required_argument, NULL, 'm' },
 		{ "target", required_argument, NULL, 'T' },
 		{ "worst", required_argument, NULL, 'w' },
 		{ "compare", required_argument, NULL, 'C' },
@@ -248,6 +290,7 @@ parse_options(int argc, char **argv, struct report *r, enum output_format *fmt)
 		switch (ch) {
 		case 'b': parse_by(r, optarg); break;
 		case 'n': r->min_n = parse_count("--min-n", optarg); break;
+		case 'm': r->min_cell = parse_min_cell(optarg); break;
 		case 'w': r->worst = parse_count("--worst", optarg); break;
 		case 'C': compare = optarg; break;
 		case 'T':
@@ -284,13 +327,21 @@ cmd_report(int argc, char **argv)
 
 	memset(&r, 0, sizeof r);
 	r.min_n = 30;
+	r.min_cell = 5;
 	parse_options(argc, argv, &r, &fmt);
+	/* The page of a center's counters and officers lists the weakest
+	 * criteria of each officer. */
+	if (fmt == OUTPUT_HTML && report_staff_page(&r) && r.worst == 0)
+		r.worst = 3;
 
 	conn = cli_connect();
 	/* Every query of the report sees the same snapshot. */
 	PQclear(cli_exec(conn, "starting a transaction",
 	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL));
 	filter_check(conn, &r.f, usage);
+	for (size_t d = 0; d < r.nby; d++)
+		if (r.by[d]->kind == DIM_PERSONNEL)
+			filter_require_personnel(conn, "figures by officer (--by officer)");
 	if (!catalog_load(conn, &cat, err, sizeof err))
 		cli_die("%s", err);
 	r.q = filter_questionnaire(conn, cat, &r.f);
@@ -301,6 +352,7 @@ cmd_report(int argc, char **argv)
 
 	report_groups_free(r.groups, r.ngroups);
 	report_groups_free(r.trend, r.ntrend + (r.trend != NULL));
+	report_groups_free(r.counters, r.ncounters + (r.counters != NULL));
 	free(r.cmp_from);
 	free(r.cmp_to);
 	catalog_free(cat);

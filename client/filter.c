@@ -29,13 +29,15 @@ filter_option(struct filter *f, int ch, const char *arg)
 	case 'c': f->center = arg; return true;
 	case 'a': f->area = arg; return true;
 	case 'k': f->kiosk = arg; return true;
+	case 'u': f->counter = arg; return true;
+	case 'o': f->officer = arg; return true;
 	case 'q': f->questionnaire = arg; return true;
 	}
 	return false;
 }
 
 void
-filter_params(const struct filter *f, const char *qid, const char *params[6])
+filter_params(const struct filter *f, const char *qid, const char *params[FILTER_NPARAMS])
 {
 	params[0] = qid;
 	params[1] = f->from;
@@ -43,6 +45,8 @@ filter_params(const struct filter *f, const char *qid, const char *params[6])
 	params[3] = f->center;
 	params[4] = f->area;
 	params[5] = f->kiosk;
+	params[6] = f->counter;
+	params[7] = f->officer;
 }
 
 static void
@@ -62,6 +66,55 @@ check_code(PGconn *conn, const char *table, const char *what, const char *code)
 	free(sql);
 }
 
+const char *
+filter_responses(const struct filter *f)
+{
+	return f->officer != NULL ?
+	    FILTER_RESPONSES " AND r.officer_id = (SELECT id FROM officers WHERE code = $8)" :
+	    FILTER_RESPONSES " AND $8::text IS NULL";
+}
+
+/* Counter codes are unique within a center only: the code must name one
+ * counter at or below --center (or anywhere, without it). */
+static void
+check_counter(PGconn *conn, const struct filter *f)
+{
+	const char *p[2] = { f->counter, f->center };
+	PGresult *res;
+
+	if (f->counter == NULL)
+		return;
+	res = cli_exec(conn, "looking up a counter",
+	    "SELECT string_agg(c.code, ', ' ORDER BY c.code),"
+	    " count(*) FILTER (WHERE $2::text IS NULL OR c.id IN (" FILTER_CENTER_SCOPE("$2") "))"
+	    " FROM counters ct JOIN centers c ON c.id = ct.center_id WHERE ct.code = $1", 2, p);
+	const char *centers = PQgetvalue(res, 0, 0);
+	long within = atol(PQgetvalue(res, 0, 1));
+	if (PQgetisnull(res, 0, 0))
+		cli_die("unknown counter '%s'; see 'sipas counter list'", f->counter);
+	if (within == 0)
+		cli_die("no counter '%s' at or below center '%s': it is at %s", f->counter,
+		    f->center, centers);
+	if (within > 1)
+		cli_die("counter '%s' is at several centers (%s): say which with --center",
+		    f->counter, centers);
+	PQclear(res);
+}
+
+void
+filter_require_personnel(PGconn *conn, const char *what)
+{
+	PGresult *res = cli_exec(conn, "checking the personnel role",
+	    "SELECT pg_has_role('sipas_report_personnel', 'USAGE'), current_user", 0, NULL);
+
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+		cli_die("%s are shown only to roles granted sipas_report_personnel, and "
+		    "'%s' is not: ask the database administrator for it "
+		    "(GRANT sipas_report_personnel TO \"%s\")", what, PQgetvalue(res, 0, 1),
+		    PQgetvalue(res, 0, 1));
+	PQclear(res);
+}
+
 void
 filter_check(PGconn *conn, const struct filter *f, const char *usage)
 {
@@ -76,6 +129,10 @@ filter_check(PGconn *conn, const struct filter *f, const char *usage)
 	check_code(conn, "centers", "center", f->center);
 	check_code(conn, "service_areas", "area", f->area);
 	check_code(conn, "kiosks", "kiosk", f->kiosk);
+	check_counter(conn, f);
+	if (f->officer != NULL)
+		filter_require_personnel(conn, "figures of an officer (--officer)");
+	check_code(conn, "officers", "officer", f->officer);
 }
 
 const struct questionnaire *

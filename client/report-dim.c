@@ -1,6 +1,7 @@
 /* The dimensions of sipas report, one row each: what --by calls it, its
- * heading, and the SQL fragments report-query.c puts together. A new
- * dimension is a new row here. */
+ * heading, the SQL fragments report-query.c puts together, and whether it
+ * is about the respondents or about an officer. A new dimension is a new
+ * row here. */
 #include <stddef.h>
 #include <string.h>
 
@@ -8,6 +9,12 @@
 
 #define CENTER_JOIN "LEFT JOIN centers c# ON c#.id = g.k# " \
 	"LEFT JOIN centers cp# ON cp#.id = c#.parent_id"
+
+/* A column of the respondent's profile (sql/001_schema.sql): its values
+ * as labels, and a row for those who did not say. */
+#define RESPONDENT(name, title, labels) \
+	{ name, title, name, "coalesce(g.k#, '-')", \
+	  "CASE g.k# WHEN " labels " ELSE 'Không trả lời' END", "", true, DIM_RESPONDENT }
 
 static const struct report_dim dims[] = {
 	{ "area", "Lĩnh vực", "service_area_id", "sa#.code", "sa#.name_vi",
@@ -26,6 +33,30 @@ static const struct report_dim dims[] = {
 	  true, DIM_PLAIN },
 	{ "procedure", "Thủ tục", "procedure", "coalesce(g.k#, '-')",
 	  "coalesce(g.k#, 'Không ghi thủ tục')", "", true, DIM_PLAIN },
+	{ "counter", "Quầy", "counter_id", "coalesce(ctc#.code || '/' || ct#.code, '-')",
+	  "coalesce(ct#.name_vi || ' - ' || ctc#.name_vi, 'Không ghi quầy')",
+	  "LEFT JOIN counters ct# ON ct#.id = g.k# "
+	  "LEFT JOIN centers ctc# ON ctc#.id = ct#.center_id", true, DIM_PLAIN },
+	{ "officer", "Công chức", "officer_id", "coalesce(o#.code, '-')",
+	  "coalesce(o#.full_name, 'Không ghi công chức')",
+	  "LEFT JOIN officers o# ON o#.id = g.k#", true, DIM_PERSONNEL },
+	RESPONDENT("gender", "Giới tính",
+	    "'male' THEN 'Nam' WHEN 'female' THEN 'Nữ' WHEN 'other' THEN 'Khác'"),
+	RESPONDENT("age_group", "Độ tuổi",
+	    "'18-25' THEN 'Từ 18 đến 25 tuổi' WHEN '26-34' THEN 'Từ 26 đến 34 tuổi' "
+	    "WHEN '35-49' THEN 'Từ 35 đến 49 tuổi' WHEN '50-60' THEN 'Từ 50 đến 60 tuổi' "
+	    "WHEN '60+' THEN 'Trên 60 tuổi'"),
+	RESPONDENT("ethnicity", "Dân tộc", "'kinh' THEN 'Kinh' WHEN 'other' THEN 'Dân tộc khác'"),
+	RESPONDENT("education", "Trình độ học vấn",
+	    "'none' THEN 'Chưa qua trường lớp' WHEN 'primary' THEN 'Tiểu học' "
+	    "WHEN 'lower-secondary' THEN 'Trung học cơ sở' "
+	    "WHEN 'upper-secondary' THEN 'Trung học phổ thông' "
+	    "WHEN 'vocational' THEN 'Trung cấp, cao đẳng' WHEN 'university' THEN 'Đại học trở lên'"),
+	RESPONDENT("occupation", "Nghề nghiệp",
+	    "'farmer' THEN 'Nông dân' WHEN 'worker' THEN 'Công nhân' "
+	    "WHEN 'public-sector' THEN 'Cán bộ, công chức, viên chức' "
+	    "WHEN 'business' THEN 'Kinh doanh' WHEN 'student' THEN 'Học sinh, sinh viên' "
+	    "WHEN 'retired' THEN 'Nghỉ hưu' WHEN 'other' THEN 'Khác'"),
 	{ "month", "Tháng", "date_trunc('month', day::timestamp)", "to_char(g.k#, 'YYYY-MM')",
 	  "'Tháng ' || to_char(g.k#, 'MM/YYYY')", "", false, DIM_TIME },
 	{ "quarter", "Quý", "date_trunc('quarter', day::timestamp)", "to_char(g.k#, 'YYYY-\"Q\"Q')",

@@ -16,8 +16,13 @@ struct report_dim {
 	const char *group, *key, *label, *join;
 	bool raw;		/* not in the rollup: responses rolled up on the fly */
 	/* DIM_SPLIT (criterion, element) has no SQL: each group is split
-	 * into its criteria (elements) after the query. */
-	enum { DIM_PLAIN, DIM_TIME, DIM_SPLIT } kind;
+	 * into its criteria (elements) after the query. DIM_RESPONDENT (who
+	 * the respondents are: gender, age group...) and DIM_PERSONNEL (an
+	 * officer) group as DIM_PLAIN does; the former are statistics about
+	 * people, whose small cells are suppressed (report_group_suppress),
+	 * the latter an evaluation of a person at work, only for the roles
+	 * granted sipas_report_personnel. */
+	enum { DIM_PLAIN, DIM_TIME, DIM_SPLIT, DIM_RESPONDENT, DIM_PERSONNEL } kind;
 };
 
 /* The dimension of that name, or NULL. */

@@ -1,7 +1,8 @@
 /* The groups of a report, after report-query.c has fetched them: groups
  * with the same keys added up, the margins and the total, the split by
- * criterion or element, ranks, the print order, the previous period's
- * index and the weakest criteria. No database here: the unit tests drive
+ * criterion or element, the suppression of small groups of respondents,
+ * ranks, the print order, the previous period's index and the weakest
+ * criteria. No database here: the unit tests drive
  * it (tests/unit/test_group.c). */
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,56 @@ report_group_split(const struct questionnaire *q, const struct report_dim *dim, 
 	return out;
 }
 
+/* --- suppression ---------------------------------------------------------- */
+
+/* The line along dimension d of margin m: m and the groups with a key in
+ * slot d and m's key in the other. If exactly one is suppressed, the
+ * smallest other group of the line is too, else m; returns whether it
+ * suppressed one. */
+static bool
+protect_line(struct report_group *g, size_t n, size_t d, struct report_group *m)
+{
+	struct report_group *smallest = NULL;
+	size_t hidden = m->suppressed;
+
+	for (size_t j = 0; j < n; j++) {
+		if (g[j].key[d] == NULL || !report_same_key(g[j].key[1 - d], m->key[1 - d]))
+			continue;
+		if (g[j].suppressed)
+			hidden++;
+		else if (smallest == NULL || g[j].counts.n < smallest->counts.n)
+			smallest = &g[j];
+	}
+	if (hidden != 1)
+		return false;
+	if (smallest == NULL)
+		smallest = m;
+	smallest->suppressed = true;
+	return true;
+}
+
+void
+report_group_suppress(const struct report *r, struct report_group *g, size_t n)
+{
+	bool changed;
+
+	if (!report_by_respondents(r))
+		return;
+	for (size_t i = 0; i < n; i++)
+		g[i].suppressed = g[i].counts.n < r->min_cell;
+	/* Each pass suppresses at least one more group, or ends. */
+	do {
+		changed = false;
+		for (size_t d = 0; d < r->nby; d++) {
+			if (r->by[d]->kind == DIM_SPLIT)
+				continue;
+			for (size_t i = 0; i < n; i++)
+				if (g[i].key[d] == NULL)
+					changed |= protect_line(g, n, d, &g[i]);
+		}
+	} while (changed);
+}
+
 /* Competition ranking ("1, 2, 2, 4") by index among groups with the same
  * margins and the same key in the second slot. */
 void
@@ -129,14 +180,16 @@ report_group_rank(struct report_group *g, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		g[i].rank = 0;
-		if (!g[i].fig.has_index || (g[i].key[0] == NULL && g[i].key[1] == NULL))
+		if (!g[i].fig.has_index || g[i].suppressed ||
+		    (g[i].key[0] == NULL && g[i].key[1] == NULL))
 			continue;
 		g[i].rank = 1;
 		for (size_t j = 0; j < n; j++) {
 			bool peer = g[i].key[0] == NULL ?
 			    g[j].key[0] == NULL && g[j].key[1] != NULL :
 			    g[j].key[0] != NULL && report_same_key(g[j].key[1], g[i].key[1]);
-			if (peer && g[j].fig.has_index && report_index_above(&g[j].fig, &g[i].fig))
+			if (peer && g[j].fig.has_index && !g[j].suppressed &&
+			    report_index_above(&g[j].fig, &g[i].fig))
 				g[i].rank++;
 		}
 	}
@@ -219,7 +272,8 @@ report_group_attach_previous(struct report *r, const struct report_group *prev, 
 		struct report_group *g = &r->groups[i];
 		for (size_t j = 0; j < nprev; j++) {
 			if (!report_same_key(g->key[0], prev[j].key[0]) ||
-			    !report_same_key(g->key[1], prev[j].key[1]) || !prev[j].fig.has_index)
+			    !report_same_key(g->key[1], prev[j].key[1]) || !prev[j].fig.has_index ||
+			    g->suppressed || prev[j].suppressed)
 				continue;
 			g->has_prev = true;
 			g->prev_index = prev[j].fig.index;
@@ -247,7 +301,7 @@ report_group_find_worst(const struct report *r, struct report_group *g)
 	size_t n = 0;
 
 	g->worst = xcalloc(r->q->ncriteria, sizeof *g->worst);
-	for (size_t c = 0; c < r->q->ncriteria; c++)
+	for (size_t c = 0; c < r->q->ncriteria && !g->suppressed; c++)
 		if (g->fig.has_rate[c])
 			g->worst[n++] = c;
 	weakest_of = &g->fig;

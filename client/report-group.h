@@ -1,6 +1,7 @@
 /* From the groups PostgreSQL returned to the groups of a report
  * (report-group.c), in the order cmd-report.c calls them: merge, margins,
- * split, (figures,) rank, previous period, weakest criteria, print order. */
+ * split, suppress, (figures,) rank, previous period, weakest criteria,
+ * print order. */
 #ifndef SIPAS_REPORT_GROUP_H
 #define SIPAS_REPORT_GROUP_H
 
@@ -20,16 +21,27 @@ struct report_group *report_group_margins(const struct questionnaire *q, size_t 
 struct report_group *report_group_split(const struct questionnaire *q,
     const struct report_dim *dim, size_t slot, struct report_group *in, size_t nin,
     size_t *nout);
+/* A report by who the respondents are (report_by_respondents): marks
+ * suppressed every group with fewer than r->min_cell responses, then, so
+ * that none can be worked out from what is shown, every line of groups
+ * that add up (the groups along one dimension with the same key in the
+ * other, and their margin) with exactly one suppressed gets a second: the
+ * smallest other group of the line, else the margin; until every line has
+ * none or at least two. Lines along a criterion or element do not add up
+ * and are left as they are. Nothing is suppressed in other reports. */
+void report_group_suppress(const struct report *r, struct report_group *g, size_t n);
 /* Competition ranking ("1, 2, 2, 4") by the index as shown, among groups
- * with the same margins and the same key in the second slot; the total
- * and groups without an index get 0. Needs the figures. */
+ * with the same margins and the same key in the second slot; the total,
+ * groups without an index and suppressed groups get 0 and are not counted.
+ * Needs the figures. */
 void report_group_rank(struct report_group *g, size_t n);
 /* --compare: gives each group of r the index and rank of the group with
- * the same keys in prev. */
+ * the same keys in prev, unless either is suppressed. */
 void report_group_attach_previous(struct report *r, const struct report_group *prev,
     size_t nprev);
 /* --worst: the group's criteria with a rate, weakest first (ties in
- * questionnaire order), r->worst of them kept. */
+ * questionnaire order), r->worst of them kept; none for a suppressed
+ * group. */
 void report_group_find_worst(const struct report *r, struct report_group *g);
 /* Puts r->groups in print order: time in order, criteria and elements in
  * questionnaire order, the rest by rank of their margin; margins of the

@@ -68,11 +68,12 @@ static const char style[] =
     "table{border-collapse:collapse;font-size:.9em}th,td{padding:.3em .6em;"
     "border-bottom:1px solid #ddd;text-align:right}th{background:#f3f6fa}"
     "td.l,th.l{text-align:left;min-width:14em}tr.total td{font-weight:600;border-top:2px solid #888}"
-    ".low{color:#999}.below{color:#b00020;font-weight:600}"
+    ".low{color:#999}.suppressed{color:#666;font-style:italic}.below{color:#b00020;font-weight:600}"
     "svg text{font-family:inherit;font-size:12px}.wide{overflow-x:auto}";
 
 /* The axis runs between round numbers around the values shown (and the
- * target), so that differences of a few points are visible. */
+ * target), so that differences of a few points are visible; a suppressed
+ * group's index is not shown, and does not move it. */
 struct axis {
 	double lo, hi;
 };
@@ -83,7 +84,7 @@ axis_of(const struct report_group *const *g, size_t n, const struct report *r)
 	struct axis a = { 100, 0 };
 
 	for (size_t i = 0; i < n; i++)
-		if (g[i]->fig.has_index) {
+		if (g[i]->fig.has_index && !g[i]->suppressed) {
 			a.lo = fmin(a.lo, g[i]->fig.index);
 			a.hi = fmax(a.hi, g[i]->fig.index);
 		}
@@ -98,25 +99,37 @@ axis_of(const struct report_group *const *g, size_t n, const struct report *r)
 	return a;
 }
 
-/* Horizontal bars, one per group of the first dimension, with the target. */
-static void
-bar_chart(FILE *f, const struct report *r)
+/* The label of a bar: with_n, as figures by officer always are, followed
+ * by its n and the low-sample mark. The caller frees it. */
+static char *
+bar_label(const struct report_group *g, bool with_n)
 {
-	const struct report_group **bars = xcalloc(r->ngroups, sizeof *bars);
-	size_t n = 0, longest = 0;
-	const double width = 520, row = 22;
+	char *s;
 
-	for (size_t i = 0; i < r->ngroups; i++) {
-		const struct report_group *g = &r->groups[i];
-		if (g->key[0] != NULL && (r->nby == 1 || g->key[1] == NULL))
-			bars[n++] = g;
-	}
-	if (n == 0) {
-		free(bars);
+	if (with_n && !g->suppressed)
+		xasprintf(&s, "%s (n = %ld)%s", report_label(g, 0), g->fig.n,
+		    g->fig.low_sample ? "*" : "");
+	else
+		s = xstrdup(report_label(g, 0));
+	return s;
+}
+
+/* Horizontal bars, one per group, with the target. A suppressed group has
+ * its label and the mark, no bar. */
+static void
+bar_chart(FILE *f, const struct report *r, const char *id, const char *title,
+    const struct report_group **bars, size_t n, bool with_n)
+{
+	size_t longest = 0;
+	const double width = 520, row = 22;
+	char **labels;
+
+	if (n == 0)
 		return;
-	}
+	labels = xcalloc(n, sizeof *labels);
 	for (size_t i = 0; i < n; i++) {
-		size_t w = utf8_width(report_label(bars[i], 0));
+		labels[i] = bar_label(bars[i], with_n);
+		size_t w = utf8_width(labels[i]);
 		longest = w > longest ? w : longest;
 	}
 	/* Room for the longest label at about 6.5 pixels a character. */
@@ -124,10 +137,12 @@ bar_chart(FILE *f, const struct report *r)
 	struct axis a = axis_of(bars, n, r);
 	double lo = a.lo, span = a.hi - a.lo;
 	double height = row * (double)n + 30;
-	fprintf(f, "<svg id=\"chart-groups\" role=\"img\" width=\"%.0f\" height=\"%.0f\" "
-	    "viewBox=\"0 0 %.0f %.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n",
+	fprintf(f, "<svg id=\"%s\" role=\"img\" width=\"%.0f\" height=\"%.0f\" "
+	    "viewBox=\"0 0 %.0f %.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n", id,
 	    left + width + 80, height, left + width + 80, height);
-	fprintf(f, "<title>Chỉ số hài lòng theo %s</title>\n", r->by[0]->title_vi);
+	fputs("<title>Chỉ số hài lòng theo ", f);
+	esc(f, title);
+	fputs("</title>\n", f);
 	for (int t = 0; t <= 5; t++) {
 		double v = lo + span * t / 5, x = left + width * t / 5;
 		fprintf(f, "<line x1=\"%.1f\" y1=\"0\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#e3e3e3\"/>"
@@ -140,8 +155,14 @@ bar_chart(FILE *f, const struct report *r)
 		double w = g->fig.has_index ? width * (g->fig.index - lo) / span : 0;
 		bool below = report_below_target(r, g);
 		fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", left - 8, y + 14);
-		esc(f, report_label(g, 0));
-		fprintf(f, "</text><rect x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"16\" "
+		esc(f, labels[i]);
+		fputs("</text>", f);
+		if (g->suppressed) {
+			fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" fill=\"#666\">" REPORT_SUPPRESSED
+			    "</text>\n", left + 4, y + 14);
+			continue;
+		}
+		fprintf(f, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"16\" "
 		    "fill=\"%s\" opacity=\"%s\"/>", left, y + 2, w < 0 ? 0 : w,
 		    below ? "#d9534f" : "#3d85c6", g->fig.low_sample ? "0.45" : "1");
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", left + (w < 0 ? 0 : w) + 4, y + 14);
@@ -157,6 +178,25 @@ bar_chart(FILE *f, const struct report *r)
 		    height - 26, r->target);
 	}
 	fputs("</svg>\n", f);
+	for (size_t i = 0; i < n; i++)
+		free(labels[i]);
+	free(labels);
+}
+
+/* The bars of the report: one per group of the first dimension. */
+static void
+group_chart(FILE *f, const struct report *r)
+{
+	const struct report_group **bars = xcalloc(r->ngroups, sizeof *bars);
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->ngroups; i++) {
+		const struct report_group *g = &r->groups[i];
+		if (g->key[0] != NULL && (r->nby == 1 || g->key[1] == NULL))
+			bars[n++] = g;
+	}
+	bar_chart(f, r, "chart-groups", r->by[0]->title_vi, bars, n,
+	    r->by[0]->kind == DIM_PERSONNEL);
 	free(bars);
 }
 
@@ -246,6 +286,13 @@ long_head(FILE *f, const struct report *r)
 	fputs("</tr></thead>\n", f);
 }
 
+/* The columns of figures of long_head, from n on. */
+static size_t
+long_columns(const struct report *r)
+{
+	return 5 + r->q->nelements + report_nlevels(r->q) + (r->cmp_from ? 3 : 0);
+}
+
 /* A group's row, the columns of long_head. */
 static void
 long_row(FILE *f, const struct report *r, const struct report_group *g)
@@ -256,7 +303,7 @@ long_row(FILE *f, const struct report *r, const struct report_group *g)
 	bool below = report_below_target(r, g);
 
 	fprintf(f, "<tr class=\"%s%s\"><td>", total ? "total" : "",
-	    x->low_sample ? " low" : "");
+	    g->suppressed ? " suppressed" : x->low_sample ? " low" : "");
 	if (g->rank)
 		fprintf(f, "%ld", g->rank);
 	fputs("</td>", f);
@@ -264,6 +311,13 @@ long_row(FILE *f, const struct report *r, const struct report_group *g)
 		fputs("<td class=\"l\">", f);
 		esc(f, report_label(g, d));
 		fputs("</td>", f);
+	}
+	if (g->suppressed) {
+		fputs("<td>" REPORT_SUPPRESSED "</td>", f);
+		for (size_t i = 1; i < long_columns(r); i++)
+			fputs("<td></td>", f);
+		fputs("</tr>\n", f);
+		return;
 	}
 	fprintf(f, "<td>%ld%s</td><td class=\"%s\">", x->n, x->low_sample ? "*" : "",
 	    below ? "below" : "");
@@ -320,7 +374,7 @@ cross_table(FILE *f, const struct report *r)
 
 	report_cross(r, &x);
 	for (size_t i = 0; i < r->ngroups; i++)
-		if (r->groups[i].fig.has_index) {
+		if (r->groups[i].fig.has_index && !r->groups[i].suppressed) {
 			lo = fmin(lo, r->groups[i].fig.index);
 			hi = fmax(hi, r->groups[i].fig.index);
 		}
@@ -339,6 +393,10 @@ cross_table(FILE *f, const struct report *r)
 		fputs("</td>", f);
 		for (size_t c = 0; c < x.ncols; c++) {
 			const struct report_group *g = report_cell(r, x.rows[i], x.cols[c]);
+			if (g != NULL && g->suppressed) {
+				fputs("<td class=\"suppressed\">" REPORT_SUPPRESSED "</td>", f);
+				continue;
+			}
 			if (g == NULL || !g->fig.has_index) {
 				fputs("<td>-</td>", f);
 				continue;
@@ -358,11 +416,11 @@ cross_table(FILE *f, const struct report *r)
 }
 
 static void
-worst_list(FILE *f, const struct report *r)
+worst_list(FILE *f, const struct report *r, const char *heading, const char *who)
 {
-	fputs("<h2>Các tiêu chí yếu nhất</h2>\n<table id=\"worst\"><thead><tr>"
-	    "<th class=\"l\">Nhóm</th><th class=\"l\">Tiêu chí</th><th>Tỷ lệ hài lòng %</th>"
-	    "</tr></thead><tbody>\n", f);
+	fprintf(f, "<h2>%s</h2>\n<table id=\"worst\"><thead><tr>"
+	    "<th class=\"l\">%s</th><th class=\"l\">Tiêu chí</th><th>Tỷ lệ hài lòng %%</th>"
+	    "</tr></thead><tbody>\n", heading, who);
 	for (size_t i = 0; i < r->ngroups; i++) {
 		const struct report_group *g = &r->groups[i];
 		if (r->nby == 2 && g->key[0] && g->key[1])
@@ -384,36 +442,39 @@ worst_list(FILE *f, const struct report *r)
 	fputs("</tbody></table>\n", f);
 }
 
-void
-report_html(const struct report *r, FILE *f)
+/* The selection the page reports on. */
+static void
+scope(FILE *f, const struct report *r)
 {
-	const struct report_group *t = report_total(r);
+	const struct { const char *name, *code; } sel[] = {
+		{ "đơn vị", r->f.center }, { "lĩnh vực", r->f.area }, { "ki-ốt", r->f.kiosk },
+		{ "quầy", r->f.counter }, { "công chức", r->f.officer },
+	};
 
-	fputs("<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
-	    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	    "<title>Báo cáo chỉ số hài lòng</title>\n<style>", f);
-	fputs(style, f);
-	fputs("</style>\n</head>\n<body>\n<h1>Báo cáo chỉ số hài lòng của người dân, tổ chức "
-	    "(SIPAS)</h1>\n<p class=\"scope\">", f);
-	fprintf(f, "Theo %s", r->by[0]->title_vi);
+	fprintf(f, "<p class=\"scope\">Theo %s", r->by[0]->title_vi);
 	if (r->nby == 2)
 		fprintf(f, " và %s", r->by[1]->title_vi);
 	fprintf(f, "; kỳ báo cáo: %s đến %s", r->f.from ? r->f.from : "đầu", r->f.to ? r->f.to : "nay");
-	if (r->f.center) {
-		fputs("; đơn vị: ", f);
-		esc(f, r->f.center);
-	}
-	if (r->f.area) {
-		fputs("; lĩnh vực: ", f);
-		esc(f, r->f.area);
-	}
-	if (r->f.kiosk) {
-		fputs("; ki-ốt: ", f);
-		esc(f, r->f.kiosk);
-	}
+	for (size_t i = 0; i < sizeof sel / sizeof sel[0]; i++)
+		if (sel[i].code != NULL) {
+			fprintf(f, "; %s: ", sel[i].name);
+			esc(f, sel[i].code);
+		}
 	fputs("; phiếu: ", f);
 	esc(f, r->q->name_vi);
-	fputs("</p>\n<div class=\"headline\"><div class=\"big\" id=\"headline\">", f);
+	fputs("</p>\n", f);
+}
+
+static void
+headline(FILE *f, const struct report *r)
+{
+	const struct report_group *t = report_total(r);
+
+	fputs("<div class=\"headline\"><div class=\"big\" id=\"headline\">", f);
+	if (t->suppressed) {
+		fputs(REPORT_SUPPRESSED "</div></div>\n", f);
+		return;
+	}
 	pct(f, t->fig.has_index, t->fig.index);
 	fputs(" %</div><div>", f);
 	if (t->fig.has_index) {
@@ -435,18 +496,61 @@ report_html(const struct report *r, FILE *f)
 	if (r->has_target)
 		fprintf(f, "<br>mục tiêu: %.2f %%", r->target);
 	fputs("</div></div>\n", f);
-	fprintf(f, "<h2>Chỉ số hài lòng theo %s</h2>\n", r->by[0]->title_vi);
-	bar_chart(f, r);
+}
+
+/* The page of a center's counters and officers (report_staff_page), for
+ * its director: the officers' bars with their n, the weakest criteria of
+ * each, the counters' bars. */
+static void
+staff_sections(FILE *f, const struct report *r)
+{
+	const struct report_group **bars = xcalloc(r->ncounters + 1, sizeof *bars);
+
+	fputs("<h2>Chỉ số hài lòng theo công chức</h2>\n", f);
+	group_chart(f, r);
+	worst_list(f, r, "Các tiêu chí yếu nhất của từng công chức", "Công chức");
+	for (size_t i = 0; i < r->ncounters; i++)
+		bars[i] = &r->counters[i];
+	fputs("<h2>Chỉ số hài lòng theo quầy</h2>\n", f);
+	bar_chart(f, r, "chart-counters", "Quầy", bars, r->ncounters, true);
+	free(bars);
+}
+
+void
+report_html(const struct report *r, FILE *f)
+{
+	bool staff = report_staff_page(r);
+
+	fputs("<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
+	    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	    "<title>Báo cáo chỉ số hài lòng</title>\n<style>", f);
+	fputs(style, f);
+	fprintf(f, "</style>\n</head>\n<body>\n<h1 id=\"title\">%s</h1>\n", staff ?
+	    "Quầy và công chức: chỉ số hài lòng của người dân, tổ chức (SIPAS)" :
+	    "Báo cáo chỉ số hài lòng của người dân, tổ chức (SIPAS)");
+	scope(f, r);
+	headline(f, r);
+	if (staff) {
+		staff_sections(f, r);
+	} else {
+		fprintf(f, "<h2>Chỉ số hài lòng theo %s</h2>\n", r->by[0]->title_vi);
+		group_chart(f, r);
+	}
 	trend_chart(f, r);
 	if (r->nby == 2)
 		cross_table(f, r);
 	fputs("<h2>Bảng số liệu</h2>\n<div class=\"wide\">", f);
 	long_table(f, r);
 	fputs("</div>\n", f);
-	if (r->worst > 0)
-		worst_list(f, r);
+	if (r->worst > 0 && !staff)
+		worst_list(f, r, "Các tiêu chí yếu nhất", "Nhóm");
 	fprintf(f, "<p class=\"note\">Chỉ số = bình quân các yếu tố, mỗi yếu tố = bình quân "
 	    "tỷ lệ hài lòng của các tiêu chí; câu trả lời \"không áp dụng\" không được tính. "
-	    "* mẫu nhỏ: dưới %ld phiếu. Sai số biên với độ tin cậy 95 %%.</p>\n"
-	    "</body>\n</html>\n", r->min_n);
+	    "* mẫu nhỏ: dưới %ld phiếu. Sai số biên với độ tin cậy 95 %%.", r->min_n);
+	if (report_by_respondents(r))
+		fprintf(f, " " REPORT_SUPPRESSED_NOTE ".", r->min_cell);
+	if (staff)
+		fputs(" Số liệu theo công chức là đánh giá một người khi làm việc: đọc cùng số "
+		    "phiếu (n), không so sánh nhóm mẫu nhỏ, chỉ dùng trong đơn vị.", f);
+	fputs("</p>\n</body>\n</html>\n", f);
 }

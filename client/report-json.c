@@ -54,6 +54,7 @@ group_json(const struct report *r, const struct report_group *g)
 	}
 	json_object_set_new(o, "levels", lv);
 	json_object_set_new(o, "low_sample", json_boolean(f->low_sample));
+	json_object_set_new(o, "suppressed", json_boolean(g->suppressed));
 	if (r->has_target)
 		json_object_set_new(o, "below_target", json_boolean(report_below_target(r, g)));
 	if (r->cmp_from != NULL) {
@@ -74,6 +75,16 @@ group_json(const struct report *r, const struct report_group *g)
 			    "rate", json_pct(true, 100.0 * f->rate[c])));
 		}
 		json_object_set_new(o, "worst", w);
+	}
+	/* Not a figure of it: null, as what the formula leaves out, and the
+	 * flag that tells the two apart. */
+	if (g->suppressed) {
+		static const char *const hidden[] = { "n", "rank", "index", "points", "margin",
+			"mean", "elements", "criteria", "levels", "low_sample", "previous_index",
+			"change", "previous_rank", "rank_change" };
+		for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++)
+			if (json_object_get(o, hidden[i]) != NULL)
+				json_object_set_new(o, hidden[i], json_null());
 	}
 	return o;
 }
@@ -96,6 +107,10 @@ report_json(const struct report *r, FILE *f)
 	    "compare", r->cmp_from ? json_pack("{s:s, s:s}", "from", r->cmp_from,
 	        "to", r->cmp_to) : json_null(),
 	    "groups", groups, "total", group_json(r, report_total(r)));
+	json_object_set_new(doc, "counter", json_str(r->f.counter));
+	json_object_set_new(doc, "officer", json_str(r->f.officer));
+	json_object_set_new(doc, "min_cell", report_by_respondents(r) ?
+	    json_integer(r->min_cell) : json_null());
 	json_dumpf(doc, f, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
 	fputc('\n', f);
 	json_decref(doc);

@@ -37,6 +37,21 @@ report_same_key(const char *a, const char *b)
 	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
 }
 
+bool
+report_by_respondents(const struct report *r)
+{
+	for (size_t d = 0; d < r->nby; d++)
+		if (r->by[d]->kind == DIM_RESPONDENT)
+			return true;
+	return false;
+}
+
+bool
+report_staff_page(const struct report *r)
+{
+	return r->nby == 1 && r->by[0]->kind == DIM_PERSONNEL;
+}
+
 const struct report_group *
 report_total(const struct report *r)
 {

@@ -22,6 +22,10 @@ struct report_group {
 	struct report_counts counts;
 	struct report_figures fig;
 	long rank;		/* by index among its peers; 0 when not ranked */
+	/* Too few respondents to show, or hidden so that such a group cannot
+	 * be worked out from the others (report_group_suppress): no figure
+	 * of it is printed. */
+	bool suppressed;
 	bool has_prev;		/* --compare: the same group in the other period */
 	double prev_index;	/* full precision, like fig.index */
 	long prev_rank;
@@ -38,6 +42,7 @@ struct report {
 	struct filter f;
 	char *cmp_from, *cmp_to;	/* --compare period, or NULL */
 	long min_n;
+	long min_cell;		/* by respondents: fewer are suppressed */
 	bool has_target;
 	double target;
 	long worst;
@@ -46,6 +51,8 @@ struct report {
 	const struct report_dim *trend_by;	/* HTML: the index over time */
 	struct report_group *trend;
 	size_t ntrend;
+	struct report_group *counters;	/* HTML by officer: the counters, ranked */
+	size_t ncounters;		/* without the total */
 };
 
 /* Frees what n groups hold (keys, labels, counts, figures, weakest
@@ -54,7 +61,18 @@ void report_groups_clear(struct report_group *g, size_t n);
 void report_groups_free(struct report_group *g, size_t n);
 
 bool report_same_key(const char *a, const char *b);
+/* Whether a dimension of r is about who the respondents are: then small
+ * groups are suppressed. */
+bool report_by_respondents(const struct report *r);
+/* What every format shows of a suppressed group, and the note that says
+ * why (with r->min_cell). */
+#define REPORT_SUPPRESSED "ẩn"
+#define REPORT_SUPPRESSED_NOTE "ẩn: dưới %ld người trả lời, hoặc ẩn thêm để không " \
+	"suy ra được nhóm đã ẩn từ các nhóm khác"
+
 const struct report_group *report_total(const struct report *r);
+/* HTML by officer alone: the page of a center's counters and officers. */
+bool report_staff_page(const struct report *r);
 /* The label of a group in dimension d: "Tổng cộng" where it has no key. */
 const char *report_label(const struct report_group *g, size_t d);
 /* A group named in a list of groups (the weakest criteria): the first

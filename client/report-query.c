@@ -11,9 +11,11 @@
 #include "xmalloc.h"
 
 /* $1 questionnaire id, $2 from, $3 to, $4 center code, $5 area code; $6
- * kiosk code, which only responses rolled up on the fly can honour. */
+ * kiosk, $7 counter and $8 officer codes, which only responses rolled up on
+ * the fly can honour. */
 static const char filter_sql[] =
     " WHERE x.questionnaire_id = $1 AND $6::text IS NULL"
+    " AND $7::text IS NULL AND $8::text IS NULL"
     " AND ($2::date IS NULL OR x.day >= $2::date)"
     " AND ($3::date IS NULL OR x.day <= $3::date)"
     " AND ($4::text IS NULL OR x.center_id IN (" FILTER_CENTER_SCOPE("$4") "))"
@@ -23,7 +25,8 @@ static const char filter_sql[] =
 struct query {
 	const struct report_dim *sql[2];	/* the dimensions PostgreSQL groups by */
 	size_t nsql;
-	const char *params[6];
+	const char *params[FILTER_NPARAMS];
+	const char *cond;	/* filter_responses of the selection */
 	bool raw;		/* responses rolled up on the fly, not the rollup */
 	char *source;
 };
@@ -104,7 +107,7 @@ fetch(PGconn *conn, const struct questionnaire *q, const struct query *qu,
 {
 	size_t S = 1 + q->nelements, K = q->ncriteria * report_nlevels(q);
 	char *sql = build_sql(q, qu);
-	PGresult *res = cli_exec(conn, "summing the rollup", sql, 6, qu->params);
+	PGresult *res = cli_exec(conn, "summing the rollup", sql, FILTER_NPARAMS, qu->params);
 	struct report_group *g = xcalloc((size_t)PQntuples(res) + 1, sizeof *g);
 	size_t n = 0;
 
@@ -142,7 +145,7 @@ static char *
 rolled_up_on_the_fly(PGconn *conn, const struct questionnaire *q, const struct query *qu)
 {
 	char qid[16], *keys[2] = { NULL, NULL }, *src;
-	const char *p[5] = { qid, FILTER_RESPONSES, "questionnaire_id" };
+	const char *p[5] = { qid, qu->cond, "questionnaire_id" };
 	PGresult *res;
 
 	snprintf(qid, sizeof qid, "%d", q->id);
@@ -183,9 +186,10 @@ query_of(const struct report *r, const char *from, const char *to, char *qid, si
 		}
 	snprintf(qid, len, "%d", r->q->id);
 	filter_params(&r->f, qid, qu->params);
+	qu->cond = filter_responses(&r->f);
 	qu->params[1] = from;	/* the report's period or the comparison's */
 	qu->params[2] = to;
-	qu->raw = r->f.kiosk != NULL;
+	qu->raw = r->f.kiosk != NULL || r->f.counter != NULL || r->f.officer != NULL;
 	for (size_t d = 0; d < r->nby; d++)
 		qu->raw |= r->by[d]->raw;
 }

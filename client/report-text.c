@@ -92,6 +92,8 @@ long_header(const struct report *r, bool csv, struct row_builder *b)
 		put(b, csv ? "below_target" : "Mục tiêu");
 	put(b, csv ? "low_sample" : "");
 	if (csv)
+		put(b, "suppressed");
+	if (csv)
 		for (long i = 1; i <= r->worst; i++) {
 			putf(b, "worst_%ld", i);
 			putf(b, ">worst_%ld_rate", i);
@@ -106,6 +108,7 @@ long_row(const struct report *r, const struct report_group *g, bool csv,
 {
 	const struct questionnaire *q = r->q;
 	const struct report_figures *f = &g->fig;
+	size_t first, flag = 0;
 
 	b->n = 0;
 	if (g->rank)
@@ -116,6 +119,7 @@ long_row(const struct report *r, const struct report_group *g, bool csv,
 		put(b, g->key[d] ? g->key[d] : "");
 		put(b, report_label(g, d));
 	}
+	first = b->n;
 	putf(b, "%ld", f->n);
 	put_pct(b, f->has_index, f->index);
 	put_pct(b, f->has_margin, f->margin);
@@ -137,6 +141,10 @@ long_row(const struct report *r, const struct report_group *g, bool csv,
 		put(b, csv ? (report_below_target(r, g) ? "true" : "false") :
 		    (report_below_target(r, g) ? "dưới" : ""));
 	put(b, csv ? (f->low_sample ? "true" : "false") : (f->low_sample ? "*" : ""));
+	if (csv) {
+		flag = b->n;
+		put(b, g->suppressed ? "true" : "false");
+	}
 	if (csv)
 		for (size_t i = 0; i < (size_t)r->worst; i++) {
 			if (i < g->nworst) {
@@ -147,6 +155,13 @@ long_row(const struct report *r, const struct report_group *g, bool csv,
 				put(b, "");
 			}
 		}
+	/* Not a figure of it shown: empty in CSV, the mark in the table. */
+	if (g->suppressed) {
+		for (size_t i = first; i < b->n; i++)
+			if (i != flag || !csv)
+				b->cells[i] = "";
+		b->cells[first] = csv ? "" : REPORT_SUPPRESSED;
+	}
 	return b->n;
 }
 
@@ -197,6 +212,10 @@ print_cross(const struct report *r, FILE *f)
 		row[1] = report_label(rg, 0);
 		for (size_t c = 0; c < x.ncols; c++) {
 			const struct report_group *g = report_cell(r, rg, x.cols[c]);
+			if (g != NULL && g->suppressed) {
+				row[2 + c] = REPORT_SUPPRESSED;
+				continue;
+			}
 			report_fmt_pct(cells[c], sizeof cells[c] - 1, g != NULL && g->fig.has_index,
 			    g != NULL ? g->fig.index : 0);
 			if (g != NULL && g->fig.has_index)
@@ -232,15 +251,22 @@ print_table(const struct report *r, FILE *f)
 		fprintf(f, ", lĩnh vực %s", r->f.area);
 	if (r->f.kiosk)
 		fprintf(f, ", ki-ốt %s", r->f.kiosk);
-	fprintf(f, "\nToàn bộ: %ld phiếu, chỉ số ", total->fig.n);
-	if (total->fig.has_index) {
+	if (r->f.counter)
+		fprintf(f, ", quầy %s", r->f.counter);
+	if (r->f.officer)
+		fprintf(f, ", công chức %s", r->f.officer);
+	if (total->suppressed) {
+		fprintf(f, "\nToàn bộ: " REPORT_SUPPRESSED "\n\n");
+	} else if (total->fig.has_index) {
 		report_fmt_pct(index, sizeof index, true, total->fig.index);
 		report_fmt_pct(margin, sizeof margin, total->fig.has_margin,
 		    total->fig.margin);
 		report_fmt_pct(points, sizeof points, true, total->fig.points);
-		fprintf(f, "%s %% (± %s), %s điểm\n\n", index, margin, points);
-	} else
-		fprintf(f, "-\n\n");
+		fprintf(f, "\nToàn bộ: %ld phiếu, chỉ số %s %% (± %s), %s điểm\n\n",
+		    total->fig.n, index, margin, points);
+	} else {
+		fprintf(f, "\nToàn bộ: %ld phiếu, chỉ số -\n\n", total->fig.n);
+	}
 	if (r->nby == 2)
 		print_cross(r, f);
 	else
@@ -268,6 +294,8 @@ print_table(const struct report *r, FILE *f)
 		fprintf(f, " Mục tiêu %.2f %%%s.", r->target, r->nby == 2 ? " (! = dưới)" : "");
 	if (r->cmp_from)
 		fprintf(f, " Kỳ trước: %s đến %s.", r->cmp_from, r->cmp_to);
+	if (report_by_respondents(r))
+		fprintf(f, " " REPORT_SUPPRESSED_NOTE ".", r->min_cell);
 	fputc('\n', f);
 }
 

@@ -10,6 +10,7 @@
 #include "db.h"
 #include "http.h"
 #include "metrics.h"
+#include "org.h"
 #include "peer.h"
 #include "sipasd.h"
 #include "spool.h"
@@ -57,6 +58,10 @@ admin_healthz(struct request *req)
 	}
 	if (!server.db_checked) {
 		reply_health(req, db_ready() ? "checking the database role" : db_error());
+		return;
+	}
+	if (!org_known()) {
+		reply_health(req, db_ready() ? "reading the organisation" : db_error());
 		return;
 	}
 	if (!db_query(ADMIN_PING, 0, NULL, NULL, NULL, on_ping, req))

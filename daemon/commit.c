@@ -7,10 +7,13 @@
  * commit. Each submission is told its outcome when its group has
  * committed: stored if its row was inserted.
  *
- * An id that was not inserted is already stored, by an earlier attempt or
- * a concurrent one that our INSERT waited for. A second query, in a new
- * transaction and so with a fresh snapshot that sees that row, compares
- * content hashes: duplicate or conflict. PostgreSQL compares them, as
+ * A row that was not inserted has its id already stored, by an earlier
+ * attempt or a concurrent one that our INSERT waited for, or its dossier
+ * rated already with its questionnaire (protocol 1.1, the constraint
+ * responses_dossier_once), maybe by an item before it in the same group.
+ * A second query, in a new transaction and so with a fresh snapshot that
+ * sees those rows, compares content hashes (duplicate or conflict) or
+ * finds the dossier rated. PostgreSQL compares them, as
  * bytea, so that no session setting (bytea_output) changes the outcome.
  * Retries are rare, so the common group costs one round trip.
  *
@@ -39,34 +42,45 @@
 /* Statement names carry the module's, as db_prepare requires. */
 #define COMMIT_INSERT "commit_insert"
 #define COMMIT_COMPARE "commit_compare"
-#define NARRAYS 17
+#define NARRAYS 20
+#define NCOMPARE 4	/* the look-up's arrays */
 #define INFLIGHT_PER_CONNECTION 2
 
 static const char insert_sql[] =
     "INSERT INTO responses (id, content_hash, kiosk_id, center_id, service_area_id, "
     " questionnaire_id, procedure, submitted_at, answers, overall, comment, gender, "
-    " age_group, ethnicity, education, occupation, received_at) "
+    " age_group, ethnicity, education, occupation, received_at, counter_id, "
+    " officer_id, dossier) "
     "SELECT u.id, u.hash, u.kiosk, u.center, u.area, u.questionnaire, u.procedure, "
     " 'epoch'::timestamptz + (u.submitted_us * '1 microsecond'::interval), "
     " u.answers::smallint[], u.overall, u.comment, u.gender, "
     " u.age_group, u.ethnicity, u.education, u.occupation, "
-    " coalesce('epoch'::timestamptz + (u.received_us * '1 microsecond'::interval), now()) "
+    " coalesce('epoch'::timestamptz + (u.received_us * '1 microsecond'::interval), now()), "
+    " u.counter, u.officer, u.dossier "
     "FROM unnest($1::uuid[], $2::bytea[], $3::int[], $4::int[], $5::smallint[], "
     " $6::smallint[], $7::text[], $8::int8[], $9::text[], $10::smallint[], "
     " $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], "
-    " $17::int8[]) "
+    " $17::int8[], $18::int[], $19::int[], $20::text[]) "
     " WITH ORDINALITY AS u(id, hash, kiosk, center, area, questionnaire, procedure, "
     " submitted_us, answers, overall, comment, gender, age_group, ethnicity, "
-    " education, occupation, received_us, ord) "
+    " education, occupation, received_us, counter, officer, dossier, ord) "
     "ORDER BY u.ord "
-    "ON CONFLICT (id) DO NOTHING "
+    /* No target: an id stored before, and a dossier rated before
+     * (responses_dossier_once), leave the row out rather than fail the
+     * whole group; the look-up tells them apart. */
+    "ON CONFLICT DO NOTHING "
     "RETURNING id";
 
-/* One row per id asked, in order: true if stored with the same hash,
- * false if with another, NULL if not stored. */
+/* One row per item asked, in order: whether its id is stored with the
+ * same hash (NULL: the id is not stored), and whether its dossier is rated
+ * with its questionnaire by a row of another id. The same id wins: a kiosk
+ * retrying what was stored gets its duplicate. */
 static const char compare_sql[] =
-    "SELECT r.content_hash = u.hash "
-    "FROM unnest($1::uuid[], $2::bytea[]) WITH ORDINALITY AS u(id, hash, ord) "
+    "SELECT r.content_hash = u.hash, "
+    " EXISTS (SELECT FROM responses d WHERE d.questionnaire_id = u.questionnaire "
+    "  AND d.dossier = u.dossier AND d.id <> u.id) "
+    "FROM unnest($1::uuid[], $2::bytea[], $3::smallint[], $4::text[]) "
+    " WITH ORDINALITY AS u(id, hash, questionnaire, dossier, ord) "
     "LEFT JOIN responses r ON r.id = u.id "
     "ORDER BY u.ord";
 
@@ -118,6 +132,9 @@ add_response(const struct response *r, const struct kiosk_ref *k,
 	pgarray_text(&arrays[15], r->occupation);
 	/* Live ones are received now, by the database's clock. */
 	pgarray_int(&arrays[16], received_at, received_at == 0);
+	pgarray_int(&arrays[17], r->counter_id, r->counter_id == 0);
+	pgarray_int(&arrays[18], r->officer_id, r->officer_id == 0);
+	pgarray_text(&arrays[19], r->dossier);
 }
 
 bool
@@ -217,6 +234,12 @@ finish(struct commit_group *g)
 			log_info("kiosk=%s response %s: id conflict (stored before "
 			    "with other content)%s", item_kiosk(g, i)->code,
 			    item(g, i)->id, g->recs ? ", found replaying the spool" : "");
+		else if (g->outcome[i] == OUTCOME_DOSSIER_RATED)
+			log_info("kiosk=%s response %s: dossier %s already rated "
+			    "with questionnaire %s%s", item_kiosk(g, i)->code,
+			    item(g, i)->id, item(g, i)->dossier,
+			    item(g, i)->questionnaire->code,
+			    g->recs ? ", found replaying the spool" : "");
 	}
 	g->ops->committed(g);
 	group_end(g);
@@ -274,11 +297,13 @@ on_looked_up(PGresult *res, const struct db_failure *f, void *arg)
 	for (size_t i = 0; i < g->n; i++) {
 		if (g->outcome[i] == OUTCOME_STORED)
 			continue;
-		/* Not found cannot happen; it stays unavailable, and a retry
+		/* Neither cannot happen; it stays unavailable, and a retry
 		 * is safe. */
 		if (row < PQntuples(res) && !PQgetisnull(res, row, 0))
 			g->outcome[i] = PQgetvalue(res, row, 0)[0] == 't' ?
 			    OUTCOME_DUPLICATE : OUTCOME_CONFLICT;
+		else if (row < PQntuples(res) && PQgetvalue(res, row, 1)[0] == 't')
+			g->outcome[i] = OUTCOME_DOSSIER_RATED;
 		row++;
 	}
 	finish(g);
@@ -294,7 +319,7 @@ static void
 on_inserted(PGresult *res, const struct db_failure *f, void *arg)
 {
 	struct commit_group *g = arg;
-	const char *values[2];
+	const char *values[NCOMPARE];
 	char **inserted, **hit;
 	bool *claimed;
 	size_t ninserted, left = 0;
@@ -334,17 +359,20 @@ on_inserted(PGresult *res, const struct db_failure *f, void *arg)
 	}
 	/* The ids and hashes of the items not inserted, in the insert's
 	 * scratch arrays: libpq copied the insert's parameters as it sent it. */
-	for (int a = 0; a < 2; a++)
+	for (int a = 0; a < NCOMPARE; a++)
 		pgarray_begin(&arrays[a]);
 	for (size_t i = 0; i < g->n; i++) {
+		const struct response *r = item(g, i);
 		if (g->outcome[i] != OUTCOME_STORED) {
-			pgarray_text(&arrays[0], item(g, i)->id);
-			pgarray_bytea(&arrays[1], item(g, i)->hash, RESPONSE_HASH_LEN);
+			pgarray_text(&arrays[0], r->id);
+			pgarray_bytea(&arrays[1], r->hash, RESPONSE_HASH_LEN);
+			pgarray_int(&arrays[2], r->questionnaire->id, false);
+			pgarray_text(&arrays[3], r->dossier);
 		}
 	}
-	for (int a = 0; a < 2; a++)
+	for (int a = 0; a < NCOMPARE; a++)
 		values[a] = pgarray_end(&arrays[a]);
-	ok = db_query(COMMIT_COMPARE, 2, values, NULL, NULL, on_looked_up, g);
+	ok = db_query(COMMIT_COMPARE, NCOMPARE, values, NULL, NULL, on_looked_up, g);
 	if (!ok) {
 		struct db_failure nf = { "database unavailable", true, "" };
 		on_looked_up(NULL, &nf, g);

@@ -65,6 +65,7 @@ struct conn {
 struct batch_item {
 	struct request *req;	/* the batch it belongs to */
 	int status;		/* HTTP status it would have had alone; 0 while pending */
+	enum outcome outcome;	/* what the commit said, once it did */
 	char id[37];		/* as sent, when it was a string */
 	struct response_error error;
 	struct response resp;

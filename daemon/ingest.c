@@ -13,6 +13,7 @@
 #include "http.h"
 #include "ingest.h"
 #include "metrics.h"
+#include "org.h"
 #include "sipasd.h"
 #include "utf8.h"
 #include "xmalloc.h"
@@ -63,6 +64,10 @@ void
 ingest_questionnaire(struct request *req)
 {
 	const struct questionnaire *q = NULL;
+	struct evbuffer *body;
+	json_t *context;
+	char *ctx;
+	size_t qlen;
 
 	if (!catalog_known(req))
 		return;
@@ -71,11 +76,22 @@ ingest_questionnaire(struct request *req)
 		    req->kiosk.questionnaire_id);
 	if (q == NULL)
 		q = catalog_default_questionnaire(server.catalog);
-	if (q == NULL) {
+	if (q == NULL || (context = org_context(&req->kiosk,
+	    clock_wall_us())) == NULL) {
 		http_reply_error(req, 503, "unavailable");
 		return;
 	}
-	http_reply_raw(req, 200, HTTP_JSON_TYPE, q->json, strlen(q->json));
+	/* The questionnaire's members as they were, then the kiosk's own. */
+	ctx = json_dumps(context, JSON_COMPACT);
+	json_decref(context);
+	qlen = strlen(q->json);
+	body = evbuffer_new();
+	evbuffer_add(body, q->json, qlen - 1);
+	evbuffer_add_printf(body, ",%s", ctx + 1);
+	free(ctx);
+	http_reply_raw(req, 200, HTTP_JSON_TYPE,
+	    (const char *)evbuffer_pullup(body, -1), evbuffer_get_length(body));
+	evbuffer_free(body);
 }
 
 /* The HTTP status of an outcome: the reply to it alone, or its item's in a
@@ -89,6 +105,7 @@ outcome_status(enum outcome o)
 	case OUTCOME_DUPLICATE:
 		return 200;
 	case OUTCOME_CONFLICT:
+	case OUTCOME_DOSSIER_RATED:
 		return 409;
 	case OUTCOME_SPOOLED:
 		return 202;
@@ -97,6 +114,49 @@ outcome_status(enum outcome o)
 		break;
 	}
 	return 503;
+}
+
+static const char *
+conflict_error(enum outcome o)
+{
+	return o == OUTCOME_DOSSIER_RATED ? "dossier_already_rated" :
+	    "id_conflict";
+}
+
+/* The organisation's rules (org.c) on a valid response: false when they
+ * refuse it, with the status and what to say in err. */
+static bool
+judged(struct request *req, struct response *r, int *status,
+    struct response_error *err)
+{
+	switch (org_judge(&req->kiosk, r, err)) {
+	case ORG_ACCEPTED:
+		return true;
+	case ORG_INVALID:
+		*status = 400;
+		break;
+	case ORG_CLOSED:
+		/* The kiosk's center was closed (or not open yet) that day:
+		 * the kiosk must stop and call the administrator. */
+		*status = 403;
+		break;
+	case ORG_UNAVAILABLE:
+	default:
+		*status = 503;
+		break;
+	}
+	response_clear(r);
+	return false;
+}
+
+static void
+reply_refused(struct request *req, int status, const struct response_error *err)
+{
+	if (status == 400)
+		reply_invalid(req, err);
+	else
+		http_reply_error(req, status, status == 403 ? "kiosk_revoked" :
+		    "unavailable");
 }
 
 static void
@@ -115,7 +175,7 @@ on_stored(struct submission *s, enum outcome o)
 		break;
 	case 409:
 		http_reply_json(req, 409, json_pack("{s:s, s:s}", "id",
-		    req->resp.id, "error", "id_conflict"), NULL);
+		    req->resp.id, "error", conflict_error(o)), NULL);
 		break;
 	default:
 		http_reply_error(req, 503, "unavailable");
@@ -131,6 +191,7 @@ ingest_response(struct request *req)
 	size_t len;
 	json_t *doc;
 	bool ok;
+	int status = 503;
 
 	if (!catalog_known(req))
 		return;
@@ -143,6 +204,10 @@ ingest_response(struct request *req)
 	json_decref(doc);
 	if (!ok) {
 		reply_invalid(req, &err);
+		return;
+	}
+	if (!judged(req, &req->resp, &status, &err)) {
+		reply_refused(req, status, &err);
 		return;
 	}
 	req->sub.resp = &req->resp;
@@ -169,9 +234,12 @@ batch_item_json(const struct batch_item *it)
 		    "status", 400, "error", "invalid", "field",
 		    it->error.field[0] ? json_string(it->error.field) : json_null(),
 		    "message", it->error.message);
+	case 403:
+		return json_pack("{s:o, s:i, s:s}", "id", id, "status", 403,
+		    "error", "kiosk_revoked");
 	case 409:
 		return json_pack("{s:o, s:i, s:s}", "id", id, "status", 409,
-		    "error", "id_conflict");
+		    "error", conflict_error(it->outcome));
 	default:
 		return json_pack("{s:o, s:i, s:s}", "id", id, "status", 503,
 		    "error", "unavailable");
@@ -195,6 +263,7 @@ on_item_stored(struct submission *s, enum outcome o)
 	struct request *req = it->req;
 
 	it->status = outcome_status(o);
+	it->outcome = o;
 	if (--req->pending == 0)
 		batch_finish(req);
 }
@@ -233,6 +302,8 @@ ingest_batch(struct request *req)
 			it->status = 400;
 			continue;
 		}
+		if (!judged(req, &it->resp, &it->status, &it->error))
+			continue;
 		it->sub.resp = &it->resp;
 		it->sub.kiosk = &req->kiosk;
 		it->sub.done = on_item_stored;

@@ -69,7 +69,7 @@ static const char registry_sql[] =
     "SELECT encode(cert_sha256, 'hex'), id, code, center_id, "
     " coalesce(questionnaire_id, 0), status = 'revoked', "
     " coalesce((extract(epoch FROM revoked_at) * 1000000)::int8, 0), "
-    " (extract(epoch FROM now()) * 1000000)::int8 "
+    " (extract(epoch FROM now()) * 1000000)::int8, coalesce(counter_id, 0) "
     "FROM kiosks";
 
 static int
@@ -205,6 +205,7 @@ parse_row(PGresult *res, int row, struct kiosk *k)
 	k->ref.questionnaire_id = atoi(PQgetvalue(res, row, 4));
 	k->revoked = PQgetvalue(res, row, 5)[0] == 't';
 	k->revoked_at = strtoll(PQgetvalue(res, row, 6), NULL, 10);
+	k->ref.counter_id = atoi(PQgetvalue(res, row, 8));
 	return true;
 }
 
@@ -231,9 +232,10 @@ registry_dump(const struct registry *r)
 		const struct kiosk *k = &r->by_fp[i];
 		for (size_t j = 0; j < CERT_FINGERPRINT_LEN; j++)
 			snprintf(hex + 2 * j, 3, "%02x", k->fp[j]);
-		json_array_append_new(all, json_pack("[s, i, s, i, i, b, I]", hex,
+		json_array_append_new(all, json_pack("[s, i, s, i, i, b, I, i]", hex,
 		    k->ref.id, k->ref.code, k->ref.center_id,
-		    k->ref.questionnaire_id, k->revoked, (json_int_t)k->revoked_at));
+		    k->ref.questionnaire_id, k->revoked, (json_int_t)k->revoked_at,
+		    k->ref.counter_id));
 	}
 	text = json_dumps(all, JSON_COMPACT);
 	json_decref(all);
@@ -265,6 +267,8 @@ registry_parse(const char *text, size_t len)
 		    !parse_fp(hex, k->fp))
 			continue;
 		snprintf(k->ref.code, sizeof k->ref.code, "%s", code);
+		/* A copy written before protocol 1.1 has no counter. */
+		k->ref.counter_id = (int)json_integer_value(json_array_get(row, 7));
 		k->revoked = revoked;
 		k->revoked_at = at;
 		r->n++;

@@ -17,6 +17,7 @@ struct kiosk_ref {
 	int center_id;
 	int questionnaire_id;	/* 0: the catalog's default */
 	char code[65];
+	int counter_id;		/* the counter it is fixed to; 0: none */
 };
 
 enum kiosk_status {

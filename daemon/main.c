@@ -18,6 +18,7 @@
 #include "db.h"
 #include "http.h"
 #include "kiosk.h"
+#include "org.h"
 #include "log.h"
 #include "notify.h"
 #include "peer.h"
@@ -359,12 +360,14 @@ start(void)
 	db_prepare("main_role", role_sql);
 	db_prepare("main_catalog", catalog_sql);
 	kiosk_start();
+	org_start();
 	admin_start();
 	commit_start(server.base);
 	replay_start();
 	rollup_start(server.base);
 	db_start(server.base, server.cfg->db, (unsigned)server.cfg->db_connections);
 	kiosk_run(server.base);
+	org_run(server.base);
 	loop.check = event_new(server.base, -1, EV_PERSIST, on_check, &loop.check);
 	event_add(loop.check, &tenth);
 	loop.sigterm = evsignal_new(server.base, SIGTERM, on_signal, NULL);
@@ -397,6 +400,7 @@ stop(void)
 	rollup_stop();
 	db_stop();		/* fails what is still in flight */
 	kiosk_stop();
+	org_stop();
 	http_close_all(true);
 	commit_stop();
 	spool_close();

@@ -155,7 +155,7 @@ void
 metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 {
 	static const char *const outcome_names[] = { "stored", "duplicate",
-		"conflict", "spooled" };
+		"conflict", "dossier_already_rated", "spooled" };
 
 	evbuffer_add_printf(out, "# HELP sipasd_requests_total HTTP requests "
 	    "answered, by status.\n# TYPE sipasd_requests_total counter\n");

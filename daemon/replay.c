@@ -3,8 +3,10 @@
  * order, through commit.c's group machinery. A replay that fails for a
  * reason that may pass is retried after a growing delay; one the database
  * refuses is replayed again a record at a time, and the record it refuses
- * alone is set aside, as is one whose kiosk was revoked before it came, or
- * whose id was stored before with other content: never dropped, never in
+ * alone is set aside, as is one whose kiosk was revoked before it came,
+ * one the organisation's rules refuse (org.c: counter, officer, a closed
+ * center), one whose id was stored before with other content or whose
+ * dossier was rated by another id: never dropped, never in
  * the way of the records after it. commit.c runs replay_run at the end of
  * each flush and tells each group's end through replay_ops; it never calls
  * this file by name. */
@@ -18,6 +20,7 @@
 #include "db.h"
 #include "kiosk.h"
 #include "log.h"
+#include "org.h"
 #include "replay.h"
 #include "sipasd.h"
 #include "spool.h"
@@ -81,8 +84,12 @@ replayed(struct commit_group *g)
 		}
 	}
 	for (size_t i = 0; i < g->n; i++) {
-		if (g->outcome[i] == OUTCOME_CONFLICT && !set_aside(g->recs[i], "id conflict: "
-		    "this id was stored before with other content")) {
+		const char *why = g->outcome[i] == OUTCOME_CONFLICT ? "id conflict: "
+		    "this id was stored before with other content" :
+		    g->outcome[i] == OUTCOME_DOSSIER_RATED ? "dossier already "
+		    "rated: another id rated this dossier with this questionnaire" :
+		    NULL;
+		if (why != NULL && !set_aside(g->recs[i], why)) {
 			replay_retry_later("cannot set a record aside");
 			return;
 		}
@@ -132,17 +139,50 @@ replay_refused(struct commit_group *g, const struct db_failure *f)
 	replay.isolate -= replay.isolate > 0;
 }
 
-/* Why rec cannot be replayed now: revoked (set aside, why says so), or
- * received after the registry was last read, which may not know of a
- * revocation yet (wait). */
+/* The rules of the organisation, as at receipt: what they refuse is set
+ * aside; while it cannot be judged, the replay waits. */
 static bool
-replayable(const struct spooled *rec, char *why, size_t whylen, bool *wait)
+replay_judge(struct spooled *rec, char *why, size_t whylen, bool *wait)
+{
+	struct response_error err;
+
+	switch (org_judge(&rec->kiosk, &rec->resp, &err)) {
+	case ORG_ACCEPTED:
+		return true;
+	case ORG_INVALID:
+		snprintf(why, whylen, "%s: %s", err.field, err.message);
+		return false;
+	case ORG_CLOSED:
+		snprintf(why, whylen, "the center of kiosk %s was not open on the "
+		    "day the response was submitted", rec->kiosk.code);
+		return false;
+	case ORG_UNAVAILABLE:
+		/* Read after the record came, and still without its center:
+		 * the center is gone, and waiting would block the spool. */
+		if (org_known()) {
+			snprintf(why, whylen, "the center of kiosk %s is not in the "
+			    "organisation", rec->kiosk.code);
+			return false;
+		}
+		break;
+	}
+	*wait = true;
+	return false;
+}
+
+/* Why rec cannot be replayed now: revoked, or refused by the rules of the
+ * organisation (set aside, why says so), or received after the registry
+ * or the organisation was last read, which may not know of a revocation or
+ * a change yet (wait). */
+static bool
+replayable(struct spooled *rec, char *why, size_t whylen, bool *wait)
 {
 	/* Records written before 0.9 carry only the kiosk's clock. */
 	int64_t at = rec->received_at ? rec->received_at : rec->resp.submitted_at;
 
-	*wait = !kiosk_registry_covers(at);
-	return !*wait && !kiosk_revoked_before(rec->kiosk.id, at, why, whylen);
+	*wait = !kiosk_registry_covers(at) || !org_covers(at);
+	return !*wait && !kiosk_revoked_before(rec->kiosk.id, at, why, whylen) &&
+	    replay_judge(rec, why, whylen, wait);
 }
 
 /* Reads the next records and sends them as one group: those at its head
@@ -162,7 +202,7 @@ replay_send(void)
 	for (size_t i = 0; i < got; i++) {
 		struct spooled *rec = g->recs[i];
 		struct spool_mark one = { rec->end, 1 };
-		char why[160];
+		char why[300];
 
 		if (replayable(rec, why, sizeof why, &wait))
 			continue;

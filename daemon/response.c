@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "cert.h"
+#include "clock.h"
 #include "response.h"
 #include "utf8.h"
 #include "xmalloc.h"
@@ -26,7 +27,7 @@ static const char *const occupations[] = { "farmer", "worker", "public-sector",
 
 static const char *const members[] = { "id", "questionnaire", "submitted_at",
 	"service_area", "procedure", "answers", "overall", "comment",
-	"respondent", NULL };
+	"respondent", "counter", "officer", "dossier", NULL };
 
 static const struct {
 	const char *name;
@@ -40,6 +41,17 @@ static const struct {
 	{ "occupation", occupations, offsetof(struct response, occupation) },
 };
 #define NRESPONDENT (sizeof respondent_fields / sizeof respondent_fields[0])
+
+/* The members of protocol 1.1, as the spool's records keep them. */
+static const struct {
+	const char *name;
+	size_t offset;
+} code_fields[] = {
+	{ "counter", offsetof(struct response, counter) },
+	{ "officer", offsetof(struct response, officer) },
+	{ "dossier", offsetof(struct response, dossier) },
+};
+#define NCODES (sizeof code_fields / sizeof code_fields[0])
 
 static bool
 fail(struct response_error *err, const char *field, const char *fmt, ...)
@@ -126,82 +138,6 @@ valid_uuid(const char *s, char out[37])
 		out[i] = (char)tolower((unsigned char)s[i]);
 	}
 	out[36] = '\0';
-	return true;
-}
-
-static bool
-digits(const char *s, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm). */
-static int64_t
-days_from_civil(int y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-bool
-rfc3339_parse(const char *s, int64_t *out)
-{
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-	int64_t frac = 0, scale = 1000000;
-	const char *p;
-
-	if (strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' ||
-	    !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d) ||
-	    (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) ||
-	    s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
-	    !digits(s + 17, 2, &sec))
-		return false;
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-	    (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) ||
-	    h > 23 || mi > 59 || sec > 59)
-		return false;
-	p = s + 19;
-	if (*p == '.') {
-		p++;
-		if (!isdigit((unsigned char)*p))
-			return false;
-		for (; isdigit((unsigned char)*p); p++) {
-			if (scale > 1) {
-				scale /= 10;
-				frac += (*p - '0') * scale;
-			}
-		}
-	}
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		sign = *p == '+' ? 1 : -1;
-		if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) ||
-		    oh > 23 || om > 59)
-			return false;
-		p += 6;
-	} else {
-		return false;
-	}
-	if (*p != '\0')
-		return false;
-	*out = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
-	    sign * (oh * 3600 + om * 60)) * 1000000) + frac;
 	return true;
 }
 
@@ -339,6 +275,32 @@ check_procedure(struct response *r, json_t *v, struct response_error *err)
 	return true;
 }
 
+/* counter and officer: a registry code ([A-Za-z0-9._-], as the schema
+ * has it); dossier: the one-stop system's code, '/' allowed too. Whether
+ * the code names anything is the organisation's to say (org.c). */
+static bool
+check_code(char *out, json_t *v, const char *field, const char *allowed,
+    struct response_error *err)
+{
+	const char *s;
+	size_t len;
+
+	if (!json_is_string(v))
+		return fail(err, field, "must be a string");
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (len < 1 || len > RESPONSE_CODE_MAX)
+		return fail(err, field, "must be 1 to %d characters",
+		    RESPONSE_CODE_MAX);
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) &&
+		    (s[i] == '\0' || strchr(allowed, s[i]) == NULL))
+			return fail(err, field, "may hold only 0-9, A-Z, a-z "
+			    "and any of \"%s\"", allowed);
+	memcpy(out, s, len + 1);
+	return true;
+}
+
 static bool
 check_comment(struct response *r, json_t *v, struct response_error *err)
 {
@@ -369,6 +331,18 @@ hash_str(EVP_MD_CTX *ctx, const char *s)
 	EVP_DigestUpdate(ctx, be, sizeof be);
 	if (s != NULL)
 		EVP_DigestUpdate(ctx, s, len);
+}
+
+/* A member of protocol 1.1, hashed only when present and under its name:
+ * a response without them hashes as in version 1, so that a kiosk retrying
+ * an id stored before the upgrade still gets its duplicate. */
+static void
+hash_tagged(EVP_MD_CTX *ctx, const char *tag, const char *s)
+{
+	if (s[0] == '\0')
+		return;
+	hash_str(ctx, tag);
+	hash_str(ctx, s);
 }
 
 static void
@@ -407,6 +381,9 @@ response_hash(struct response *r)
 	hash_str(ctx, r->ethnicity);
 	hash_str(ctx, r->education);
 	hash_str(ctx, r->occupation);
+	hash_tagged(ctx, "counter", r->counter);
+	hash_tagged(ctx, "officer", r->officer);
+	hash_tagged(ctx, "dossier", r->dossier);
 	EVP_DigestFinal_ex(ctx, r->hash, &len);
 	EVP_MD_CTX_free(ctx);
 }
@@ -479,6 +456,15 @@ validate(struct response *r, json_t *obj, const struct catalog *cat,
 	if ((v = optional(obj, "respondent")) != NULL &&
 	    !check_respondent(r, v, err))
 		return false;
+	if ((v = optional(obj, "counter")) != NULL &&
+	    !check_code(r->counter, v, "counter", "._-", err))
+		return false;
+	if ((v = optional(obj, "officer")) != NULL &&
+	    !check_code(r->officer, v, "officer", "._-", err))
+		return false;
+	if ((v = optional(obj, "dossier")) != NULL &&
+	    !check_code(r->dossier, v, "dossier", "._-/", err))
+		return false;
 	return true;
 }
 
@@ -531,6 +517,9 @@ response_to_record(const struct response *r)
 	for (size_t i = 0; i < NRESPONDENT; i++)
 		json_object_set_new(rec, respondent_fields[i].name, string_or_null(
 		    *(const char *const *)((const char *)r + respondent_fields[i].offset)));
+	for (size_t i = 0; i < NCODES; i++)
+		json_object_set_new(rec, code_fields[i].name, string_or_null(
+		    (const char *)r + code_fields[i].offset));
 	return rec;
 }
 
@@ -592,6 +581,13 @@ response_from_record(struct response *r, json_t *rec, const struct catalog *cat)
 		if (json_is_string(v))
 			*(const char **)((char *)r + respondent_fields[i].offset) =
 			    one_of(json_string_value(v), respondent_fields[i].set);
+	}
+	/* Absent from the records of version 1. */
+	for (i = 0; i < NCODES; i++) {
+		v = json_object_get(rec, code_fields[i].name);
+		if (json_is_string(v) && json_string_length(v) <= RESPONSE_CODE_MAX)
+			memcpy((char *)r + code_fields[i].offset,
+			    json_string_value(v), json_string_length(v) + 1);
 	}
 	return true;
 bad:

@@ -15,6 +15,7 @@
 #define RESPONSE_NA		(-1)	/* an answer given as null */
 #define RESPONSE_HASH_LEN	32
 #define RESPONSE_COMMENT_MAX	2000
+#define RESPONSE_CODE_MAX	64	/* counter, officer, dossier */
 #define RESPONSE_FUTURE_SLACK_S	300	/* submitted_at may be this far ahead */
 
 struct response_error {
@@ -33,7 +34,15 @@ struct response {
 	char *comment;				/* owned; NULL when absent */
 	/* Respondent fields point to static strings; NULL when absent. */
 	const char *gender, *age_group, *ethnicity, *education, *occupation;
+	/* Protocol 1.1, as the kiosk sent them; "" when absent. */
+	char counter[RESPONSE_CODE_MAX + 1];
+	char officer[RESPONSE_CODE_MAX + 1];
+	char dossier[RESPONSE_CODE_MAX + 1];
 	unsigned char hash[RESPONSE_HASH_LEN];
+	/* What the organisation (org.c) makes of them, set by whoever judges
+	 * the response against it; 0 when none. Not hashed, like the center:
+	 * they come from the registry, not from the kiosk. */
+	int counter_id, officer_id;
 };
 
 struct response_limits {
@@ -61,8 +70,5 @@ void response_clear(struct response *r);
 json_t *response_to_record(const struct response *r);
 bool response_from_record(struct response *r, json_t *rec,
     const struct catalog *cat) __attribute__((warn_unused_result));
-
-/* RFC 3339 with offset to microseconds since the epoch. */
-bool rfc3339_parse(const char *s, int64_t *out);
 
 #endif

@@ -11,11 +11,13 @@
 struct response;
 struct kiosk_ref;
 
-/* What became of a response. The first four are counted in /metrics. */
+/* What became of a response. Those before OUTCOME_UNAVAILABLE are counted
+ * in /metrics. */
 enum outcome {
 	OUTCOME_STORED,		/* inserted now */
 	OUTCOME_DUPLICATE,	/* stored before with the same content */
 	OUTCOME_CONFLICT,	/* stored before with other content */
+	OUTCOME_DOSSIER_RATED,	/* another id rated its dossier already */
 	OUTCOME_SPOOLED,	/* in the spool, fsync'ed: stored later */
 	OUTCOME_UNAVAILABLE,	/* neither stored nor spooled: send it again */
 	OUTCOME_COUNT

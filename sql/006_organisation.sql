@@ -105,3 +105,7 @@ REVOKE ALL ON center_parents, center_parent_spans, counters, officers, officer_p
     officer_posting_spans FROM PUBLIC;
 GRANT SELECT ON center_parents, center_parent_spans, counters, officers, officer_postings,
     officer_posting_spans TO sipas_ingest, sipas_report;
+
+-- sipasd judges a response by the organisation (protocol 1.1), and tells a
+-- dossier already rated from an id stored before.
+GRANT SELECT (questionnaire_id, dossier) ON responses TO sipas_ingest;

@@ -15,6 +15,7 @@
 #include "fixture.h"
 #include "http.h"
 #include "kiosk.h"
+#include "org.h"
 #include "log.h"
 #include "sipasd.h"
 
@@ -27,7 +28,7 @@ static const unsigned char fps[3][CERT_FINGERPRINT_LEN] = { { 1 }, { 2 }, { 3 } 
 static void
 setup(void)
 {
-	static struct kiosk_ref active = { 1, 3, 0, "K1" }, revoked = { 2, 3, 0, "K2" };
+	static struct kiosk_ref active = { 1, 3, 0, "K1", 0 }, revoked = { 2, 3, 0, "K2", 0 };
 	char err[256];
 
 	log_init("fuzz_http", LOG_LEVEL_ERROR + 100);
@@ -44,6 +45,7 @@ setup(void)
 	commit_start(server.base);
 	kiosk_remember(fps[0], false, &active);
 	kiosk_remember(fps[1], true, &revoked);
+	org_remember_centers(&active.center_id, 1);
 	/* fps[2] is in no registry: with the database down, 503. */
 }
 

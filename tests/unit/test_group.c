@@ -1,6 +1,7 @@
 /* The grouping of sipas report (client/report-group.c), without a database:
  * groups as report-query.c hands them over, added up, given margins and a
- * total, split, ranked, compared, ordered, and read as a cross table. */
+ * total, split, suppressed, ranked, compared, ordered, and read as a cross
+ * table. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -362,6 +363,116 @@ test_the_cross_table_reads_rows_columns_and_cells(void **state)
 	report_groups_free(r.groups, r.ngroups);
 }
 
+struct cell {
+	const char *k0, *k1;
+	long n;
+};
+
+/* The groups of a report by dims over cells (k0, k1, n), with margins,
+ * suppressed at the default threshold of 5. */
+static void
+suppress(struct report *r, const char *dim0, const char *dim1, const struct cell *cells,
+    size_t ncells)
+{
+	size_t n = ncells;
+
+	memset(r, 0, sizeof *r);
+	r->by[0] = report_dim_find(dim0);
+	r->by[1] = dim1 ? report_dim_find(dim1) : NULL;
+	r->nby = dim1 ? 2 : 1;
+	r->q = qy();
+	r->min_cell = 5;
+	r->groups = xcalloc(n, sizeof *r->groups);
+	for (size_t i = 0; i < n; i++)
+		row(&r->groups[i], cells[i].k0, cells[i].k1, cells[i].n);
+	r->groups = report_group_margins(r->q, r->nby, r->groups, &n);
+	r->ngroups = n;
+	report_group_suppress(r, r->groups, r->ngroups);
+}
+
+static void
+test_a_small_group_of_respondents_is_suppressed_with_the_next_smallest(void **state)
+{
+	static const struct cell cells[] = {
+		{ "male", NULL, 40 }, { "female", NULL, 30 }, { "other", NULL, 3 }, { "-", NULL, 12 },
+	};
+	struct report r;
+
+	suppress(&r, "gender", NULL, cells, 4);
+	assert_true(find(r.groups, r.ngroups, "other", NULL)->suppressed);
+	/* Else the total less the others would give it away. */
+	assert_true(find(r.groups, r.ngroups, "-", NULL)->suppressed);
+	assert_false(find(r.groups, r.ngroups, "female", NULL)->suppressed);
+	assert_false(find(r.groups, r.ngroups, "male", NULL)->suppressed);
+	assert_false(find(r.groups, r.ngroups, NULL, NULL)->suppressed);
+	report_groups_free(r.groups, r.ngroups);
+}
+
+static void
+test_a_small_group_alone_hides_the_total(void **state)
+{
+	static const struct cell cells[] = {
+		{ "female", NULL, 4 },
+	};
+	struct report r;
+
+	suppress(&r, "gender", NULL, cells, 1);
+	assert_true(find(r.groups, r.ngroups, "female", NULL)->suppressed);
+	assert_true(find(r.groups, r.ngroups, NULL, NULL)->suppressed);
+	report_groups_free(r.groups, r.ngroups);
+}
+
+static void
+test_a_cross_table_keeps_two_suppressed_in_every_row_and_column(void **state)
+{
+	/* One small cell of a 2 x 2 table: its row and its column each need a
+	 * second, and then so do the other row and column: all four cells go,
+	 * the margins stay. */
+	static const struct cell cells[] = {
+		{ "female", "2026-Q1", 3 }, { "female", "2026-Q2", 20 },
+		{ "male", "2026-Q1", 30 }, { "male", "2026-Q2", 40 },
+		{ "other", "2026-Q2", 50 },
+	};
+	struct report r;
+
+	suppress(&r, "gender", "quarter", cells, 5);
+	assert_true(find(r.groups, r.ngroups, "female", "2026-Q1")->suppressed);
+	assert_true(find(r.groups, r.ngroups, "female", "2026-Q2")->suppressed);
+	assert_true(find(r.groups, r.ngroups, "male", "2026-Q1")->suppressed);
+	/* Column Q2 has two already (female, male): other stays. */
+	assert_true(find(r.groups, r.ngroups, "male", "2026-Q2")->suppressed);
+	assert_false(find(r.groups, r.ngroups, "other", "2026-Q2")->suppressed);
+	for (size_t i = 0; i < r.ngroups; i++)
+		if (r.groups[i].key[0] == NULL || r.groups[i].key[1] == NULL)
+			assert_false(r.groups[i].suppressed);
+	report_groups_free(r.groups, r.ngroups);
+}
+
+static void
+test_suppressed_groups_are_not_ranked_and_others_not_suppressed(void **state)
+{
+	static const struct cell cells[] = {
+		{ "a", NULL, 1 }, { "b", NULL, 2 }, { "c", NULL, 40 },
+	};
+	struct report r;
+
+	/* By center: not about the respondents, nothing hidden. */
+	suppress(&r, "center", NULL, cells, 3);
+	for (size_t i = 0; i < r.ngroups; i++)
+		assert_false(r.groups[i].suppressed);
+	report_groups_free(r.groups, r.ngroups);
+	suppress(&r, "occupation", NULL, cells, 3);
+	for (size_t i = 0; i < r.ngroups; i++) {
+		r.groups[i].fig.has_index = true;
+		r.groups[i].fig.index = 90 - (double)i;	/* a, b above c */
+	}
+	report_group_rank(r.groups, r.ngroups);
+	assert_int_equal(find(r.groups, r.ngroups, "a", NULL)->rank, 0);
+	assert_int_equal(find(r.groups, r.ngroups, "b", NULL)->rank, 0);
+	assert_int_equal(find(r.groups, r.ngroups, "c", NULL)->rank, 1);
+	report_groups_free(r.groups, r.ngroups);
+}
+
 int
 main(void)
 {
@@ -378,6 +489,10 @@ main(void)
 		cmocka_unit_test(test_the_previous_period_is_matched_by_keys),
 		cmocka_unit_test(test_weakest_criteria_come_first_ties_in_questionnaire_order),
 		cmocka_unit_test(test_the_cross_table_reads_rows_columns_and_cells),
+		cmocka_unit_test(test_a_small_group_of_respondents_is_suppressed_with_the_next_smallest),
+		cmocka_unit_test(test_a_small_group_alone_hides_the_total),
+		cmocka_unit_test(test_a_cross_table_keeps_two_suppressed_in_every_row_and_column),
+		cmocka_unit_test(test_suppressed_groups_are_not_ranked_and_others_not_suppressed),
 	};
 
 	return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "clock.h"
 #include "fixture.h"
 #include "response.h"
 
@@ -561,6 +562,150 @@ test_hash_changes_with_any_content(void **state)
 	assert_memory_not_equal(base, other, RESPONSE_HASH_LEN);
 }
 
+/* Protocol 1.1: who served the person, and the dossier. */
+static void
+test_counter_officer_and_dossier_are_kept_as_sent(void **state)
+{
+	struct response r;
+	json_t *doc = valid();
+
+	json_object_set_new(doc, "counter", json_string("Q-01"));
+	json_object_set_new(doc, "officer", json_string("cc.0042"));
+	json_object_set_new(doc, "dossier", json_string("000.00.22.H25-251126-0001/A_b"));
+	accepted(doc, &r);
+	assert_string_equal(r.counter, "Q-01");
+	assert_string_equal(r.officer, "cc.0042");
+	assert_string_equal(r.dossier, "000.00.22.H25-251126-0001/A_b");
+	response_clear(&r);
+
+	accepted(valid(), &r);
+	assert_string_equal(r.counter, "");
+	assert_string_equal(r.officer, "");
+	assert_string_equal(r.dossier, "");
+	response_clear(&r);
+	/* null is absent, as for every optional member. */
+	accepted(with("dossier", json_null()), &r);
+	assert_string_equal(r.dossier, "");
+	response_clear(&r);
+}
+
+static void
+test_counter_and_officer_must_be_codes(void **state)
+{
+	char long_code[66];
+
+	memset(long_code, 'a', 65);
+	long_code[65] = '\0';
+	refused(with("counter", json_integer(1)), "counter");
+	refused(with("counter", json_string("")), "counter");
+	refused(with("counter", json_string("quầy 1")), "counter");
+	refused(with("counter", json_string(long_code)), "counter");
+	refused(with("officer", json_integer(42)), "officer");
+	refused(with("officer", json_string("")), "officer");
+	refused(with("officer", json_string("a/b")), "officer");
+	refused(with("officer", json_string(long_code)), "officer");
+}
+
+static void
+test_dossier_is_1_to_64_allowed_characters(void **state)
+{
+	char code[66];
+	struct response r;
+
+	memset(code, '7', 65);
+	code[65] = '\0';
+	refused(with("dossier", json_string(code)), "dossier");
+	code[64] = '\0';
+	accepted(with("dossier", json_string(code)), &r);
+	response_clear(&r);
+	refused(with("dossier", json_string("")), "dossier");
+	refused(with("dossier", json_string("H25 0001")), "dossier");
+	refused(with("dossier", json_string("H25:0001")), "dossier");
+	refused(with("dossier", json_integer(250001)), "dossier");
+}
+
+/* A version 1 kiosk retrying an id stored before the upgrade must get
+ * 200 duplicate: the hash of a response without the new members is the
+ * one version 1 computed, byte for byte. */
+static void
+test_hash_without_the_new_members_is_the_version_1_hash(void **state)
+{
+	static const char v1[] =
+	    "6d0a537fc94425689cd6ff4e1c0f3e6f40b68e507906ffdd8261bed3822879fe";
+	unsigned char h[RESPONSE_HASH_LEN];
+	char hex[2 * RESPONSE_HASH_LEN + 1];
+
+	hash_of(valid(), h);
+	for (int i = 0; i < RESPONSE_HASH_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	assert_string_equal(hex, v1);
+}
+
+static void
+test_hash_changes_with_counter_officer_and_dossier(void **state)
+{
+	unsigned char base[RESPONSE_HASH_LEN], a[RESPONSE_HASH_LEN],
+	    b[RESPONSE_HASH_LEN];
+
+	hash_of(valid(), base);
+	hash_of(with("counter", json_string("Q1")), a);
+	assert_memory_not_equal(base, a, RESPONSE_HASH_LEN);
+	/* Tagged: the same code as another member is another content. */
+	hash_of(with("officer", json_string("Q1")), b);
+	assert_memory_not_equal(a, b, RESPONSE_HASH_LEN);
+	hash_of(with("dossier", json_string("Q1")), b);
+	assert_memory_not_equal(a, b, RESPONSE_HASH_LEN);
+	assert_memory_not_equal(base, b, RESPONSE_HASH_LEN);
+}
+
+/* The spool's record keeps the new members; a record of version 1,
+ * without them, still reads back. */
+static void
+test_record_keeps_counter_officer_and_dossier(void **state)
+{
+	struct response r, back;
+	json_t *doc = valid(), *rec;
+
+	json_object_set_new(doc, "counter", json_string("Q1"));
+	json_object_set_new(doc, "officer", json_string("CC7"));
+	json_object_set_new(doc, "dossier", json_string("H25/1"));
+	accepted(doc, &r);
+	rec = response_to_record(&r);
+	assert_true(response_from_record(&back, rec, cat));
+	assert_string_equal(back.counter, "Q1");
+	assert_string_equal(back.officer, "CC7");
+	assert_string_equal(back.dossier, "H25/1");
+	assert_memory_equal(back.hash, r.hash, RESPONSE_HASH_LEN);
+	response_clear(&back);
+
+	json_object_del(rec, "counter");
+	json_object_del(rec, "officer");
+	json_object_del(rec, "dossier");
+	assert_true(response_from_record(&back, rec, cat));
+	assert_string_equal(back.counter, "");
+	assert_string_equal(back.dossier, "");
+	response_clear(&back);
+	json_decref(rec);
+	response_clear(&r);
+}
+
+/* The rules on counters and officers go by Vietnam days (UTC+7), as
+ * days since 1970-01-01: 20783 is 2026-11-26. */
+static void
+test_vietnam_day_starts_at_17_utc(void **state)
+{
+	int64_t t;
+
+	assert_true(rfc3339_parse("2026-11-25T16:59:59.999999Z", &t));
+	assert_int_equal(clock_vn_day(t), 20782);
+	assert_true(rfc3339_parse("2026-11-26T00:00:00+07:00", &t));
+	assert_int_equal(clock_vn_day(t), 20783);
+	assert_true(rfc3339_parse("2026-11-26T23:59:59+07:00", &t));
+	assert_int_equal(clock_vn_day(t), 20783);
+	assert_true(rfc3339_parse("1969-12-31T16:59:59Z", &t));
+	assert_int_equal(clock_vn_day(t), -1);
+}
+
 int
 main(void)
 {
@@ -597,6 +742,13 @@ main(void)
 		cmocka_unit_test(test_respondent_members_take_listed_values),
 		cmocka_unit_test(test_hash_ignores_member_order_spacing_and_offset),
 		cmocka_unit_test(test_hash_changes_with_any_content),
+		cmocka_unit_test(test_counter_officer_and_dossier_are_kept_as_sent),
+		cmocka_unit_test(test_counter_and_officer_must_be_codes),
+		cmocka_unit_test(test_dossier_is_1_to_64_allowed_characters),
+		cmocka_unit_test(test_hash_without_the_new_members_is_the_version_1_hash),
+		cmocka_unit_test(test_hash_changes_with_counter_officer_and_dossier),
+		cmocka_unit_test(test_record_keeps_counter_officer_and_dossier),
+		cmocka_unit_test(test_vietnam_day_starts_at_17_utc),
 	};
 
 	return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);

@@ -28,7 +28,7 @@
 
 static char dir[64], path[96];
 static struct response resps[NRESP];
-static struct kiosk_ref kiosk = { 7, 3, 0, "K7" };
+static struct kiosk_ref kiosk = { 7, 3, 0, "K7", 0 };
 static struct submission subs[NRESP];
 static struct submission *ptrs[NRESP];
 
@@ -487,6 +487,67 @@ test_records_written_before_a_failed_group_are_all_replayed(void **state)
 	assert_int_equal(file_size(), 0);
 }
 
+/* A record written by the version before protocol 1.1 has no counter,
+ * officer, dossier nor kiosk counter: it still replays, without them. */
+static void
+test_a_record_of_the_previous_version_still_replays(void **state)
+{
+	struct spooled *recs[NRESP];
+	struct spool_mark mark;
+
+	open_spool(1 << 20);
+	spool_close();
+	append_raw("{\"id\":\"0193a4f2-7c1e-7b3a-9d5e-2f4a6b8c0d1e\",\"hash\":"
+	    "\"6d0a537fc94425689cd6ff4e1c0f3e6f40b68e507906ffdd8261bed3822879fe\","
+	    "\"questionnaire\":\"quay-2023\",\"submitted_at\":1795659302000000,"
+	    "\"service_area\":\"ho-tich\",\"procedure\":null,\"answers\":[3,null,2],"
+	    "\"overall\":null,\"comment\":null,\"gender\":\"male\",\"age_group\":null,"
+	    "\"ethnicity\":null,\"education\":null,\"occupation\":null,"
+	    "\"kiosk\":7,\"kiosk_code\":\"K7\",\"center\":3,"
+	    "\"received_at\":1795659303000000}");
+	open_spool(1 << 20);
+	assert_int_equal(spool_read(recs, NRESP, cat, &mark), 1);
+	assert_string_equal(recs[0]->resp.id, "0193a4f2-7c1e-7b3a-9d5e-2f4a6b8c0d1e");
+	assert_string_equal(recs[0]->resp.counter, "");
+	assert_string_equal(recs[0]->resp.officer, "");
+	assert_string_equal(recs[0]->resp.dossier, "");
+	assert_int_equal(recs[0]->kiosk.id, 7);
+	assert_int_equal(recs[0]->kiosk.counter_id, 0);
+	assert_int_equal(recs[0]->received_at, 1795659303000000LL);
+	spool_done(&mark);
+	spool_release(recs, 1);
+	assert_int_equal(spool_aside_count(), 0);
+}
+
+/* What protocol 1.1 adds comes back from the spool: the members as sent
+ * and the counter the kiosk was fixed to when it sent them. */
+static void
+test_a_record_keeps_counter_officer_dossier_and_the_kiosk_counter(void **state)
+{
+	struct kiosk_ref fixed = { 8, 3, 0, "K8", 41 };
+	struct response r;
+	struct submission sub, *p = &sub;
+	struct spooled *recs[NRESP];
+	struct spool_mark mark;
+
+	r = resps[0];
+	r.comment = NULL;
+	snprintf(r.counter, sizeof r.counter, "Q2");
+	snprintf(r.officer, sizeof r.officer, "CC9");
+	snprintf(r.dossier, sizeof r.dossier, "H25/77");
+	memset(&sub, 0, sizeof sub);
+	sub.resp = &r;
+	sub.kiosk = &fixed;
+	open_spool(1 << 20);
+	assert_true(spool_append(&p, 1));
+	assert_int_equal(spool_read(recs, NRESP, cat, &mark), 1);
+	assert_string_equal(recs[0]->resp.counter, "Q2");
+	assert_string_equal(recs[0]->resp.officer, "CC9");
+	assert_string_equal(recs[0]->resp.dossier, "H25/77");
+	assert_int_equal(recs[0]->kiosk.counter_id, 41);
+	spool_release(recs, 1);
+}
+
 int
 main(void)
 {
@@ -502,6 +563,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_a_record_set_aside_at_replay_keeps_its_bytes_and_the_reason, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_a_write_that_cannot_be_cut_back_loses_nothing_answered_later, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_records_written_before_a_failed_group_are_all_replayed, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_a_record_of_the_previous_version_still_replays, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_a_record_keeps_counter_officer_dossier_and_the_kiosk_counter, setup_each, teardown_each),
 	};
 
 	log_init("test_spool", LOG_LEVEL_ERROR);
