@@ -136,25 +136,38 @@
 		    .concat(nav(["service_area"])));
 	}
 
-	/* Who served the person: the counter (unless the kiosk is fixed to
-	 * one), then the officers of that counter; both may be skipped. */
-	function screenServed() {
-		var counter = q.counter ? q.counter.code : answers.counter;
-		var parts = [progress()];
-		if (!q.counter && (q.counters || []).length > 0)
-			parts.push(choiceGroup("counter", "Ông/Bà được phục vụ tại quầy nào?",
-			    q.counters.map(function (c) { return { value: c.code, label: c.name }; }), false));
+	/* The officers who may have served at counter (all of the center's
+	 * when none is known): those posted there and those at no counter. */
+	function officerGroup(counter) {
 		var officers = (q.officers || []).filter(function (o) {
 			return !counter || !o.counter || o.counter === counter;
 		});
-		if (officers.length > 0)
-			parts.push(choiceGroup("officer", "Công chức nào đã tiếp nhận hồ sơ của Ông/Bà?",
-			    officers.map(function (o) { return { value: o.code, label: o.full_name }; }), false));
-		parts.push(el("p", { text: "Có thể bỏ qua nếu Ông/Bà không nhớ." }));
+		if (!officers.some(function (o) { return o.code === answers.officer; }))
+			delete answers.officer;
+		if (officers.length === 0)
+			return el("div", { "data-key": "officer" });
+		return choiceGroup("officer", "Công chức nào đã tiếp nhận hồ sơ của Ông/Bà?",
+		    officers.map(function (o) { return { value: o.code, label: o.full_name }; }), false);
+	}
+
+	/* Who served the person: the counter (unless the kiosk is fixed to
+	 * one), then the officers of that counter; both may be skipped. */
+	function screenServed() {
+		var parts = [progress()];
+		var officers = officerGroup(q.counter ? q.counter.code : answers.counter);
+		if (!q.counter && (q.counters || []).length > 0) {
+			var counters = choiceGroup("counter", "Ông/Bà được phục vụ tại quầy nào?",
+			    q.counters.map(function (c) { return { value: c.code, label: c.name }; }), false);
+			/* Only the officers' list changes: the focus stays where it is. */
+			counters.addEventListener("change", function () {
+				var next = officerGroup(answers.counter);
+				officers.replaceWith(next);
+				officers = next;
+			});
+			parts.push(counters);
+		}
+		parts.push(officers, el("p", { text: "Có thể bỏ qua nếu Ông/Bà không nhớ." }));
 		show("served", "Nơi và người phục vụ", parts.concat(nav([])));
-		main.querySelectorAll('fieldset[data-key="counter"] input').forEach(function (i) {
-			i.addEventListener("change", function () { delete answers.officer; go(step); });
-		});
 	}
 
 	function screenElement(e) {
@@ -279,8 +292,15 @@
 
 	function buildSteps() {
 		steps = [screenStart, screenArea];
-		var hasCounters = !q.counter && q.counters && q.counters.length > 0;
-		if (hasCounters || (q.officers && q.officers.length > 0))
+		/* Skipped when there is nothing to ask: a kiosk fixed to a
+		 * counter, or a center without counters, and no officer who
+		 * could have served there. */
+		var fixed = q.counter ? q.counter.code : null;
+		var askCounter = !fixed && (q.counters || []).length > 0;
+		var officers = (q.officers || []).filter(function (o) {
+			return !fixed || !o.counter || o.counter === fixed;
+		});
+		if (askCounter || officers.length > 0)
 			steps.push(screenServed);
 		q.elements.forEach(function (e) { steps.push(function () { screenElement(e); }); });
 		steps.push(screenOverall, screenRespondent, screenSubmit);

@@ -170,8 +170,14 @@ var SipasSender = (function () {
 				items.forEach(function (it, i) {
 					if (settle(t, it, results[i].status, results[i].body) === "again")
 						again = true;
+					/* An item of a day its center was closed: the
+					 * kiosk must be moved; the item waits for it. */
+					if (results[i].status === 403)
+						blocked = (results[i].body && results[i].body.error) || "forbidden";
 				});
-			}).then(function () { return { again: again, reply: reply }; });
+			}).then(function () {
+				return blocked ? "blocked" : { again: again, reply: reply };
+			});
 		});
 	}
 

@@ -181,6 +181,7 @@ const commands = {
 	},
 	touch: async () => { await tap("main h1"); return {}; },
 	tap: async (c) => { await tap(c.selector); return {}; },
+	text: async (c) => ({ text: await page.$eval(c.selector, (e) => e.textContent) }),
 	count: async (c) => ({ count: (await page.$$(c.selector)).length }),
 	close: async () => { await browser.close(); browser = null; return {}; },
 	// A crash: the browser killed, nothing flushed on the way out.

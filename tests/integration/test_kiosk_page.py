@@ -6,6 +6,7 @@ client certificate, against the real sipasd and PostgreSQL: surveys filled
 by touch, the offline queue across a stopped daemon, a reload and a browser
 restart, revocation, a clock two hours off, and axe-core on every screen."""
 
+import datetime
 import json
 import os
 import re
@@ -20,8 +21,24 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from world import *  # noqa: E402,F401,F403
 
 # K1 shows the 5-level form, K2 the 3-level counter rating, K3 is revoked
-# by the browser test.
-CENTERS = ["ht-can-loc", "ht-can-loc", "ht-duc-tho"]
+# by the browser test; K4's center has counters and officers, K5 is fixed to
+# a counter of a center without officers, K6's center closes.
+CENTERS = ["ht-can-loc", "ht-can-loc", "ht-duc-tho", "ht-ky-anh", "ht-huong-son", "ht-vu-quang"]
+ORGANISATION = """
+INSERT INTO counters (center_id, code, name_vi)
+    SELECT c.id, v.code, v.name FROM (VALUES ('ht-ky-anh', 'Q1', 'Quầy 1 – Đất đai'),
+        ('ht-ky-anh', 'Q2', 'Quầy 2 – Hộ tịch'), ('ht-huong-son', 'F1', 'Quầy tiếp nhận')) AS v (center, code, name)
+    JOIN centers c ON c.code = v.center;
+INSERT INTO officers (code, full_name)
+    VALUES ('O1', 'Nguyễn Văn An'), ('O2', 'Trần Thị Bình'), ('O3', 'Lê Văn Cường');
+INSERT INTO officer_postings (officer_id, valid_from, center_id, counter_id)
+    SELECT o.id, '-infinity', c.id, q.id
+    FROM (VALUES ('O1', 'Q1'), ('O2', 'Q2'), ('O3', NULL)) AS v (officer, counter)
+    JOIN officers o ON o.code = v.officer
+    JOIN centers c ON c.code = 'ht-ky-anh'
+    LEFT JOIN counters q ON q.code = v.counter AND q.center_id = c.id;
+UPDATE kiosks SET counter_id = (SELECT id FROM counters WHERE code = 'F1') WHERE code = 'K5';
+"""
 ASSETS = {
     "/kiosk/": "text/html; charset=utf-8",
     "/kiosk/kiosk.css": "text/css; charset=utf-8",
@@ -191,17 +208,20 @@ def survey(area="dat-dai", value=4, na=("PA2",), questionnaire="sipas-dv-2023", 
 
 def stored_row(comment):
     """The stored rows with that comment: id, answers, overall, area,
-    gender, age group, submitted_at as epoch seconds."""
+    gender, age group, submitted_at as epoch seconds, kiosk, counter and
+    officer."""
     out = psql("SELECT r.id, array_to_json(r.answers), r.overall, a.code, r.gender, r.age_group, "
-               "extract(epoch FROM r.submitted_at), k.code FROM responses r "
+               "extract(epoch FROM r.submitted_at), k.code, q.code, o.code FROM responses r "
                "JOIN service_areas a ON a.id = r.service_area_id JOIN kiosks k ON k.id = r.kiosk_id "
+               "LEFT JOIN counters q ON q.id = r.counter_id LEFT JOIN officers o ON o.id = r.officer_id "
                "WHERE r.comment = '%s'" % comment)
     rows = []
     for line in out.splitlines():
         f = line.split("|")
         rows.append({"id": f[0], "answers": json.loads(f[1]), "overall": int(f[2]) if f[2] else None,
                      "area": f[3], "gender": f[4] or None, "age_group": f[5] or None,
-                     "submitted_at": float(f[6]), "kiosk": f[7]})
+                     "submitted_at": float(f[6]), "kiosk": f[7], "counter": f[8] or None,
+                     "officer": f[9] or None})
     return rows
 
 
@@ -259,8 +279,9 @@ class PageInBrowser(unittest.TestCase):
         want = [4] * 19
         want[0], want[7], want[17] = 2, None, None      # TC1, TT4, PA2 by position
         self.assertEqual(row["answers"], want)
-        self.assertEqual((row["overall"], row["area"], row["gender"], row["age_group"], row["kiosk"]),
-                         (5, "ho-tich", "female", "35-49", "K1"))
+        self.assertEqual((row["overall"], row["area"], row["gender"], row["age_group"], row["kiosk"],
+                          row["counter"], row["officer"]),
+                         (5, "ho-tich", "female", "35-49", "K1", None, None))
         self.assertLess(abs(row["submitted_at"] - time.time()), 300)
         # Back to the start with nothing of the person left, and at 200 %
         # the page still fits its width.
@@ -287,6 +308,40 @@ class PageInBrowser(unittest.TestCase):
         rows = stored_row("browser-quay")
         self.assertEqual([x["answers"] for x in rows], [[3, None, 3]])
         self.assertEqual(rows[0]["kiosk"], "K2")
+
+    def test_who_served_shows_the_counters_and_the_officers_of_the_chosen_one(self):
+        b = self.browser(4)
+        s = survey("ho-tich", 5, counter="Q2", officer="O2", comment="served-q2")
+        r = b.cmd("survey", survey=s, audit={"axe": True, "shots": shots_dir()})
+        self.assertEqual(r["seen"][:3], ["start", "area", "served"])
+        for screen, v in r["violations"].items():
+            self.assertEqual(v, [], "axe-core on the %s screen" % screen)
+        self.delivered(b)
+        rows = stored_row("served-q2")
+        self.assertEqual([(x["kiosk"], x["counter"], x["officer"]) for x in rows], [("K4", "Q2", "O2")])
+        # The officers offered are those of the chosen counter and those
+        # posted at none, by name.
+        b.cmd("tap", selector='[data-action="done"]')
+        b.cmd("tap", selector='[data-action="start"]')
+        b.cmd("tap", selector='fieldset[data-key="service_area"] label[data-value="dat-dai"]')
+        b.cmd("tap", selector='[data-action="next"]')
+        b.cmd("wait", screen="served")
+        officer = 'fieldset[data-key="officer"] label[data-value="%s"]'
+        self.assertEqual([b.cmd("count", selector=officer % o)["count"] for o in ("O1", "O2", "O3")],
+                         [1, 1, 1], "no counter chosen: every officer of the center")
+        b.cmd("tap", selector='fieldset[data-key="counter"] label[data-value="Q1"]')
+        self.assertEqual([b.cmd("count", selector=officer % o)["count"] for o in ("O1", "O2", "O3")],
+                         [1, 0, 1])
+        self.assertIn("Nguyễn Văn An", b.cmd("text", selector=officer % "O1")["text"])
+        self.assertIn("Quầy 1 – Đất đai", b.cmd("text", selector='label[data-value="Q1"]')["text"])
+
+    def test_kiosk_fixed_to_a_counter_without_officers_skips_who_served(self):
+        b = self.browser(5)
+        r = b.cmd("survey", survey=survey("dat-dai", 3, comment="fixed-f1"), audit=None)
+        self.assertEqual(r["seen"][:3], ["start", "area", "element-TC"])
+        self.delivered(b)
+        rows = stored_row("fixed-f1")
+        self.assertEqual([(x["kiosk"], x["counter"], x["officer"]) for x in rows], [("K5", "F1", None)])
 
     def test_idle_page_returns_to_start_and_forgets_the_answers(self):
         b = self.browser(1, query="?idle=2")
@@ -363,6 +418,27 @@ class PageInBrowser(unittest.TestCase):
         self.assertEqual(b.cmd("axe")["violations"], [])
         b.cmd("shot", dir=shots_dir(), name="staff")
 
+    def test_batch_item_of_a_closed_center_stops_the_page_and_is_kept(self):
+        b = self.browser(6)
+        b.cmd("wait", screen="start")
+        stop_daemon()
+        before = example(comment="closing-before",
+                         submitted_at=(datetime.datetime.now(VN) - datetime.timedelta(days=2))
+                         .isoformat(timespec="seconds"))
+        b.cmd("enqueue", body=before)
+        b.cmd("enqueue", body=example(comment="closing-after"))
+        b.cmd("waitStatus", want={"pending": 2})
+        yesterday = (datetime.datetime.now(VN) - datetime.timedelta(days=1)).date()
+        psql("UPDATE centers SET closed_on = '%s' WHERE code = 'ht-vu-quang'" % yesterday)
+        start_daemon()
+        self.assertEqual(b.cmd("wait", screen="admin", timeout=120000)["screen"], "admin")
+        self.assertEqual(b.cmd("posts")["posts"], ["/v1/responses/batch"])
+        self.assertEqual(b.cmd("waitStatus", want={"pending": 1, "aside": 0})["pending"], 1,
+                         "the refused item waits for the kiosk to be moved")
+        wait_spool_empty()
+        self.assertEqual(len(stored_row("closing-before")), 1, "its center was open that day")
+        self.assertEqual(stored_row("closing-after"), [])
+
     def test_clock_two_hours_ahead_still_stores_the_right_time(self):
         before = time.time()
         b = self.browser(1, clock_offset_ms=2 * 3600 * 1000)
@@ -403,11 +479,20 @@ class PageInBrowser(unittest.TestCase):
 
 
 def setUpModule():
-    start_world(len(CENTERS), CENTERS)
+    start_world(len(CENTERS), CENTERS, "kiosk_cache_ttl = 1s\n")
+    psql(ORGANISATION)
     # The registry is read again within 10 s: the browser test, which
     # starts later, finds K2 on the counter rating.
     psql("UPDATE kiosks SET questionnaire_id = (SELECT id FROM questionnaires "
          "WHERE code = 'quay-2023') WHERE code = 'K2'")
+    # Once K5's fixed counter is served, the rest of the organisation is.
+    k = kiosk(5)
+    deadline = time.monotonic() + 30
+    while (k.request("GET", "/v1/questionnaire")[2].get("counter") or {}).get("code") != "F1":
+        if time.monotonic() > deadline:
+            raise AssertionError("the organisation was not read within 30 s")
+        time.sleep(0.2)
+    k.close()
 
 
 def tearDownModule():
