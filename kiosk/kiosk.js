@@ -319,10 +319,10 @@
 		statusLine.setAttribute("data-aside", String(s.aside));
 	}
 
+	/* Not a clock for the sender: offline, this reply is the service
+	 * worker's copy, and its Date that of the day it was kept. */
 	function load() {
-		var sentAt = Date.now();
 		return fetch("/v1/questionnaire", { credentials: "include" }).then(function (r) {
-			SipasSender.measure(r, sentAt);
 			if (r.status === 403)
 				return r.json().then(function (b) { throw { admin: b.error }; });
 			if (!r.ok)

@@ -69,7 +69,9 @@ var SipasSender = (function () {
 	}
 
 	/* The server's Date has a second's resolution and is truncated: its
-	 * middle is half a second on, compared with the middle of our wait. */
+	 * middle is half a second on, compared with the middle of our wait.
+	 * Only from the sender's own requests, which no cache answers (HEAD
+	 * and POST, no-store, which the service worker leaves alone). */
 	function measure(reply, sentAt) {
 		var d = Date.parse(reply.headers.get("Date") || "");
 		if (!isNaN(d))
@@ -254,8 +256,6 @@ var SipasSender = (function () {
 		},
 		/* fn(state) on every change of the counts or the connection. */
 		onChange: function (fn) { listeners.push(fn); },
-		/* Measured from a reply's Date: the page's questionnaire too. */
-		measure: measure,
 		state: state
 	};
 })();

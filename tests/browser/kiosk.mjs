@@ -154,6 +154,16 @@ const commands = {
 	},
 	status: () => status(),
 	posts: async () => ({ posts }),
+	// What the page's queue holds: id and completion time (its clock).
+	queue: async () => ({ items: await page.evaluate(() => new Promise((resolve, reject) => {
+		const open = indexedDB.open("sipas-kiosk");
+		open.onsuccess = () => {
+			const req = open.result.transaction("queue").objectStore("queue").getAll();
+			req.onsuccess = () => resolve(req.result.map((it) => ({ id: it.id, completedAt: it.completedAt })));
+			req.onerror = () => reject(req.error);
+		};
+		open.onerror = () => reject(open.error);
+	})) }),
 	// A response put in the queue through the page's own sender, as the
 	// page does at the end of a survey.
 	enqueue: async (c) => { await page.evaluate((b) => SipasSender.enqueue(b), c.body); return {}; },

@@ -384,10 +384,19 @@ class PageInBrowser(unittest.TestCase):
         b.cmd("waitStatus", want={"pending": 5})
         for c in comments:
             self.assertEqual(stored_row(c), [], "nothing stored while sipasd was down")
+        completed = {x["id"]: x["completedAt"] / 1000 for x in b.cmd("queue")["items"]}
+        self.assertEqual(len(completed), 5)
+        # Long enough that a clock set from the service worker's copy of
+        # the questionnaire (its Date is that of its caching) would be off.
+        time.sleep(15)
         start_daemon()
         self.delivered(b)
         for c in comments:
-            self.assertEqual(len(stored_row(c)), 1, c)
+            rows = stored_row(c)
+            self.assertEqual(len(rows), 1, c)
+            # Dated when the person finished, not when it was delivered:
+            # the offset's error is under a second plus half an exchange.
+            self.assertLess(abs(rows[0]["submitted_at"] - completed[rows[0]["id"]]), 10, c)
         self.assertEqual(b.cmd("posts")["posts"], ["/v1/responses/batch"], "the backlog in one batch")
 
     def test_refused_responses_are_kept_aside_for_staff_and_the_rest_delivered(self):
