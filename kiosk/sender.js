@@ -13,10 +13,13 @@ var SipasSender = (function () {
 	var BACKOFF_MAX_MS = 5 * 60 * 1000;
 
 	var db = null;
+	var opened = null;	/* start()'s promise of db */
 	var offsetMs = null;	/* server clock minus ours, measured this session */
 	var failures = 0;	/* in a row, for the backoff */
 	var timer = null;
 	var running = false;
+	var rerun = false;	/* asked to run while running: once more after */
+	var holdUntil = 0;	/* performance.now() the server's Retry-After ends */
 	var blocked = null;	/* the 403's error: stop until reloaded */
 	var state = {
 		pending: 0, aside: 0, lastDelivery: null, online: null,
@@ -30,7 +33,8 @@ var SipasSender = (function () {
 			req.onupgradeneeded = function () {
 				/* queue: waiting to be sent; aside: refused for good
 				 * (400, 409), kept for staff to look at. */
-				req.result.createObjectStore("queue", { keyPath: "id" });
+				req.result.createObjectStore("queue", { keyPath: "id" })
+				    .createIndex("completedAt", "completedAt");
 				req.result.createObjectStore("aside", { keyPath: "id" });
 				req.result.createObjectStore("meta");
 			};
@@ -39,9 +43,15 @@ var SipasSender = (function () {
 		});
 	}
 
-	/* One transaction; resolves once it is committed, with what fn's last
-	 * request returned. */
+	/* One transaction, once the database is open; resolves once it is
+	 * committed, with what fn's last kept request returned. */
 	function tx(stores, mode, fn) {
+		return opened.then(function () {
+			return txOpen(stores, mode, fn);
+		});
+	}
+
+	function txOpen(stores, mode, fn) {
 		return new Promise(function (resolve, reject) {
 			var t = db.transaction(stores, mode, { durability: "strict" });
 			var result;
@@ -100,8 +110,10 @@ var SipasSender = (function () {
 	 * back together do not all knock at the same instant. */
 	function delay(reply) {
 		var ra = reply ? parseInt(reply.headers.get("Retry-After"), 10) : NaN;
-		if (!isNaN(ra) && ra >= 0)
+		if (!isNaN(ra) && ra >= 0) {
+			holdUntil = performance.now() + ra * 1000;
 			return ra * 1000 + Math.random() * 1000;
+		}
 		var cap = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * Math.pow(2, failures));
 		failures++;
 		return cap / 2 + Math.random() * cap / 2;
@@ -110,6 +122,13 @@ var SipasSender = (function () {
 	function schedule(ms) {
 		clearTimeout(timer);
 		timer = setTimeout(run, ms);
+	}
+
+	/* Something new to send, or the network back: at once, unless the
+	 * server asked us to wait (the timer set then stands). */
+	function kick() {
+		if (performance.now() >= holdUntil)
+			schedule(0);
 	}
 
 	/* submitted_at is fixed once, from the completion time on our clock
@@ -185,18 +204,21 @@ var SipasSender = (function () {
 
 	function oldest() {
 		return tx(["queue"], "readonly", function (t, keep) {
-			keep(t.objectStore("queue").getAll(null, BATCH_MAX));
-		}).then(function (items) {
-			return items.sort(function (a, b) { return a.completedAt - b.completedAt; });
+			keep(t.objectStore("queue").index("completedAt").getAll(null, BATCH_MAX));
 		});
 	}
 
 	/* One round: the clock, then the oldest items, until the queue is
 	 * empty or the server asks us to wait. */
 	function run() {
-		if (running || blocked)
+		if (blocked)
 			return;
+		if (running) {
+			rerun = true;
+			return;
+		}
 		running = true;
+		rerun = false;
 		var measured = offsetMs !== null ? Promise.resolve() :
 		    request("HEAD", "/v1/questionnaire").then(function (r) {
 			if (r.status === 403)
@@ -224,6 +246,8 @@ var SipasSender = (function () {
 			state.blocked = blocked;
 			if (next && next.wait)
 				schedule(next.wait);
+			else if (rerun)
+				schedule(0);
 			return count();
 		});
 	}
@@ -231,11 +255,9 @@ var SipasSender = (function () {
 	return {
 		/* Opens the queue and starts delivering what it holds. */
 		start: function () {
-			return openDb().then(function (d) {
-				db = d;
-				window.addEventListener("online", function () { schedule(0); });
-				return count();
-			}).then(function () { schedule(0); });
+			opened = openDb().then(function (d) { db = d; });
+			window.addEventListener("online", kick);
+			return count().then(function () { schedule(0); });
 		},
 		/* Resolves once the response is on disk: only then may the page
 		 * say thank you. submitted_at is set at delivery (see fixTimes). */
@@ -244,7 +266,7 @@ var SipasSender = (function () {
 			return tx(["queue"], "readwrite", function (t) {
 				t.objectStore("queue").add(it);
 			}).then(function () {
-				schedule(0);
+				kick();
 				return count();
 			});
 		},

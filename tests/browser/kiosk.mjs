@@ -191,6 +191,17 @@ const commands = {
 	},
 	touch: async () => { await tap("main h1"); return {}; },
 	tap: async (c) => { await tap(c.selector); return {}; },
+	keys: async (c) => {
+		for (const k of c.keys)
+			await page.keyboard.press(k);
+		return {};
+	},
+	// What has the keyboard's focus.
+	focused: async () => ({ focused: await page.evaluate(() => {
+		const e = document.activeElement;
+		return { tag: e.tagName, action: e.dataset.action || null, type: e.type || null,
+			checked: e.checked === true, text: e.textContent };
+	}) }),
 	text: async (c) => ({ text: await page.$eval(c.selector, (e) => e.textContent) }),
 	count: async (c) => ({ count: (await page.$$(c.selector)).length }),
 	close: async () => { await browser.close(); browser = null; return {}; },

@@ -343,6 +343,25 @@ class PageInBrowser(unittest.TestCase):
         rows = stored_row("fixed-f1")
         self.assertEqual([(x["kiosk"], x["counter"], x["officer"]) for x in rows], [("K5", "F1", None)])
 
+    def test_keyboard_alone_answers_and_moves_on_with_the_focus_on_each_heading(self):
+        b = self.browser(1)
+        b.cmd("wait", screen="start")
+        self.assertEqual(b.cmd("focused")["focused"]["tag"], "H1", "a screen reader reads the heading first")
+        b.cmd("keys", keys=["Tab"])
+        self.assertEqual(b.cmd("focused")["focused"]["action"], "start")
+        b.cmd("keys", keys=["Enter"])
+        b.cmd("wait", screen="area")
+        self.assertEqual(b.cmd("focused")["focused"]["tag"], "H1")
+        # Into the group of areas, the next one with an arrow, chosen.
+        b.cmd("keys", keys=["Tab", "ArrowDown"])
+        f = b.cmd("focused")["focused"]
+        self.assertEqual((f["type"], f["checked"]), ("radio", True))
+        self.assertEqual(b.cmd("count", selector=".choice.selected")["count"], 1)
+        b.cmd("keys", keys=["Tab", "Tab"])      # past "back", to "next"
+        self.assertEqual(b.cmd("focused")["focused"]["action"], "next")
+        b.cmd("keys", keys=["Enter"])
+        self.assertEqual(b.cmd("wait", screen="element-TC")["screen"], "element-TC")
+
     def test_idle_page_returns_to_start_and_forgets_the_answers(self):
         b = self.browser(1, query="?idle=2")
         b.cmd("wait", screen="start")
