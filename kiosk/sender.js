@@ -10,7 +10,10 @@ var SipasSender = (function () {
 	var DB_NAME = "sipas-kiosk";
 	var BATCH_MAX = 100;		/* well under the protocol's 500 and 1 MiB */
 	var BACKOFF_MIN_MS = 1000;
-	var BACKOFF_MAX_MS = 5 * 60 * 1000;
+	/* A minute at most: one request a minute from each kiosk of a
+	 * province is nothing for sipasd, and a server back from an outage is
+	 * found within that. */
+	var BACKOFF_MAX_MS = 60 * 1000;
 
 	var db = null;
 	var opened = null;	/* start()'s promise of db */

@@ -250,7 +250,8 @@ class PageInBrowser(unittest.TestCase):
     def delivered(self, b):
         """The page's queue empty, nothing set aside, and what sipasd
         spooled (202, durable too) in the database."""
-        st = b.cmd("waitStatus", want={"pending": 0}, timeout=120000)
+        # After an outage the sender's next try is at most a minute away.
+        st = b.cmd("waitStatus", want={"pending": 0}, timeout=180000)
         self.assertEqual(st["aside"], 0, b.cmd("aside")["items"])
         wait_spool_empty()
 
@@ -459,7 +460,7 @@ class PageInBrowser(unittest.TestCase):
         yesterday = (datetime.datetime.now(VN) - datetime.timedelta(days=1)).date()
         psql("UPDATE centers SET closed_on = '%s' WHERE code = 'ht-vu-quang'" % yesterday)
         start_daemon()
-        self.assertEqual(b.cmd("wait", screen="admin", timeout=120000)["screen"], "admin")
+        self.assertEqual(b.cmd("wait", screen="admin", timeout=180000)["screen"], "admin")
         self.assertEqual(b.cmd("posts")["posts"], ["/v1/responses/batch"])
         self.assertEqual(b.cmd("waitStatus", want={"pending": 1, "aside": 0})["pending"], 1,
                          "the refused item waits for the kiosk to be moved")
