@@ -29,8 +29,9 @@ struct route;
 /* What waits to be parsed: past this much libevent stops reading. */
 #define HTTP_INPUT_HIGH_WATER (64 * 1024)
 /* Pending output past which no further request is parsed. The largest
- * replies are the questionnaire (about 6 KiB) and a batch's (up to some
- * 100 KiB for 500 refused items): a few questionnaires, or a hundred
+ * replies are the questionnaire (about 6 KiB), the kiosk page's largest
+ * file (kiosk.js, about 15 KiB) and a batch's (up to some 100 KiB for 500
+ * refused items): a few questionnaires, or a hundred
  * 201s, let a pipelining kiosk that reads keep the line full, while one
  * that does not read costs at most this plus one reply. */
 #define HTTP_OUTPUT_LIMIT (32 * 1024)
