@@ -164,9 +164,13 @@ const commands = {
 		};
 		open.onerror = () => reject(open.error);
 	})) }),
-	// A response put in the queue through the page's own sender, as the
-	// page does at the end of a survey.
-	enqueue: async (c) => { await page.evaluate((b) => SipasSender.enqueue(b), c.body); return {}; },
+	// Responses put in the queue through the page's own sender, as the
+	// page does at the end of a survey; all at once, so that the sender
+	// finds them together.
+	enqueue: async (c) => {
+		await page.evaluate((bodies) => Promise.all(bodies.map((b) => SipasSender.enqueue(b))), c.bodies);
+		return {};
+	},
 	aside: async () => ({ items: await page.evaluate(() => SipasSender.aside()) }),
 	waitStatus: async (c) => {
 		await page.waitForFunction((want) => {
