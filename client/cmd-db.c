@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "sipas.h"
 #include "xmalloc.h"
 
@@ -66,6 +67,7 @@ apply(PGconn *conn, const char *dir, const char *name)
 {
 	char *path, *sql, version[4];
 	const char *params[2] = { version, name };
+	const char *args[5] = { "version", version, "file", name, NULL };
 	PGresult *res;
 
 	memcpy(version, name, 3);
@@ -78,6 +80,9 @@ apply(PGconn *conn, const char *dir, const char *name)
 	    PQresultStatus(res) != PGRES_TUPLES_OK) {
 		char *msg = PQresultErrorMessage(res);
 		msg[strcspn(msg, "\n")] = '\0';
+		PQclear(PQexec(conn, "ROLLBACK"));
+		if (audit_log_exists(conn))
+			audit_record(conn, "db migrate", "failed", msg, args);
 		cli_die("migration %s failed, nothing of it was applied: %s",
 		    path, msg);
 	}
@@ -85,6 +90,9 @@ apply(PGconn *conn, const char *dir, const char *name)
 	PQclear(cli_exec(conn, "recording the migration",
 	    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
 	    2, params));
+	/* From the migration that creates it on, in the migration's transaction. */
+	if (audit_log_exists(conn))
+		audit_record(conn, "db migrate", "ok", "", args);
 	PQclear(cli_exec(conn, "COMMIT", "COMMIT", 0, NULL));
 	printf("applied %s\n", name);
 	free(sql);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "catalog.h"
 #include "filter.h"
 #include "output.h"
@@ -17,12 +18,15 @@ static const char usage[] =
     "usage: sipas export [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--center CODE]\n"
     "                    [--area CODE] [--kiosk CODE] [--counter CODE]\n"
     "                    [--officer CODE] [--questionnaire CODE]\n"
-    "                    [--format csv|ndjson] [--db CONNINFO]\n"
+    "                    [--format csv|ndjson] [--with-personal-data]\n"
+    "                    [--db CONNINFO]\n"
     "\n"
     "Writes every selected response to standard output in the order submitted:\n"
     "its id, time (Vietnam), center, kiosk, service area, procedure, one column\n"
     "per criterion of the questionnaire (empty: not applicable), the overall\n"
-    "rating, the respondent's profile and the comment. CSV (RFC 4180, UTF-8\n"
+    "rating, and, with --with-personal-data (which needs the role\n"
+    "sipas_comments and is recorded in the audit log like every export), the\n"
+    "respondent's profile and the comment. CSV (RFC 4180, UTF-8\n"
     "with a byte order mark) has a header row, and text that a spreadsheet\n"
     "would run as a formula starts with a single quote; ndjson is one JSON\n"
     "object a line. Without\n"
@@ -30,11 +34,16 @@ static const char usage[] =
 
 static const char *const fixed[] = { "id", "submitted_at", "center", "kiosk",
 	"service_area", "procedure" };
+/* The overall rating, then the personal data (docs/privacy.md), exported
+ * only with --with-personal-data. */
 static const char *const profile[] = { "overall", "gender", "age_group", "ethnicity",
 	"education", "occupation", "comment" };
 
 #define NFIXED (sizeof fixed / sizeof fixed[0])
-#define NPROFILE (sizeof profile / sizeof profile[0])
+#define NPROFILE_ALL (sizeof profile / sizeof profile[0])
+
+/* How many of profile[] are exported: 1 (the overall rating) or all. */
+static size_t nprofile = 1;
 
 /* $1 questionnaire, then the selection of filter_responses. */
 static const char from_sql[] =
@@ -75,7 +84,7 @@ csv_query(const struct questionnaire *q, const struct filter *flt)
 	fprintf(f, "SELECT r.id, %s, c.code, k.code, sa.code, r.procedure", when_sql);
 	for (size_t i = 0; i < q->ncriteria; i++)
 		fprintf(f, ", r.answers[%zu]", i + 1);
-	for (size_t i = 0; i < NPROFILE; i++)
+	for (size_t i = 0; i < nprofile; i++)
 		fprintf(f, ", r.%s", profile[i]);
 	put_from(f, flt);
 	fclose(f);
@@ -104,7 +113,7 @@ ndjson_query(PGconn *conn, const struct questionnaire *q, const struct filter *f
 		PQfreemem(code);
 	}
 	fputs(")", f);
-	for (size_t i = 0; i < NPROFILE; i++)
+	for (size_t i = 0; i < nprofile; i++)
 		fprintf(f, ", '%s', r.%s", profile[i], profile[i]);
 	fputs(")::text", f);
 	put_from(f, flt);
@@ -112,14 +121,54 @@ ndjson_query(PGconn *conn, const struct questionnaire *q, const struct filter *f
 	return sql;
 }
 
+static void
+csv_header(const struct questionnaire *q)
+{
+	fputs(CSV_BOM, stdout);
+	for (size_t i = 0; i < NFIXED; i++)
+		csv_field(stdout, fixed[i], CSV_TEXT, false);
+	for (size_t i = 0; i < q->ncriteria; i++)
+		csv_field(stdout, q->criteria[i].code, CSV_TEXT, false);
+	for (size_t i = 0; i < nprofile; i++)
+		csv_field(stdout, profile[i], CSV_TEXT, i + 1 == nprofile);
+}
+
+/* The database refuses the personal columns to the report roles
+ * (sql/010_privacy.sql); saying so before the export starts. */
+static void
+export_check_personal(PGconn *conn)
+{
+	PGresult *res = cli_exec(conn, "checking the right to personal data",
+	    "SELECT has_column_privilege('responses', 'comment', 'SELECT')", 0, NULL);
+
+	if (PQgetvalue(res, 0, 0)[0] != 't')
+		cli_die("--with-personal-data needs a role granted sipas_comments; "
+		    "nothing was exported");
+	PQclear(res);
+}
+
+/* What the audit log records of an export: the selection and the format. */
+static void
+export_audit_args(const struct filter *flt, bool ndjson, const char *args[21])
+{
+	const char *const a[] = { "from", flt->from, "to", flt->to, "center", flt->center,
+		"area", flt->area, "kiosk", flt->kiosk, "counter", flt->counter,
+		"officer", flt->officer, "questionnaire", flt->questionnaire,
+		"format", ndjson ? "ndjson" : "csv",
+		"with_personal_data", nprofile > 1 ? "yes" : NULL, NULL };
+
+	memcpy(args, a, sizeof a);
+}
+
 int
 cmd_export(int argc, char **argv)
 {
 	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, FILTER_LONGOPTS,
 		{ "format", required_argument, NULL, 'F' },
+		{ "with-personal-data", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 } };
 	struct filter flt = { 0 };
-	const char *params[FILTER_NPARAMS];
+	const char *params[FILTER_NPARAMS], *args[21];
 	bool ndjson = false;
 	const struct questionnaire *q;
 	struct catalog *cat;
@@ -131,6 +180,7 @@ cmd_export(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'P': nprofile = NPROFILE_ALL; break;
 		case 'F':
 			if (strcmp(optarg, "ndjson") == 0)
 				ndjson = true;
@@ -146,6 +196,10 @@ cmd_export(int argc, char **argv)
 		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
 	filter_check(NULL, &flt, usage);
 	conn = cli_connect();
+	export_audit_args(&flt, ndjson, args);
+	audit_begin(conn, "export", args);
+	if (nprofile > 1)
+		export_check_personal(conn);
 	filter_check(conn, &flt, usage);
 	if (!catalog_load(conn, &cat, err, sizeof err))
 		cli_die("%s", err);
@@ -157,15 +211,8 @@ cmd_export(int argc, char **argv)
 	if (!PQsendQueryParams(conn, sql, FILTER_NPARAMS, NULL, params, NULL, NULL, 0) ||
 	    !PQsetSingleRowMode(conn))
 		cli_die("exporting: %s", PQerrorMessage(conn));
-	if (!ndjson) {
-		fputs(CSV_BOM, stdout);
-		for (size_t i = 0; i < NFIXED; i++)
-			csv_field(stdout, fixed[i], CSV_TEXT, false);
-		for (size_t i = 0; i < q->ncriteria; i++)
-			csv_field(stdout, q->criteria[i].code, CSV_TEXT, false);
-		for (size_t i = 0; i < NPROFILE; i++)
-			csv_field(stdout, profile[i], CSV_TEXT, i + 1 == NPROFILE);
-	}
+	if (!ndjson)
+		csv_header(q);
 	while ((res = PQgetResult(conn)) != NULL) {
 		ExecStatusType st = PQresultStatus(res);
 		if (st == PGRES_SINGLE_TUPLE) {
@@ -186,6 +233,8 @@ cmd_export(int argc, char **argv)
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
 		cli_die("writing the export failed after %ld rows", rows);
+	snprintf(err, sizeof err, "%ld responses", rows);
+	audit_commit(conn, err);
 	free(sql);
 	catalog_free(cat);
 	PQfinish(conn);

@@ -103,7 +103,9 @@ compute(PGconn *conn, const struct report *r, const char *from, const char *to,
 	for (size_t d = 0; d < r->nby; d++)
 		nsql += report_dim_in_sql(r->by[d]);
 	report_group_merge(r->q, g, &n);
-	g = report_group_margins(r->q, nsql, g, &n);
+	/* By respondents, the database returns the margins (report-query.c). */
+	if (!report_by_respondents(r))
+		g = report_group_margins(r->q, nsql, g, &n);
 	for (size_t d = 0; d < r->nby; d++)
 		if (!report_dim_in_sql(r->by[d]))
 			g = report_group_split(r->q, r->by[d], d, g, n, &n);

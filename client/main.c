@@ -18,9 +18,22 @@ static const char usage_text[] =
     "commands:\n"
     "  db init                       create or upgrade the schema (idempotent)\n"
     "  area list                     list the service areas\n"
-    "  center import FILE.csv        add or update centers (code,name_vi,level,parent)\n"
+    "  center import FILE.csv        add or update centers (code,name_vi,level,parent\n"
+    "                                [,opened_on,closed_on,successor,official_code])\n"
     "  center list                   list the centers as a tree\n"
-    "  kiosk add CODE --center CENTER --cert FILE.pem [--questionnaire CODE]\n"
+    "  center close CODE --on DATE [--successor CODE]  the last day it is open\n"
+    "  center move CODE --parent CODE --on DATE  another parent from DATE on\n"
+    "  counter add CENTER CODE --name NAME  a counter of a center\n"
+    "  counter list [--center CENTER] [--all]  list the active counters\n"
+    "  counter retire CENTER CODE [--on DATE]  no longer active from DATE\n"
+    "  officer add CODE --name NAME --center CENTER [--counter CODE] [--from DATE]\n"
+    "  officer import FILE.csv       add officers, move changed postings\n"
+    "  officer list [--center CENTER] [--on DATE]  the officers active on DATE\n"
+    "  officer retire CODE [--on DATE]  no longer active from DATE\n"
+    "  officer move CODE --center CENTER [--counter CODE] --on DATE\n"
+    "  kiosk add CODE --center CENTER --cert FILE.pem [--counter CODE]\n"
+    "            [--questionnaire CODE]\n"
+    "  kiosk move CODE [--center CENTER] [--counter CODE|--no-counter]\n"
     "  kiosk rotate CODE --cert NEW.pem  replace the kiosk's certificate\n"
     "  kiosk revoke CODE             refuse the kiosk's requests from now on\n"
     "  kiosk list                    list the kiosks\n"
@@ -31,6 +44,14 @@ static const char usage_text[] =
     "  export [--from DATE] [--to DATE] [--center CODE] [--area CODE]\n"
     "         [--kiosk CODE] [--questionnaire CODE] [--format csv|ndjson]\n"
     "                                every response with its answers\n"
+    "  audit [--from DATE] [--to DATE] [--action ACTION] [--who NAME]\n"
+    "        [--format table|csv|json]  the administrative actions recorded\n"
+    "  audit verify                  check the audit log's chain of hashes\n"
+    "  purge [--personal-data-older-than DAYS] [--dry-run]\n"
+    "                                clear old comments and respondent profiles\n"
+    "  seal-key new --out PREFIX     a key pair for sealed comments\n"
+    "  comments --key FILE [--from DATE] [--to DATE] [--center CODE]\n"
+    "                                the comments, sealed ones opened\n"
     "\n"
     "The database is --db CONNINFO, else $SIPAS_DB, else libpq's PG* variables.\n"
     "Every command takes --help. See sipas(1).\n";
@@ -51,8 +72,14 @@ main(int argc, char **argv)
 		{ "area", cmd_area },
 		{ "center", cmd_center },
 		{ "kiosk", cmd_kiosk },
+		{ "counter", cmd_counter },
+		{ "officer", cmd_officer },
 		{ "report", cmd_report },
 		{ "export", cmd_export },
+		{ "audit", cmd_audit },
+		{ "purge", cmd_purge },
+		{ "seal-key", cmd_seal_key },
+		{ "comments", cmd_comments },
 	};
 	int ch;
 

@@ -80,8 +80,8 @@ group_json(const struct report *r, const struct report_group *g)
 	 * flag that tells the two apart. */
 	if (g->suppressed) {
 		static const char *const hidden[] = { "n", "rank", "index", "points", "margin",
-			"mean", "elements", "criteria", "levels", "low_sample", "previous_index",
-			"change", "previous_rank", "rank_change" };
+			"mean", "elements", "criteria", "levels", "low_sample", "below_target",
+			"previous_index", "change", "previous_rank", "rank_change" };
 		for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++)
 			if (json_object_get(o, hidden[i]) != NULL)
 				json_object_set_new(o, hidden[i], json_null());

@@ -61,7 +61,8 @@ report_total(const struct report *r)
 bool
 report_below_target(const struct report *r, const struct report_group *g)
 {
-	return r->has_target && g->fig.has_index && report_round2(g->fig.index) < r->target;
+	return r->has_target && g->fig.has_index && !g->suppressed &&
+	    report_round2(g->fig.index) < r->target;
 }
 
 bool

@@ -78,7 +78,8 @@ const char *report_label(const struct report_group *g, size_t d);
 /* A group named in a list of groups (the weakest criteria): the first
  * dimension's label, else the second's (a margin), else "Tổng cộng". */
 const char *report_name(const struct report_group *g);
-/* As shown: see report_index_above. */
+/* As shown: see report_index_above. Never for a suppressed group: which
+ * side of the target its index lies on is a figure of it. */
 bool report_below_target(const struct report *r, const struct report_group *g);
 /* --compare: the change of the index, of the unrounded indices. */
 bool report_has_change(const struct report_group *g);

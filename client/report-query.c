@@ -194,6 +194,89 @@ query_of(const struct report *r, const char *from, const char *to, char *qid, si
 		qu->raw |= r->by[d]->raw;
 }
 
+/* --- by respondent attributes (sql/010_privacy.sql) ------------------------ */
+
+/* The SQL type of a dimension's group, which the function returns as text. */
+static const char *
+respondent_cast(const struct report_dim *dim)
+{
+	size_t len = strlen(dim->group);
+
+	if (strncmp(dim->group, "date_trunc", 10) == 0)
+		return "::timestamp";
+	return len > 3 && strcmp(dim->group + len - 3, "_id") == 0 ? "::int" : "";
+}
+
+/* The groups of a report by respondent attributes: the cells, margins and
+ * total that sipas_respondent_rollup returns, suppressed in the database,
+ * which is the only way the report roles reach those attributes. Margins
+ * come with it (m0, m1: that key dropped), so report_group_margins must not
+ * add them again. */
+static struct report_group *
+respondent_fetch(PGconn *conn, const struct report *r, const struct query *qu,
+    const size_t *slot, size_t *ngroups)
+{
+	size_t S = 1 + r->q->nelements, K = r->q->ncriteria * report_nlevels(r->q);
+	struct report_group *g;
+	PGresult *res;
+	char *sql;
+	size_t len;
+	FILE *f = open_memstream(&sql, &len);
+
+	fputs("SELECT g.m0, g.m1", f);
+	for (size_t d = 0; d < qu->nsql; d++) {
+		fputs(", ", f);
+		put_slot(f, qu->sql[d]->key, d);
+		fputs(", ", f);
+		put_slot(f, qu->sql[d]->label, d);
+	}
+	fputs(", g.n", f);
+	for (const char *const *col = (const char *const[]){ "rated", "p_sum", "p_sq", NULL };
+	    *col != NULL; col++)
+		for (size_t s = 1; s <= S; s++)
+			fprintf(f, ", g.%s[%zu]", *col, s);
+	for (size_t k = 1; k <= K; k++)
+		fprintf(f, ", g.cells[%zu]", k);
+	fputs(" FROM (SELECT m0, m1", f);
+	for (size_t d = 0; d < 2; d++)
+		fprintf(f, ", k%zu%s AS k%zu", d, d < qu->nsql ? respondent_cast(qu->sql[d]) : "", d);
+	fprintf(f, ", n, rated, p_sum, p_sq, cells FROM sipas_respondent_rollup($1::smallint, "
+	    "ARRAY['%s'%s%s%s], $2::date, $3::date, $4, $5, $6, $7, $8, %ld)) g",
+	    qu->sql[0]->name, qu->nsql > 1 ? ", '" : "", qu->nsql > 1 ? qu->sql[1]->name : "",
+	    qu->nsql > 1 ? "'" : "", r->min_cell);
+	for (size_t d = 0; d < qu->nsql; d++) {
+		fputc(' ', f);
+		put_slot(f, qu->sql[d]->join, d);
+	}
+	fclose(f);
+	res = cli_exec(conn, "summing by respondent", sql, FILTER_NPARAMS, qu->params);
+	g = xcalloc((size_t)PQntuples(res) + 1, sizeof *g);
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct report_group *x = &g[i];
+		int col = 2;
+		for (size_t d = 0; d < qu->nsql; d++, col += 2) {
+			if (PQgetvalue(res, i, (int)d)[0] == 't')
+				continue;	/* a margin: no key in this slot */
+			x->key[slot[d]] = xstrdup(PQgetvalue(res, i, col));
+			x->label[slot[d]] = xstrdup(PQgetvalue(res, i, col + 1));
+		}
+		report_counts_init(&x->counts, r->q);
+		x->counts.n = getlong(res, i, col++);
+		for (size_t s = 0; s < S; s++)
+			x->counts.rated[s] = getlong(res, i, col++);
+		for (size_t s = 0; s < S; s++)
+			x->counts.p_sum[s] = getdouble(res, i, col++);
+		for (size_t s = 0; s < S; s++)
+			x->counts.p_sq[s] = getdouble(res, i, col++);
+		for (size_t k = 0; k < K; k++)
+			x->counts.cells[k] = getlong(res, i, col++);
+	}
+	*ngroups = (size_t)PQntuples(res);
+	PQclear(res);
+	free(sql);
+	return g;
+}
+
 struct report_group *
 report_query_fetch(PGconn *conn, const struct report *r, const char *from, const char *to,
     size_t *ngroups)
@@ -204,6 +287,8 @@ report_query_fetch(PGconn *conn, const struct report *r, const char *from, const
 	struct report_group *g;
 
 	query_of(r, from, to, qid, sizeof qid, &qu, slot);
+	if (report_by_respondents(r))
+		return respondent_fetch(conn, r, &qu, slot, ngroups);
 	/* The rollup plus the responses queued for it, in the snapshot of the
 	 * report's transaction: each response counted once. */
 	qu.source = rolled_up_on_the_fly(conn, r->q, &qu);

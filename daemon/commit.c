@@ -9,7 +9,7 @@
  *
  * A row that was not inserted has its id already stored, by an earlier
  * attempt or a concurrent one that our INSERT waited for, or its dossier
- * rated already with its questionnaire (protocol 1.1, the constraint
+ * rated already with its questionnaire at its center (protocol 1.1, the constraint
  * responses_dossier_once), maybe by an item before it in the same group.
  * A second query, in a new transaction and so with a fresh snapshot that
  * sees those rows, compares content hashes (duplicate or conflict) or
@@ -43,7 +43,7 @@
 #define COMMIT_INSERT "commit_insert"
 #define COMMIT_COMPARE "commit_compare"
 #define NARRAYS 20
-#define NCOMPARE 4	/* the look-up's arrays */
+#define NCOMPARE 5	/* the look-up's arrays */
 #define INFLIGHT_PER_CONNECTION 2
 
 static const char insert_sql[] =
@@ -73,14 +73,14 @@ static const char insert_sql[] =
 
 /* One row per item asked, in order: whether its id is stored with the
  * same hash (NULL: the id is not stored), and whether its dossier is rated
- * with its questionnaire by a row of another id. The same id wins: a kiosk
+ * with its questionnaire at its center by a row of another id. The same id wins: a kiosk
  * retrying what was stored gets its duplicate. */
 static const char compare_sql[] =
     "SELECT r.content_hash = u.hash, "
     " EXISTS (SELECT FROM responses d WHERE d.questionnaire_id = u.questionnaire "
-    "  AND d.dossier = u.dossier AND d.id <> u.id) "
-    "FROM unnest($1::uuid[], $2::bytea[], $3::smallint[], $4::text[]) "
-    " WITH ORDINALITY AS u(id, hash, questionnaire, dossier, ord) "
+    "  AND d.center_id = u.center AND d.dossier = u.dossier AND d.id <> u.id) "
+    "FROM unnest($1::uuid[], $2::bytea[], $3::smallint[], $4::text[], $5::int[]) "
+    " WITH ORDINALITY AS u(id, hash, questionnaire, dossier, center, ord) "
     "LEFT JOIN responses r ON r.id = u.id "
     "ORDER BY u.ord";
 
@@ -115,7 +115,7 @@ add_response(const struct response *r, const struct kiosk_ref *k,
 	pgarray_text(&arrays[0], r->id);
 	pgarray_bytea(&arrays[1], r->hash, RESPONSE_HASH_LEN);
 	pgarray_int(&arrays[2], k->id, false);
-	pgarray_int(&arrays[3], k->center_id, false);
+	pgarray_int(&arrays[3], r->center_id, false);	/* on its day */
 	pgarray_int(&arrays[4], r->area->id, false);
 	pgarray_int(&arrays[5], r->questionnaire->id, false);
 	pgarray_text(&arrays[6], r->procedure);
@@ -368,6 +368,7 @@ on_inserted(PGresult *res, const struct db_failure *f, void *arg)
 			pgarray_bytea(&arrays[1], r->hash, RESPONSE_HASH_LEN);
 			pgarray_int(&arrays[2], r->questionnaire->id, false);
 			pgarray_text(&arrays[3], r->dossier);
+			pgarray_int(&arrays[4], r->center_id, false);
 		}
 	}
 	for (int a = 0; a < NCOMPARE; a++)

@@ -88,6 +88,8 @@ const struct conf_key config_keys[] = {
 	    "requests a second each kiosk may send on average"),
 	KEY(rate_burst, CONF_INT, RELOAD, "100", 1, 1000000,
 	    "requests a kiosk may send at once after a quiet spell"),
+	KEY(comment_seal_key, CONF_STRING, RELOAD, NULL, 0, 0,
+	    "X25519 public key (base64) that comments are sealed to before they are stored"),
 	{ NULL, 0, 0, NULL, 0, 0, false, NULL },
 };
 
@@ -131,6 +133,15 @@ config_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s is required", path, missing);
 		config_free(cfg);
 		return NULL;
+	}
+	if (cfg->comment_seal_key != NULL) {
+		char why[128];
+		if (!seal_key_parse(cfg->comment_seal_key, cfg->seal_pk, why, sizeof why)) {
+			snprintf(err, errlen, "%s: comment_seal_key: %s", path, why);
+			config_free(cfg);
+			return NULL;
+		}
+		cfg->seal = true;
 	}
 	use_credentials(cfg);
 	return cfg;

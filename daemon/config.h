@@ -7,6 +7,7 @@
 
 #include "conffile.h"
 #include "log.h"
+#include "seal.h"
 
 struct config {
 	char *listen;
@@ -44,6 +45,10 @@ struct config {
 	long long kiosk_offline_ttl;
 	long long rate_limit;
 	long long rate_burst;
+	char *comment_seal_key;
+	/* comment_seal_key decoded by config_load; seal: whether there is one */
+	bool seal;
+	unsigned char seal_pk[SEAL_KEY_LEN];
 };
 
 /* Keys marked restart keep their running value on reload. */

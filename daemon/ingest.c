@@ -25,6 +25,7 @@ limits_now(void)
 
 	lim.now = clock_wall_us();
 	lim.max_age = server.cfg->max_age_days * 86400LL * 1000000;
+	lim.seal_pk = server.cfg->seal ? server.cfg->seal_pk : NULL;
 	return lim;
 }
 

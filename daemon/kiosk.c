@@ -8,6 +8,7 @@
  * make sipasd query the database per request. A copy is kept in state_dir
  * (state.c) so that a restart while the database is away still knows every
  * kiosk. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,17 +28,27 @@
 #define REVOKE_MARGIN_US 1000000	/* the clocks' uncertainty, and then some */
 #define MISS_REFRESH_S	1	/* a certificate not found reads the registry again at most this often */
 
+/* A kiosk's placement on the days [from, until), Vietnam days since
+ * 1970-01-01; an open end is INT_MIN or INT_MAX. */
+struct kiosk_span {
+	int from, until;
+	struct kiosk_place place;
+};
+
 struct kiosk {
 	unsigned char fp[CERT_FINGERPRINT_LEN];
 	bool revoked;
 	int64_t revoked_at;	/* µs since the epoch */
 	struct kiosk_ref ref;
+	size_t span0, nspans;	/* its placements in the registry's spans */
 };
 
 struct registry {
 	struct kiosk *by_fp;	/* sorted by fingerprint */
 	struct kiosk **by_id;	/* the same, sorted by id */
 	size_t n;
+	struct kiosk_span *spans;	/* every kiosk's, kiosk after kiosk */
+	size_t nspans;
 };
 
 /* A request waiting for the registry to be read again. */
@@ -62,15 +73,23 @@ static struct {
 	STAILQ_HEAD(, kiosk_wait) waiting;
 } reg = { .waiting = STAILQ_HEAD_INITIALIZER(reg.waiting) };
 
-/* bytea as hex, and times as integers: independent of the session's
- * bytea_output and DateStyle. */
+/* bytea as hex, and times and days as integers: independent of the
+ * session's bytea_output and DateStyle. The placements are one text per
+ * kiosk, "from until center counter" a span, ',' between spans, an open
+ * end as '-': in the same statement, so in the same snapshot. */
 #define KIOSK_REGISTRY "kiosk_registry"	/* the statement's name */
+#define KIOSK_DAY(d) "coalesce(CASE WHEN isfinite(" d ") THEN (" d \
+    " - date '1970-01-01')::text END, '-')"
 static const char registry_sql[] =
-    "SELECT encode(cert_sha256, 'hex'), id, code, center_id, "
-    " coalesce(questionnaire_id, 0), status = 'revoked', "
-    " coalesce((extract(epoch FROM revoked_at) * 1000000)::int8, 0), "
-    " (extract(epoch FROM now()) * 1000000)::int8, coalesce(counter_id, 0) "
-    "FROM kiosks";
+    "SELECT encode(k.cert_sha256, 'hex'), k.id, k.code, k.center_id, "
+    " coalesce(k.questionnaire_id, 0), k.status = 'revoked', "
+    " coalesce((extract(epoch FROM k.revoked_at) * 1000000)::int8, 0), "
+    " (extract(epoch FROM now()) * 1000000)::int8, coalesce(k.counter_id, 0), "
+    " coalesce((SELECT string_agg(" KIOSK_DAY("s.valid_from") " || ' ' || "
+    "  " KIOSK_DAY("s.valid_until") " || ' ' || s.center_id || ' ' || "
+    "  coalesce(s.counter_id, 0), ',' ORDER BY s.valid_from) "
+    "  FROM kiosk_posting_spans s WHERE s.kiosk_id = k.id), '') "
+    "FROM kiosks k";
 
 static int
 cmp_fp(const void *a, const void *b)
@@ -95,7 +114,65 @@ registry_free(struct registry *r)
 		return;
 	free(r->by_fp);
 	free(r->by_id);
+	free(r->spans);
 	free(r);
+}
+
+static int
+span_day(const char *text, int open)
+{
+	return strcmp(text, "-") == 0 ? open : atoi(text);
+}
+
+/* Appends k's placements, from their text (registry_sql's last column),
+ * to r's spans. */
+static void
+spans_parse(struct registry *r, struct kiosk *k, const char *text)
+{
+	char *copy = xstrdup(text), *save = NULL;
+
+	k->span0 = r->nspans;
+	k->nspans = 0;
+	for (char *one = strtok_r(copy, ",", &save); one != NULL;
+	    one = strtok_r(NULL, ",", &save)) {
+		char from[16], until[16];
+		struct kiosk_span sp;
+
+		if (sscanf(one, "%15s %15s %d %d", from, until,
+		    &sp.place.center_id, &sp.place.counter_id) != 4)
+			continue;
+		sp.from = span_day(from, INT_MIN);
+		sp.until = span_day(until, INT_MAX);
+		r->spans = xreallocarray(r->spans, r->nspans + 1, sizeof *r->spans);
+		r->spans[r->nspans++] = sp;
+		k->nspans++;
+	}
+	free(copy);
+}
+
+/* The same text, for the copy in state_dir. */
+static char *
+spans_text(const struct registry *r, const struct kiosk *k)
+{
+	char *out = xstrdup("");
+	size_t len = 0;
+
+	for (size_t i = 0; i < k->nspans; i++) {
+		const struct kiosk_span *sp = &r->spans[k->span0 + i];
+		char from[16] = "-", until[16] = "-", one[80];
+		int n;
+
+		if (sp->from != INT_MIN)
+			snprintf(from, sizeof from, "%d", sp->from);
+		if (sp->until != INT_MAX)
+			snprintf(until, sizeof until, "%d", sp->until);
+		n = snprintf(one, sizeof one, "%s%s %s %d %d", i ? "," : "", from,
+		    until, sp->place.center_id, sp->place.counter_id);
+		out = xreallocarray(out, len + (size_t)n + 1, 1);
+		memcpy(out + len, one, (size_t)n + 1);
+		len += (size_t)n;
+	}
+	return out;
 }
 
 static void
@@ -226,16 +303,18 @@ static char *
 registry_dump(const struct registry *r)
 {
 	json_t *all = json_array();
-	char hex[2 * CERT_FINGERPRINT_LEN + 1], *text;
+	char hex[2 * CERT_FINGERPRINT_LEN + 1], *text, *spans;
 
 	for (size_t i = 0; i < r->n; i++) {
 		const struct kiosk *k = &r->by_fp[i];
 		for (size_t j = 0; j < CERT_FINGERPRINT_LEN; j++)
 			snprintf(hex + 2 * j, 3, "%02x", k->fp[j]);
-		json_array_append_new(all, json_pack("[s, i, s, i, i, b, I, i]", hex,
-		    k->ref.id, k->ref.code, k->ref.center_id,
+		spans = spans_text(r, k);
+		json_array_append_new(all, json_pack("[s, i, s, i, i, b, I, i, s]",
+		    hex, k->ref.id, k->ref.code, k->ref.center_id,
 		    k->ref.questionnaire_id, k->revoked, (json_int_t)k->revoked_at,
-		    k->ref.counter_id));
+		    k->ref.counter_id, spans));
+		free(spans);
 	}
 	text = json_dumps(all, JSON_COMPACT);
 	json_decref(all);
@@ -267,8 +346,11 @@ registry_parse(const char *text, size_t len)
 		    !parse_fp(hex, k->fp))
 			continue;
 		snprintf(k->ref.code, sizeof k->ref.code, "%s", code);
-		/* A copy written before protocol 1.1 has no counter. */
+		/* A copy written before protocol 1.1 has no counter, nor
+		 * placements over time: then its placement now serves. */
 		k->ref.counter_id = (int)json_integer_value(json_array_get(row, 7));
+		if (json_is_string(json_array_get(row, 8)))
+			spans_parse(r, k, json_string_value(json_array_get(row, 8)));
 		k->revoked = revoked;
 		k->revoked_at = at;
 		r->n++;
@@ -358,8 +440,10 @@ on_read(PGresult *res, const struct db_failure *f, void *arg)
 	r->by_fp = xreallocarray(NULL, (size_t)rows + 1, sizeof *r->by_fp);
 	for (int i = 0; i < rows; i++) {
 		memset(&r->by_fp[r->n], 0, sizeof r->by_fp[r->n]);
-		if (parse_row(res, i, &r->by_fp[r->n]))
+		if (parse_row(res, i, &r->by_fp[r->n])) {
+			spans_parse(r, &r->by_fp[r->n], PQgetvalue(res, i, 9));
 			r->n++;
+		}
 	}
 	registry_index(r);
 	/* The database read its clock between our sending and our reading
@@ -490,6 +574,20 @@ kiosk_revoked_before(int kiosk_id, int64_t at, char *why, size_t whylen)
 	return true;
 }
 
+struct kiosk_place
+kiosk_placement(const struct kiosk_ref *k, int day)
+{
+	const struct kiosk *in = find_id(k->id);
+	struct kiosk_place now = { k->center_id, k->counter_id };
+
+	for (size_t i = 0; in != NULL && i < in->nspans; i++) {
+		const struct kiosk_span *sp = &reg.current->spans[in->span0 + i];
+		if (sp->from <= day && day < sp->until)
+			return sp->place;
+	}
+	return now;
+}
+
 void
 kiosk_remember(const unsigned char fp[CERT_FINGERPRINT_LEN], bool revoked,
     const struct kiosk_ref *ref)
@@ -505,6 +603,12 @@ kiosk_remember(const unsigned char fp[CERT_FINGERPRINT_LEN], bool revoked,
 	r->by_fp[n].revoked = revoked;
 	r->by_fp[n].ref = *ref;
 	r->n = n + 1;
+	if (n > 0 && reg.current->nspans > 0) {
+		r->spans = xreallocarray(NULL, reg.current->nspans, sizeof *r->spans);
+		memcpy(r->spans, reg.current->spans,
+		    reg.current->nspans * sizeof *r->spans);
+		r->nspans = reg.current->nspans;
+	}
 	registry_index(r);
 	registry_free(reg.current);
 	reg.current = r;

@@ -20,6 +20,13 @@ struct kiosk_ref {
 	int counter_id;		/* the counter it is fixed to; 0: none */
 };
 
+/* Where a kiosk stood on a day: its center, and the counter it was fixed
+ * to (0: none). */
+struct kiosk_place {
+	int center_id;
+	int counter_id;
+};
+
 enum kiosk_status {
 	KIOSK_ACTIVE,
 	KIOSK_REVOKED,
@@ -42,6 +49,11 @@ bool kiosk_registry_covers(int64_t at);
 /* True, with why, when the kiosk was revoked at or before at (µs since the
  * epoch): what it sent then must not be stored. */
 bool kiosk_revoked_before(int kiosk_id, int64_t at, char *why, size_t whylen);
+/* Where kiosk k stood on day (a Vietnam day, days since 1970-01-01), by
+ * the registry's placements over time (kiosk_postings), so that what it
+ * collected before a move counts where it was collected; k's own
+ * placement when the registry has none for that day. */
+struct kiosk_place kiosk_placement(const struct kiosk_ref *k, int day);
 /* Adds an entry as if the database had answered (the fuzzer). */
 void kiosk_remember(const unsigned char fp[CERT_FINGERPRINT_LEN], bool revoked,
     const struct kiosk_ref *ref);

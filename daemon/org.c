@@ -50,12 +50,17 @@ struct org {
 static struct {
 	struct org *current;		/* NULL until the first read */
 	int64_t loaded_us;		/* when current was read, wall clock */
-	int64_t asked_us, covered_us;	/* when the last read, the last that
-					 * worked, were sent */
 	bool reading, failed;
 	struct event *tick;
 	char *saved;			/* what state_dir holds */
 } org;
+
+/* The counters a kiosk is fixed to that were found inactive, warned of
+ * once: the kiosk goes on being served, and the log is not flooded. */
+static struct {
+	int *ids;
+	size_t n;
+} warned;
 
 /* Days as integers, NULL for an open end (NULL or infinite). */
 #define DAYS(d) "CASE WHEN isfinite(" d ") THEN " d " - date '1970-01-01' END"
@@ -373,7 +378,6 @@ on_read(PGresult *res, const struct db_failure *f, void *arg)
 		return;
 	}
 	o = org_from_result(res);
-	org.covered_us = org.asked_us;
 	if (org.current == NULL || was_failed)
 		log_info("organisation: %zu center(s), %zu counter(s), %zu "
 		    "officer(s)", o->ncenters, o->ncounters, o->nofficers);
@@ -392,10 +396,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	    org.current != NULL ? (time_t)server.cfg->kiosk_cache_ttl : 1, 0 };
 
 	if (!org.reading) {
-		int64_t sent = clock_wall_us();
 		if (db_query(ORG_READ, 0, NULL, NULL, NULL, on_read, NULL)) {
 			org.reading = true;
-			org.asked_us = sent;
 		} else {
 			org.failed = true;
 		}
@@ -429,18 +431,15 @@ org_stop(void)
 	org.current = NULL;
 	free(org.saved);
 	org.saved = NULL;
+	free(warned.ids);
+	warned.ids = NULL;
+	warned.n = 0;
 }
 
 bool
 org_known(void)
 {
 	return usable();
-}
-
-bool
-org_covers(int64_t at)
-{
-	return org.current != NULL && org.covered_us > at;
 }
 
 void
@@ -483,21 +482,45 @@ refuse(struct response_error *err, const char *field, const char *why,
 	return false;
 }
 
+static void
+warn_fixed_inactive(const struct kiosk_ref *k, const struct org_row *q, int day)
+{
+	char d[11];
+
+	for (size_t i = 0; i < warned.n; i++)
+		if (warned.ids[i] == q->id)
+			return;
+	warned.ids = xreallocarray(warned.ids, warned.n + 1, sizeof *warned.ids);
+	warned.ids[warned.n++] = q->id;
+	day_text(day, d);
+	log_warn("counter %s of kiosk %s is not active on %s: storing its "
+	    "responses without a counter; fix the kiosk to an active counter "
+	    "or none with sipas kiosk move", q->code, k->code, d);
+}
+
 static bool
 judge_counter(const struct org *o, const struct kiosk_ref *k,
-    struct response *r, int day, struct response_error *err)
+    const struct kiosk_place *at, struct response *r, int day,
+    struct response_error *err)
 {
 	const struct org_row *q;
 
 	/* A kiosk fixed to a counter serves at that counter: what it says
-	 * does not matter, even a code unknown here. */
-	if (k->counter_id != 0) {
-		r->counter_id = k->counter_id;
+	 * does not matter, even a code unknown here. A fixed counter not
+	 * active that day is not stored: a 400 would stop the kiosk for a
+	 * mistake that is not its own. One unknown here is newer than the
+	 * organisation read; the database checks it exists. */
+	if (at->counter_id != 0) {
+		q = counter_by_id(o, at->counter_id);
+		if (q != NULL && !active(q, day))
+			warn_fixed_inactive(k, q, day);
+		else
+			r->counter_id = at->counter_id;
 		return true;
 	}
 	if (r->counter[0] == '\0')
 		return true;
-	q = counter(o, k->center_id, r->counter);
+	q = counter(o, at->center_id, r->counter);
 	if (q == NULL || !active(q, day))
 		return refuse(err, "counter", "not an active counter of this "
 		    "kiosk's center", day);
@@ -506,8 +529,8 @@ judge_counter(const struct org *o, const struct kiosk_ref *k,
 }
 
 static bool
-judge_officer(const struct org *o, const struct kiosk_ref *k,
-    struct response *r, int day, struct response_error *err)
+judge_officer(const struct org *o, int center_id, struct response *r, int day,
+    struct response_error *err)
 {
 	const struct org_row *p, *w;
 
@@ -517,11 +540,24 @@ judge_officer(const struct org *o, const struct kiosk_ref *k,
 	if (w == NULL || !active(w, day))
 		return refuse(err, "officer", "not an active officer", day);
 	p = posting(o, w->id, day);
-	if (p == NULL || p->center_id != k->center_id)
+	if (p == NULL || p->center_id != center_id)
 		return refuse(err, "officer", "not posted at this kiosk's "
 		    "center", day);
 	r->officer_id = w->id;
 	return true;
+}
+
+/* Without the organisation (not read yet, or too long ago, or without
+ * the kiosk's center, created since): what the kiosk registry alone can
+ * judge is taken, as before protocol 1.1; who served the person cannot be
+ * judged, and waits (503). */
+static enum org_verdict
+judge_without(const struct kiosk_place *at, struct response *r)
+{
+	if (r->officer[0] != '\0' || (r->counter[0] != '\0' && at->counter_id == 0))
+		return ORG_UNAVAILABLE;
+	r->counter_id = at->counter_id;
+	return ORG_ACCEPTED;
 }
 
 enum org_verdict
@@ -529,16 +565,17 @@ org_judge(const struct kiosk_ref *k, struct response *r,
     struct response_error *err)
 {
 	int day = clock_vn_day(r->submitted_at);
+	struct kiosk_place at = kiosk_placement(k, day);
 	const struct org_row *c;
 
+	r->center_id = at.center_id;
 	r->counter_id = r->officer_id = 0;
-	/* A center created since the last read is not known yet either. */
-	if (!usable() || (c = center(org.current, k->center_id)) == NULL)
-		return ORG_UNAVAILABLE;
+	if (!usable() || (c = center(org.current, at.center_id)) == NULL)
+		return judge_without(&at, r);
 	if (day < c->from || day > c->until)
 		return ORG_CLOSED;
-	if (!judge_counter(org.current, k, r, day, err) ||
-	    !judge_officer(org.current, k, r, day, err))
+	if (!judge_counter(org.current, k, &at, r, day, err) ||
+	    !judge_officer(org.current, at.center_id, r, day, err))
 		return ORG_INVALID;
 	return ORG_ACCEPTED;
 }
@@ -577,17 +614,18 @@ org_context(const struct kiosk_ref *k, int64_t now)
 	const struct org *o = org.current;
 	const struct org_row *c;
 	int day = clock_vn_day(now);
+	struct kiosk_place at = kiosk_placement(k, day);
 	json_t *counters;
 
-	if (!usable() || (c = center(o, k->center_id)) == NULL)
+	if (!usable() || (c = center(o, at.center_id)) == NULL)
 		return NULL;
 	counters = json_array();
 	for (size_t i = 0; i < o->ncounters; i++)
-		if (o->counters[i]->center_id == k->center_id &&
+		if (o->counters[i]->center_id == at.center_id &&
 		    active(o->counters[i], day))
 			json_array_append_new(counters, code_name(o->counters[i]));
 	return json_pack("{s:o, s:o, s:o, s:o}", "center", code_name(c),
-	    "counter", k->counter_id != 0 ?
-	    code_name(counter_by_id(o, k->counter_id)) : json_null(),
-	    "counters", counters, "officers", officers_at(o, k->center_id, day));
+	    "counter", at.counter_id != 0 ?
+	    code_name(counter_by_id(o, at.counter_id)) : json_null(),
+	    "counters", counters, "officers", officers_at(o, at.center_id, day));
 }

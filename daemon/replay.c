@@ -4,10 +4,12 @@
  * reason that may pass is retried after a growing delay; one the database
  * refuses is replayed again a record at a time, and the record it refuses
  * alone is set aside, as is one whose kiosk was revoked before it came,
- * one the organisation's rules refuse (org.c: counter, officer, a closed
- * center), one whose id was stored before with other content or whose
- * dossier was rated by another id: never dropped, never in
- * the way of the records after it. commit.c runs replay_run at the end of
+ * one whose id was stored before with other content or whose dossier was
+ * rated by another id (the database's constraint): never dropped, never in
+ * the way of the records after it. A record was answered 202: it is stored
+ * as it was judged at receipt (its center, counter and officer are in it),
+ * not judged again by the organisation as it is by the time of the
+ * replay. commit.c runs replay_run at the end of
  * each flush and tells each group's end through replay_ops; it never calls
  * this file by name. */
 #include <stdio.h>
@@ -20,7 +22,6 @@
 #include "db.h"
 #include "kiosk.h"
 #include "log.h"
-#include "org.h"
 #include "replay.h"
 #include "sipasd.h"
 #include "spool.h"
@@ -139,50 +140,17 @@ replay_refused(struct commit_group *g, const struct db_failure *f)
 	replay.isolate -= replay.isolate > 0;
 }
 
-/* The rules of the organisation, as at receipt: what they refuse is set
- * aside; while it cannot be judged, the replay waits. */
+/* Why rec cannot be replayed now: revoked before it came (set aside, why
+ * says so; a stolen certificate's doing), or received after the registry
+ * was last read, which may not know of the revocation yet (wait). */
 static bool
-replay_judge(struct spooled *rec, char *why, size_t whylen, bool *wait)
-{
-	struct response_error err;
-
-	switch (org_judge(&rec->kiosk, &rec->resp, &err)) {
-	case ORG_ACCEPTED:
-		return true;
-	case ORG_INVALID:
-		snprintf(why, whylen, "%s: %s", err.field, err.message);
-		return false;
-	case ORG_CLOSED:
-		snprintf(why, whylen, "the center of kiosk %s was not open on the "
-		    "day the response was submitted", rec->kiosk.code);
-		return false;
-	case ORG_UNAVAILABLE:
-		/* Read after the record came, and still without its center:
-		 * the center is gone, and waiting would block the spool. */
-		if (org_known()) {
-			snprintf(why, whylen, "the center of kiosk %s is not in the "
-			    "organisation", rec->kiosk.code);
-			return false;
-		}
-		break;
-	}
-	*wait = true;
-	return false;
-}
-
-/* Why rec cannot be replayed now: revoked, or refused by the rules of the
- * organisation (set aside, why says so), or received after the registry
- * or the organisation was last read, which may not know of a revocation or
- * a change yet (wait). */
-static bool
-replayable(struct spooled *rec, char *why, size_t whylen, bool *wait)
+replayable(const struct spooled *rec, char *why, size_t whylen, bool *wait)
 {
 	/* Records written before 0.9 carry only the kiosk's clock. */
 	int64_t at = rec->received_at ? rec->received_at : rec->resp.submitted_at;
 
-	*wait = !kiosk_registry_covers(at) || !org_covers(at);
-	return !*wait && !kiosk_revoked_before(rec->kiosk.id, at, why, whylen) &&
-	    replay_judge(rec, why, whylen, wait);
+	*wait = !kiosk_registry_covers(at);
+	return !*wait && !kiosk_revoked_before(rec->kiosk.id, at, why, whylen);
 }
 
 /* Reads the next records and sends them as one group: those at its head

@@ -13,6 +13,7 @@
 #include "cert.h"
 #include "clock.h"
 #include "response.h"
+#include "seal.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
@@ -468,6 +469,22 @@ validate(struct response *r, json_t *obj, const struct catalog *cat,
 	return true;
 }
 
+/* With comment_seal_key, the comment is sealed here, after the content
+ * hash and before anything stores it: the spool and the database hold only
+ * the box, and the duplicate rule compares the hash of what was sent. */
+static void
+response_seal(struct response *r, const unsigned char *pk)
+{
+	char *sealed;
+
+	if (pk == NULL || r->comment == NULL || r->comment[0] == '\0')
+		return;
+	sealed = seal_text(r->comment, pk);
+	explicit_bzero(r->comment, strlen(r->comment));
+	free(r->comment);
+	r->comment = sealed;
+}
+
 bool
 response_from_json(struct response *r, json_t *obj, const struct catalog *cat,
     const struct response_limits *lim, struct response_error *err)
@@ -479,6 +496,7 @@ response_from_json(struct response *r, json_t *obj, const struct catalog *cat,
 		return false;
 	}
 	response_hash(r);
+	response_seal(r, lim->seal_pk);
 	return true;
 }
 

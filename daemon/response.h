@@ -39,15 +39,17 @@ struct response {
 	char officer[RESPONSE_CODE_MAX + 1];
 	char dossier[RESPONSE_CODE_MAX + 1];
 	unsigned char hash[RESPONSE_HASH_LEN];
-	/* What the organisation (org.c) makes of them, set by whoever judges
-	 * the response against it; 0 when none. Not hashed, like the center:
-	 * they come from the registry, not from the kiosk. */
-	int counter_id, officer_id;
+	/* What the registry and the organisation (org.c) make of it on its
+	 * day, set when it is judged at receipt and kept in the spool with
+	 * it: the kiosk's center then, the counter and officer (0: none).
+	 * Not hashed: they come from the registry, not from the kiosk. */
+	int center_id, counter_id, officer_id;
 };
 
 struct response_limits {
 	int64_t now;		/* microseconds since the epoch */
 	int64_t max_age;	/* microseconds */
+	const unsigned char *seal_pk;	/* comment_seal_key, or NULL */
 };
 
 /* Parses a request body into JSON, refusing duplicate member names. Returns

@@ -241,10 +241,11 @@ encode(const struct submission *s, size_t *len)
 
 	json_object_set_new(rec, "kiosk", json_integer(k->id));
 	json_object_set_new(rec, "kiosk_code", json_string(k->code));
-	json_object_set_new(rec, "center", json_integer(k->center_id));
-	/* The counter the kiosk was fixed to when it sent this: the one to
-	 * store, whatever the registry says by the time of the replay. */
-	json_object_set_new(rec, "kiosk_counter", json_integer(k->counter_id));
+	/* What was judged at receipt, the 202's promise: stored as it is,
+	 * whatever the registry and the organisation say by the replay. */
+	json_object_set_new(rec, "center", json_integer(s->resp->center_id));
+	json_object_set_new(rec, "counter_id", json_integer(s->resp->counter_id));
+	json_object_set_new(rec, "officer_id", json_integer(s->resp->officer_id));
 	json_object_set_new(rec, "received_at", json_integer(s->received_at));
 	return spool_record_frame(rec, len);
 }
@@ -441,21 +442,29 @@ decode(struct spooled *sp, const unsigned char *payload, size_t plen,
 {
 	json_error_t jerr;
 	json_t *rec = json_loadb((const char *)payload, plen, 0, &jerr);
-	json_int_t kiosk, center, received = 0, fixed = 0;
+	json_int_t kiosk, center, received = 0, fixed = 0, counter = -1,
+	    officer = 0;
 	const char *code = NULL;
 	bool ok;
 
-	/* kiosk_counter is absent from the records before protocol 1.1. */
-	ok = rec != NULL && json_unpack(rec, "{s:I, s:I, s?s, s?I, s?I}", "kiosk",
-	    &kiosk, "center", &center, "kiosk_code", &code, "received_at",
-	    &received, "kiosk_counter", &fixed) == 0 && kiosk > 0 &&
+	/* Records before protocol 1.1 have no counter; the first ones of
+	 * 1.1 only the counter the kiosk was fixed to (kiosk_counter), the
+	 * one they are stored with. */
+	ok = rec != NULL && json_unpack(rec, "{s:I, s:I, s?s, s?I, s?I, s?I, s?I}",
+	    "kiosk", &kiosk, "center", &center, "kiosk_code", &code,
+	    "received_at", &received, "kiosk_counter", &fixed, "counter_id",
+	    &counter, "officer_id", &officer) == 0 && kiosk > 0 &&
 	    kiosk <= INT32_MAX && center > 0 && center <= INT32_MAX &&
-	    fixed >= 0 && fixed <= INT32_MAX &&
+	    fixed >= 0 && fixed <= INT32_MAX && counter >= -1 &&
+	    counter <= INT32_MAX && officer >= 0 && officer <= INT32_MAX &&
 	    response_from_record(&sp->resp, rec, cat);
 	if (ok) {
 		sp->kiosk.id = (int)kiosk;
 		sp->kiosk.center_id = (int)center;
 		sp->kiosk.counter_id = (int)fixed;
+		sp->resp.center_id = (int)center;
+		sp->resp.counter_id = (int)(counter >= 0 ? counter : fixed);
+		sp->resp.officer_id = (int)officer;
 		snprintf(sp->kiosk.code, sizeof sp->kiosk.code, "%s", code ? code : "-");
 		sp->received_at = received;
 	}

@@ -136,7 +136,17 @@ def run(args):
     lock = threading.Lock()
     per_kiosk = [args.count // len(args.kiosk)] * len(args.kiosk)
     per_kiosk[0] += args.count - sum(per_kiosk)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    # submitted_at spreads over [first, last): the past --days, or the Vietnam
+    # days --since to --until included (never later than now).
+    last = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=60)
+    first = last - datetime.timedelta(days=args.days)
+    if args.since:
+        first = datetime.datetime.combine(args.since, datetime.time(), VN)
+    if args.until:
+        last = min(last, datetime.datetime.combine(args.until, datetime.time(), VN)
+                   + datetime.timedelta(days=1))
+    if first >= last:
+        sys.exit("kiosksim: --since must come before --until and now")
 
     def worker(index, certkey, count):
         cert, key = certkey.split(":")
@@ -149,7 +159,7 @@ def run(args):
             return
         bias = {a["code"]: rng.uniform(-0.12, 0.06) for a in questionnaire["service_areas"]}
         for _ in range(count):
-            when = now - datetime.timedelta(seconds=rng.uniform(60, args.days * 86400))
+            when = first + (last - first) * rng.random()
             resp = realistic_response(rng, questionnaire, when, bias)
             for attempt in range(5):    # the kiosk's own retry with the same id
                 try:
@@ -177,7 +187,8 @@ def run(args):
     print("kiosksim: %d responses from %d kiosks in %.1f s (%.0f/s): %s" % (
         total, len(args.kiosk), elapsed, total / elapsed if elapsed else 0,
         ", ".join("%s: %d" % (k, v) for k, v in sorted(statuses.items(), key=str))))
-    return 0 if set(statuses) <= {200, 201} else 1
+    # A kiosk that could not send them all (its thread died) fails the run too.
+    return 0 if total == args.count and set(statuses) <= {200, 201} else 1
 
 
 def main():
@@ -189,6 +200,11 @@ def main():
                     help="a kiosk's certificate and key; repeat for several kiosks")
     ap.add_argument("--count", type=int, default=1000, help="responses in all")
     ap.add_argument("--days", type=int, default=80, help="spread submitted_at over the past DAYS")
+    day = datetime.date.fromisoformat
+    ap.add_argument("--since", type=day, metavar="YYYY-MM-DD",
+                    help="spread submitted_at from this Vietnam day on instead")
+    ap.add_argument("--until", type=day, metavar="YYYY-MM-DD",
+                    help="... up to this Vietnam day included (default: now)")
     ap.add_argument("--seed", type=int, default=1)
     sys.exit(run(ap.parse_args()))
 

@@ -79,16 +79,42 @@ ALTER TABLE kiosks
     ADD COLUMN counter_id integer,
     ADD FOREIGN KEY (counter_id, center_id) REFERENCES counters (id, center_id);
 
--- A dossier (hồ sơ) is rated once per questionnaire, whatever the id: the
--- database enforces it, so that neither two daemons nor a replayed spool
--- can store a second rating. NULLs are distinct: responses without a
--- dossier are not concerned.
+-- Where a kiosk stands from a date on (until its next placement): a center,
+-- and a counter of it it is fixed to or none. kiosks.center_id and
+-- kiosks.counter_id are the placement now (the latest row here), kept with
+-- it in the same transaction by sipas; sipasd stores a response under, and
+-- judges it by, the placement on the response's day, so that a backlog
+-- from before a move still counts where it was collected. Every kiosk has
+-- a row from '-infinity'.
+CREATE TABLE kiosk_postings (
+    kiosk_id   integer NOT NULL REFERENCES kiosks (id),
+    valid_from date NOT NULL,
+    center_id  integer NOT NULL REFERENCES centers (id),
+    counter_id integer,
+    PRIMARY KEY (kiosk_id, valid_from),
+    FOREIGN KEY (counter_id, center_id) REFERENCES counters (id, center_id)
+);
+INSERT INTO kiosk_postings (kiosk_id, valid_from, center_id, counter_id)
+    SELECT id, '-infinity', center_id, counter_id FROM kiosks;
+
+CREATE VIEW kiosk_posting_spans AS
+    SELECT kiosk_id, center_id, counter_id, valid_from,
+           coalesce(lead(valid_from) OVER (PARTITION BY kiosk_id ORDER BY valid_from),
+                    'infinity') AS valid_until
+    FROM kiosk_postings;
+
+-- A dossier (hồ sơ) is rated once per questionnaire at its center, whatever
+-- the id: the database enforces it, so that neither two daemons nor a
+-- replayed spool can store a second rating. A dossier is handled at one
+-- center: scoped by it, a kiosk whose certificate was stolen cannot rate
+-- other centers' dossiers in advance (the damage stays in its own center).
+-- NULLs are distinct: responses without a dossier are not concerned.
 ALTER TABLE responses
     ADD COLUMN counter_id integer,
     ADD COLUMN officer_id integer REFERENCES officers (id),
     ADD COLUMN dossier    text CHECK (dossier ~ '^[0-9A-Za-z._/-]{1,64}$'),
     ADD FOREIGN KEY (counter_id, center_id) REFERENCES counters (id, center_id),
-    ADD CONSTRAINT responses_dossier_once UNIQUE (questionnaire_id, dossier);
+    ADD CONSTRAINT responses_dossier_once UNIQUE (questionnaire_id, center_id, dossier);
 
 -- Figures by officer are an evaluation of a person at work: a role of its
 -- own, granted on top of sipas_report.
@@ -102,10 +128,10 @@ $$;
 GRANT sipas_report TO sipas_report_personnel;
 
 REVOKE ALL ON center_parents, center_parent_spans, counters, officers, officer_postings,
-    officer_posting_spans FROM PUBLIC;
+    officer_posting_spans, kiosk_postings, kiosk_posting_spans FROM PUBLIC;
 GRANT SELECT ON center_parents, center_parent_spans, counters, officers, officer_postings,
-    officer_posting_spans TO sipas_ingest, sipas_report;
+    officer_posting_spans, kiosk_postings, kiosk_posting_spans TO sipas_ingest, sipas_report;
 
 -- sipasd judges a response by the organisation (protocol 1.1), and tells a
 -- dossier already rated from an id stored before.
-GRANT SELECT (questionnaire_id, dossier) ON responses TO sipas_ingest;
+GRANT SELECT (questionnaire_id, center_id, dossier) ON responses TO sipas_ingest;

@@ -24,6 +24,15 @@ END
 $$;
 GRANT SELECT ON responses TO sipas_report_personnel;
 
+-- Who works where is personnel data too: where one officer works a counter,
+-- the figures by counter, which the plain report role may have, are that
+-- officer's, and the postings would say whose. The officers and their
+-- postings are read by the personnel role alone among the report roles
+-- (and by sipasd, which judges a response's officer: sipas_ingest keeps its
+-- grants of sql/006_organisation.sql). Counters, the places, stay readable.
+REVOKE SELECT ON officers, officer_postings, officer_posting_spans FROM sipas_report;
+GRANT SELECT ON officers, officer_postings, officer_posting_spans TO sipas_report_personnel;
+
 -- sipas_rollup_query (sql/005_rollup.sql) read r.* of its source, which a
 -- role without officer_id may not: it now reads the columns of a source
 -- table that the caller may read (argument %11$s below; r.* for a source

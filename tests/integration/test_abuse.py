@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -30,7 +31,11 @@ LOAD = os.path.join(BUILD, "bench", "kiosk-load")
 # most connections any limit lets one address or one certificate hold
 # (max_connections_per_ip; a kiosk's own share is smaller).
 NEW_CONNECTIONS_PER_IP = 200
-MOST_HELD = 1000
+# What the daemon may hold for the attacker: handshakes in progress from
+# its address (max_connections_per_ip) plus the identified connections of
+# its certificate (max_connections_per_kiosk); the normal kiosk's one
+# connection and the metrics request itself come on top.
+MOST_HELD = 1000 + 32 + 2
 
 
 def setUpModule():
@@ -73,17 +78,29 @@ def normal_kiosk():
 
 
 def attack_and_measure(attack_args):
-    """The normal kiosk while kiosk 2 attacks from 127.0.0.2: its figures
-    and what the attacker printed."""
+    """The normal kiosk while kiosk 2 attacks from 127.0.0.2: its figures,
+    what the attacker printed, and the most connections the daemon said it
+    held meanwhile (its own gauge: the attacker's count lags behind the
+    closes it has not read yet on a busy machine)."""
     attacker = subprocess.Popen(load("--connections", "0", "--source", "127.0.0.2",
                                      "--duration", "20", *attack_args, kiosk_no=2),
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    held = []
+    sampling = threading.Event()
+
+    def sample():
+        while not sampling.wait(0.25):
+            held.append(metric(metrics()[2], "sipasd_connections_open"))
+    sampler = threading.Thread(target=sample)
+    sampler.start()
     try:
         time.sleep(4)
         attacked = normal_kiosk()
     finally:
         attacker_out = attacker.communicate(timeout=60)[0]
-    return attacked, attacker_out
+        sampling.set()
+        sampler.join()
+    return attacked, attacker_out, max(held)
 
 
 def summary(k, attacker_out):
@@ -102,15 +119,15 @@ class Abuse(unittest.TestCase):
         self.assertEqual(k["broken"], 0, k["out"])
 
     def test_slowloris_of_5000_connections_does_not_stop_a_normal_kiosk(self):
-        k, attacker = attack_and_measure(["--slowloris", "5000"])
-        print("\nslowloris: " + summary(k, attacker), file=sys.stderr)
+        k, attacker, held = attack_and_measure(["--slowloris", "5000"])
+        print("\nslowloris: %s; the daemon held at most %d" % (summary(k, attacker), held),
+              file=sys.stderr)
         self.assertServed(k)
-        held = int(re.search(r"slowloris: (\d+) connections open at the end", attacker).group(1))
         self.assertLessEqual(held, MOST_HELD, attacker)
         self.assertIsNone(W["daemon"].poll())
 
     def test_handshake_flood_from_one_address_does_not_starve_others(self):
-        k, attacker = attack_and_measure(["--flood", "200"])
+        k, attacker, _ = attack_and_measure(["--flood", "200"])
         print("\nflood: " + summary(k, attacker), file=sys.stderr)
         self.assertServed(k)
         secs = float(re.search(r"^requests: \d+ in ([\d.]+) s", attacker, re.M).group(1))

@@ -24,21 +24,15 @@ from world import *  # noqa: E402,F401,F403
 # by the browser test; K4's center has counters and officers, K5 is fixed to
 # a counter of a center without officers, K6's center closes.
 CENTERS = ["ht-can-loc", "ht-can-loc", "ht-duc-tho", "ht-ky-anh", "ht-huong-son", "ht-vu-quang"]
-ORGANISATION = """
-INSERT INTO counters (center_id, code, name_vi)
-    SELECT c.id, v.code, v.name FROM (VALUES ('ht-ky-anh', 'Q1', 'Quầy 1 – Đất đai'),
-        ('ht-ky-anh', 'Q2', 'Quầy 2 – Hộ tịch'), ('ht-huong-son', 'F1', 'Quầy tiếp nhận')) AS v (center, code, name)
-    JOIN centers c ON c.code = v.center;
-INSERT INTO officers (code, full_name)
-    VALUES ('O1', 'Nguyễn Văn An'), ('O2', 'Trần Thị Bình'), ('O3', 'Lê Văn Cường');
-INSERT INTO officer_postings (officer_id, valid_from, center_id, counter_id)
-    SELECT o.id, '-infinity', c.id, q.id
-    FROM (VALUES ('O1', 'Q1'), ('O2', 'Q2'), ('O3', NULL)) AS v (officer, counter)
-    JOIN officers o ON o.code = v.officer
-    JOIN centers c ON c.code = 'ht-ky-anh'
-    LEFT JOIN counters q ON q.code = v.counter AND q.center_id = c.id;
-UPDATE kiosks SET counter_id = (SELECT id FROM counters WHERE code = 'F1') WHERE code = 'K5';
-"""
+ORGANISATION = [
+    ("counter", "add", "ht-ky-anh", "Q1", "--name", "Quầy 1 – Đất đai"),
+    ("counter", "add", "ht-ky-anh", "Q2", "--name", "Quầy 2 – Hộ tịch"),
+    ("counter", "add", "ht-huong-son", "F1", "--name", "Quầy tiếp nhận"),
+    ("officer", "add", "O1", "--name", "Nguyễn Văn An", "--center", "ht-ky-anh", "--counter", "Q1"),
+    ("officer", "add", "O2", "--name", "Trần Thị Bình", "--center", "ht-ky-anh", "--counter", "Q2"),
+    ("officer", "add", "O3", "--name", "Lê Văn Cường", "--center", "ht-ky-anh"),
+    ("kiosk", "move", "K5", "--counter", "F1"),
+]
 ASSETS = {
     "/kiosk/": "text/html; charset=utf-8",
     "/kiosk/kiosk.css": "text/css; charset=utf-8",
@@ -515,7 +509,8 @@ class PageInBrowser(unittest.TestCase):
 
 def setUpModule():
     start_world(len(CENTERS), CENTERS, "kiosk_cache_ttl = 1s\n")
-    psql(ORGANISATION)
+    for command in ORGANISATION:
+        sipas(*command)
     # The registry is read again within 10 s: the browser test, which
     # starts later, finds K2 on the counter rating.
     psql("UPDATE kiosks SET questionnaire_id = (SELECT id FROM questionnaires "

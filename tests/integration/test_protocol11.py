@@ -51,6 +51,8 @@ INSERT INTO officer_postings (officer_id, valid_from, center_id, counter_id)
 UPDATE kiosks SET counter_id = (SELECT q.id FROM counters q JOIN centers c ON c.id = q.center_id
                                 WHERE c.code = 'ht-can-loc' AND q.code = 'Q1')
     WHERE code = 'K3';
+UPDATE kiosk_postings p SET counter_id = k.counter_id FROM kiosks k
+    WHERE k.id = p.kiosk_id AND k.code = 'K3';
 UPDATE centers SET closed_on = '{yesterday}' WHERE code = 'ht-ky-anh';
 COMMIT;
 """
@@ -197,6 +199,19 @@ class Dossier(unittest.TestCase):
         status, _, reply = self.k.post(dict(first, overall=1))
         self.assertEqual((status, reply), (409, {"id": first["id"], "error": "id_conflict"}))
 
+    def test_a_dossier_is_rated_once_per_center_so_another_center_cannot_squat_it(self):
+        d = dossier()
+        k2 = kiosk(2)
+        elsewhere = example(dossier=d)
+        status, _, reply = k2.post(elsewhere)
+        self.assertEqual((status, reply), (201, {"id": elsewhere["id"], "status": "stored"}))
+        k2.close()
+        genuine, second = example(dossier=d), example(dossier=d)
+        status, _, reply = self.k.post(genuine)
+        self.assertEqual((status, reply), (201, {"id": genuine["id"], "status": "stored"}))
+        status, _, reply = self.k.post(second)
+        self.assertEqual((status, reply), (409, {"id": second["id"], "error": "dossier_already_rated"}))
+
     def test_responses_without_a_dossier_are_not_concerned(self):
         for _ in range(2):
             self.assertEqual(self.k.post(example())[0], 201)
@@ -291,14 +306,72 @@ class Questionnaire(unittest.TestCase):
         k.close()
 
 
+def center_of(rid):
+    return psql("SELECT c.code FROM responses r JOIN centers c ON c.id = r.center_id "
+                "WHERE r.id = '%s'" % rid)
+
+
+def wait_context(k, center, counters):
+    """Until sipasd serves k the context of center with these counters."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        status, _, q = k.request("GET", "/v1/questionnaire")
+        if status == 200 and q["center"]["code"] == center and \
+                [c["code"] for c in q["counters"]] == counters:
+            return
+        time.sleep(0.2)
+    raise AssertionError("sipasd does not serve the context of %s" % center)
+
+
+class YKioskMoved(unittest.TestCase):
+    """K4's center ht-ky-anh closed yesterday; its successor ht-thach-ha
+    opens today, and K4 is moved there, fixed to its counter T1."""
+
+    def test_1_a_backlog_from_before_the_move_is_judged_and_stored_at_the_old_center(self):
+        psql("UPDATE centers SET opened_on = '%s' WHERE code = 'ht-thach-ha'" % TODAY)
+        sipas("counter", "add", "ht-thach-ha", "T1", "--name", "Quầy 1")
+        sipas("kiosk", "move", "K4", "--center", "ht-thach-ha", "--counter", "T1", "--on", str(TODAY))
+        self.assertEqual(psql("SELECT string_agg(p.valid_from || ' ' || c.code || ' ' || "
+                              "coalesce(q.code, '-'), ', ' ORDER BY p.valid_from) "
+                              "FROM kiosk_postings p JOIN kiosks k ON k.id = p.kiosk_id "
+                              "JOIN centers c ON c.id = p.center_id "
+                              "LEFT JOIN counters q ON q.id = p.counter_id WHERE k.code = 'K4'"),
+                         "-infinity ht-ky-anh -, %s ht-thach-ha T1" % TODAY)
+        k = kiosk(4)
+        wait_context(k, "ht-thach-ha", ["T1"])
+        backlog, today = example(submitted_at=at(YESTERDAY, 16)), example(counter="T9")
+        status, _, reply = k.request("POST", "/v1/responses/batch", [backlog, today])
+        self.assertEqual(reply, [{"id": backlog["id"], "status": "stored"},
+                                 {"id": today["id"], "status": "stored"}])
+        self.assertEqual((center_of(backlog["id"]), row(backlog["id"])[0]), ("ht-ky-anh", "-"))
+        self.assertEqual((center_of(today["id"]), row(today["id"])[0]), ("ht-thach-ha", "T1"))
+        k.close()
+
+    def test_2_a_fixed_counter_retired_on_the_response_day_is_not_stored(self):
+        psql("UPDATE counters SET retired_on = '%s' WHERE code = 'T1'" % TODAY)
+        k = kiosk(4)
+        wait_context(k, "ht-thach-ha", [])
+        since = os.path.getsize(W["log"])
+        r, again = example(), example()
+        for x in (r, again):
+            status, _, reply = k.post(x)
+            self.assertEqual((status, reply), (201, {"id": x["id"], "status": "stored"}))
+            self.assertEqual(row(x["id"])[0], "-")
+        wait_log("counter T1 of kiosk K4 is not active", since)
+        with open(W["log"]) as f:
+            f.seek(since)
+            self.assertEqual(f.read().count("counter T1 of kiosk K4 is not active"), 1)
+        k.close()
+
+
 class ZSpoolReplay(unittest.TestCase):
     """Last: it cuts the database off and brings it back."""
 
-    def test_replay_sets_aside_a_second_rating_and_what_the_rules_refuse(self):
-        k = kiosk(1)
+    def test_replay_sets_aside_a_second_rating_and_stores_what_was_acknowledged(self):
+        k, k3 = kiosk(1), kiosk(3)
         d = dossier()
         first, second = example(dossier=d, officer="CC2"), example(dossier=d)
-        third = example(officer="CC3")
+        third, fixed = example(officer="CC3", counter="Q2"), example()
         before = set_aside_total()
         name = 'sipasd_responses_total{outcome="dossier_already_rated"}'
         rated = metric(metrics()[2], name)
@@ -306,27 +379,39 @@ class ZSpoolReplay(unittest.TestCase):
         try:
             # Judged on receipt by the organisation read last.
             self.assertEqual(k.post(example(officer="CCR"))[0], 400)
-            for r in (first, second, third):
-                status, _, reply = k.post(r)
+            for kk, r in ((k, first), (k, second), (k, third), (k3, fixed)):
+                status, _, reply = kk.post(r)
                 self.assertEqual((status, reply), (202, {"id": r["id"], "status": "queued"}))
-            # Meanwhile the administrator records that CC3 left yesterday:
-            # the replay judges by what the database says now.
+            # Meanwhile the administrator records that CC3 left yesterday,
+            # retires Q2 and Q1 and unfixes K3: what was acknowledged with
+            # 202 is stored as it was judged then.
             psql("UPDATE officers SET retired_on = '%s' WHERE code = 'CC3'" % YESTERDAY)
+            psql("UPDATE counters SET retired_on = '%s' WHERE code IN ('Q1', 'Q2')" % YESTERDAY)
+            psql("UPDATE kiosks SET counter_id = NULL WHERE code = 'K3'")
+            psql("UPDATE kiosk_postings p SET counter_id = NULL FROM kiosks k "
+                 "WHERE k.id = p.kiosk_id AND k.code = 'K3'")
         finally:
             reconnect()
         wait_spool_empty()
         self.assertEqual(stored(first["id"]), 1)
         self.assertEqual(row(first["id"]), ["-", "CC2", d])
         self.assertEqual(stored(second["id"]), 0)
-        self.assertEqual(stored(third["id"]), 0)
-        self.assertEqual(set_aside_total() - before, 2)
+        self.assertEqual(row(third["id"]), ["Q2", "CC3", "-"])
+        self.assertEqual(row(fixed["id"]), ["Q1", "-", "-"])
+        self.assertEqual(set_aside_total() - before, 1)
         aside = {e["record"]["id"]: e for e in inspect()
                  if e["state"] == "set aside" and e.get("record")}
         self.assertIn("dossier already rated", aside[second["id"]]["reason"])
         self.assertEqual(aside[second["id"]]["record"]["dossier"], d)
-        self.assertIn("officer: not an active officer", aside[third["id"]]["reason"])
         self.assertEqual(metric(metrics()[2], name) - rated, 1)
+        psql("UPDATE officers SET retired_on = NULL WHERE code = 'CC3'")
+        psql("UPDATE counters SET retired_on = NULL WHERE code IN ('Q1', 'Q2')")
+        psql("UPDATE kiosks SET counter_id = (SELECT id FROM counters WHERE code = 'Q1') "
+             "WHERE code = 'K3'")
+        psql("UPDATE kiosk_postings p SET counter_id = k.counter_id FROM kiosks k "
+             "WHERE k.id = p.kiosk_id AND k.code = 'K3'")
         k.close()
+        k3.close()
 
     def test_a_restart_while_the_database_is_away_judges_by_the_copy_in_state_dir(self):
         ok, wrong = example(counter="Q1", officer="CC1"), example(counter="Q9")
@@ -348,6 +433,27 @@ class ZSpoolReplay(unittest.TestCase):
         wait_spool_empty()
         self.assertEqual(row(ok["id"]), ["Q1", "CC1", "-"])
         self.assertEqual(stored(wrong["id"]), 0)
+
+    def test_a_first_start_after_the_upgrade_without_organisation_takes_version_1(self):
+        v1, named = example(), example(counter="Q1")
+        cut_off()
+        try:
+            W["daemon"].send_signal(signal.SIGTERM)
+            W["daemon"].wait(30)
+            # As after the upgrade: the registry kept, no organisation yet.
+            os.unlink(os.path.join(W["dir"], "state", "organisation.json"))
+            start_unhealthy()
+            k = kiosk(1)
+            status, _, reply = k.post(v1)
+            self.assertEqual((status, reply), (202, {"id": v1["id"], "status": "queued"}))
+            status, _, reply = k.post(named)
+            self.assertEqual((status, reply), (503, {"error": "unavailable"}))
+            k.close()
+        finally:
+            reconnect()
+        wait_spool_empty()
+        self.assertEqual(row(v1["id"]), ["-", "-", "-"])
+        self.assertEqual(stored(named["id"]), 0)
 
 
 if __name__ == "__main__":

@@ -505,7 +505,7 @@ class Report(unittest.TestCase):
     def test_csv_cells_a_spreadsheet_would_run_are_neutralised(self):
         q = self.dv
         raw = subprocess.run([os.path.join(os.environ.get("abs_top_builddir", SRC), "client", "sipas"),
-                              "export", "--questionnaire", q.code],
+                              "export", "--questionnaire", q.code, "--with-personal-data"],
                              env=W["env"], capture_output=True, check=True).stdout
         rows = {r["id"]: r for r in csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""))}
         self.assertEqual(len(self.hostile), 6)
@@ -558,26 +558,35 @@ class Report(unittest.TestCase):
             f.write("code,name_vi,level,parent\n" + "".join(r + "\n" for r in rows))
         return sipas("center", "import", path, check=False)
 
-    def test_center_import_refuses_to_make_a_center_its_own_ancestor(self):
+    def test_center_import_neither_loops_nor_moves_a_center(self):
         r = self.import_centers("tree", ["cy-a,A,district,ht", "cy-b,B,commune,cy-a",
                                          "cy-c,C,commune,cy-b"])
         self.assertEqual(r.returncode, 0, r.stderr)
         before = self.centers()
-        for rows, cycle in ((["cy-a,A,district,cy-c"], "cy-a -> cy-c -> cy-b -> cy-a"),
-                            (["cy-b,B2,commune,cy-b"], "cy-b -> cy-b"),
-                            (["cy-d,D,commune,cy-a", "cy-a,A2,district,cy-b"],
-                             "cy-a -> cy-b -> cy-a")):
+        # A file gives a parent to a new center only: one that would close a
+        # loop through existing centers is a new parent for one of them,
+        # refused as such (sipas center move checks the loop).
+        for rows, says in ((["cy-a,A,district,cy-c"], "sipas center move cy-a --parent cy-c --on DATE"),
+                           (["cy-b,B2,commune,cy-b"], "its own ancestor: cy-b -> cy-b"),
+                           (["cy-d,D,commune,cy-a", "cy-a,A2,district,cy-b"],
+                            "sipas center move cy-a --parent cy-b --on DATE")):
             with self.subTest(rows=rows):
                 r = self.import_centers("cycle", rows)
                 self.assertEqual(r.returncode, 1, r.stdout)
-                self.assertIn("its own ancestor", r.stderr)
-                self.assertIn(cycle, r.stderr)
+                self.assertIn(says, r.stderr)
                 self.assertIn("nothing was imported", r.stderr)
                 self.assertEqual(self.centers(), before)
-        # Moving a center elsewhere in the tree is still a change like any other.
+        # Moving a center elsewhere in the tree is sipas center move's, from
+        # a date; a file asking for it is refused.
         r = self.import_centers("move", ["cy-c,C,commune,cy-a"])
-        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("sipas center move cy-c --parent cy-a --on DATE", r.stderr)
+        self.assertEqual(self.centers(), before)
+        sipas("center", "move", "cy-c", "--parent", "cy-a", "--on", str(TODAY))
         self.assertIn("cy-c<cy-a:C", self.centers())
+        r = sipas("center", "move", "cy-a", "--parent", "cy-c", "--on", str(TODAY), check=False)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("cy-a -> cy-c -> cy-a", r.stderr)
         got = self.report("--by", "center", "--center", "cy-a")
         self.assertEqual(got["total"]["n"], 0)
 

@@ -324,6 +324,30 @@ class People(unittest.TestCase):
         self.assertEqual(psql_as("chief", "SELECT count(officer_id) FROM responses").stdout.strip(),
                          str(sum(r["officer"] != "-" for r in self.rows)))
 
+    def test_officers_and_their_postings_are_for_the_personnel_role(self):
+        # Where one officer works a counter, the counter's figures are that
+        # officer's: who works where is a personnel matter too.
+        for table in ("officers", "officer_postings", "officer_posting_spans"):
+            with self.subTest(table=table):
+                r = psql_as("reporter", "SELECT count(*) FROM %s" % table)
+                self.assertNotEqual(r.returncode, 0, table)
+                self.assertIn("permission denied", r.stderr)
+                self.assertEqual(psql_as("chief", "SELECT count(*) >= 0 FROM %s" % table).stdout
+                                 .strip(), "t")
+                self.assertEqual(psql("SELECT has_table_privilege('sipas_ingest', '%s', 'SELECT')"
+                                      % table), "t")
+        r = role("reporter", "officer", "list", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("permission denied", r.stderr)
+        self.assertEqual(r.stdout, "")
+        self.assertIn("full_name", role("chief", "officer", "list").stdout)
+        # The place stays readable: counters, and the report by counter.
+        self.assertEqual(psql_as("reporter", "SELECT count(*) FROM counters").stdout.strip(),
+                         str(sum(len(v) for v in COUNTERS.values())))
+        got = self.report("--by", "counter", who="reporter")
+        self.assertEqual(got, self.report("--by", "counter"))
+        self.assertEqual(got["total"]["n"], len(self.rows))
+
     def test_every_other_report_and_export_works_as_the_report_role(self):
         for dim in ("area", "center", "district", "level", "criterion", "element", "month",
                     "quarter", "year", "procedure", "kiosk", "counter") + RESPONDENT:
@@ -386,6 +410,54 @@ class People(unittest.TestCase):
         # Not a breakdown by respondents: nothing is hidden, however small.
         got = self.report("--by", "officer")
         self.assertFalse(any(g["suppressed"] for g in got["groups"]))
+
+    def test_a_suppressed_group_says_nothing_of_the_target(self):
+        # Whether a group is below the target is a figure of it: with a
+        # target between the groups' indices, a suppressed group's flag
+        # would tell on which side its index lies.
+        got = self.report("--by", "gender")
+        shown = sorted(g["index"] for g in got["groups"] if not g["suppressed"])
+        target = "%.2f" % ((shown[0] + shown[-1]) / 2)
+        got = self.report("--by", "gender", "--target", target)
+        hidden = {g["gender"] for g in got["groups"] if g["suppressed"]}
+        self.assertEqual(len(hidden), 2)
+        for g in got["groups"]:
+            if g["suppressed"]:
+                self.assertIsNone(g["below_target"], g["gender"])
+            else:
+                self.assertEqual(g["below_target"], g["index"] < float(target), g["gender"])
+        self.assertEqual({g["below_target"] for g in got["groups"] if not g["suppressed"]},
+                         {True, False})
+        self.assertFalse(got["total"]["suppressed"])
+        self.assertIsInstance(got["total"]["below_target"], bool)
+        # The total too, when it is suppressed.
+        got = self.report("--by", "gender", "--target", "100", "--min-cell", "1000")
+        for g in got["groups"] + [got["total"]]:
+            self.assertEqual((g["suppressed"], g["below_target"]), (True, None), g["gender"])
+        # CSV: the cell is empty, as the other figures of the group.
+        rows = {r["gender"].lstrip("'"): r for r in csv_rows(role(
+            "chief", "report", "--by", "gender", "--target", target, "--format", "csv").stdout)}
+        for key, r in rows.items():
+            self.assertEqual(r["below_target"], "" if key in hidden else
+                             ("true" if float(r["index"]) < float(target) else "false"), key)
+        # The table: no mark below the target on a suppressed line, nor in a
+        # cross table's suppressed cells.
+        table = role("chief", "report", "--by", "gender", "--target", target).stdout
+        for line in table.splitlines():
+            if any(" %s " % k in line for k in hidden):
+                self.assertNotIn("dưới", line)
+        self.assertIn("dưới", table)
+        cross = role("chief", "report", "--by", "gender,area", "--target", "100").stdout
+        cells = [c for line in cross.splitlines() for c in line.split()]
+        self.assertIn("ẩn", cells)
+        self.assertNotIn("ẩn!", cross)
+        # HTML: a suppressed group has no cell or bar marked below the target.
+        page = role("chief", "report", "--by", "gender", "--target", "100", "--format", "html").stdout
+        rows = [x for x in page.split("<tr") if "suppressed" in x.split(">")[0]]
+        self.assertEqual(len(rows), len(hidden))
+        for x in rows:
+            self.assertNotIn("below", x)
+        self.assertEqual(page.count("#d9534f"), len(self.groups(["gender"])) - 1 - len(hidden))
 
     def test_a_suppressed_cell_is_not_given_away_by_a_previous_period(self):
         mid = FIRST + datetime.timedelta(days=85)

@@ -132,6 +132,31 @@ test_tls_files_are_required(void **state)
 }
 
 static void
+test_comment_seal_key_must_be_a_key(void **state)
+{
+	const char *base = "tls_cert = /c.pem\ntls_key = /k.pem\nclient_ca = /ca.pem\n";
+	char err[256], *text;
+	struct config *cfg;
+
+	assert_true(asprintf(&text, "%scomment_seal_key = c2hvcnQ=\n", base) > 0);
+	assert_null(load(text, err, sizeof err));
+	assert_non_null(strstr(err, "comment_seal_key: not a key"));
+	free(text);
+	cfg = load(base, err, sizeof err);
+	assert_false(cfg->seal);
+	config_free(cfg);
+	assert_true(asprintf(&text, "%scomment_seal_key = "
+	    "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n", base) > 0);
+	cfg = load(text, err, sizeof err);
+	assert_non_null(cfg);
+	assert_true(cfg->seal);
+	assert_int_equal(cfg->seal_pk[0], 1);
+	assert_int_equal(cfg->seal_pk[31], 32);
+	config_free(cfg);
+	free(text);
+}
+
+static void
 test_missing_file_is_an_error_naming_it(void **state)
 {
 	char err[256];
@@ -235,6 +260,7 @@ main(void)
 		cmocka_unit_test(test_key_set_twice_is_an_error),
 		cmocka_unit_test(test_tls_files_are_required),
 		cmocka_unit_test(test_missing_file_is_an_error_naming_it),
+		cmocka_unit_test(test_comment_seal_key_must_be_a_key),
 		cmocka_unit_test(test_copy_key_follows_the_type),
 		cmocka_unit_test(test_every_key_has_help_and_the_restart_keys_are_known),
 		cmocka_unit_test(test_print_keys_shows_defaults_and_restart),

@@ -65,7 +65,8 @@ disk_frees(void)
 static int
 setup_each(void **state)
 {
-	struct response_limits lim = { 1795659362LL * 1000000, 90LL * 86400 * 1000000 };
+	struct response_limits lim = { 1795659362LL * 1000000, 90LL * 86400 * 1000000,
+		NULL };
 	struct response_error err;
 	char text[1024];
 
@@ -83,6 +84,7 @@ setup_each(void **state)
 		assert_non_null(doc);
 		assert_true(response_from_json(&resps[i], doc, cat, &lim, &err));
 		json_decref(doc);
+		resps[i].center_id = kiosk.center_id;	/* judged at receipt */
 		subs[i].resp = &resps[i];
 		subs[i].kiosk = &kiosk;
 		ptrs[i] = &subs[i];
@@ -513,18 +515,22 @@ test_a_record_of_the_previous_version_still_replays(void **state)
 	assert_string_equal(recs[0]->resp.dossier, "");
 	assert_int_equal(recs[0]->kiosk.id, 7);
 	assert_int_equal(recs[0]->kiosk.counter_id, 0);
+	assert_int_equal(recs[0]->resp.center_id, 3);
+	assert_int_equal(recs[0]->resp.counter_id, 0);
+	assert_int_equal(recs[0]->resp.officer_id, 0);
 	assert_int_equal(recs[0]->received_at, 1795659303000000LL);
 	spool_done(&mark);
 	spool_release(recs, 1);
 	assert_int_equal(spool_aside_count(), 0);
 }
 
-/* What protocol 1.1 adds comes back from the spool: the members as sent
- * and the counter the kiosk was fixed to when it sent them. */
+/* What protocol 1.1 adds comes back from the spool: the members as sent,
+ * and what was judged at receipt (the center of the kiosk on the
+ * response's day, the counter and officer), stored as it is at replay. */
 static void
-test_a_record_keeps_counter_officer_dossier_and_the_kiosk_counter(void **state)
+test_a_record_keeps_what_was_judged_at_receipt(void **state)
 {
-	struct kiosk_ref fixed = { 8, 3, 0, "K8", 41 };
+	struct kiosk_ref moved = { 8, 5, 0, "K8", 41 };
 	struct response r;
 	struct submission sub, *p = &sub;
 	struct spooled *recs[NRESP];
@@ -535,16 +541,47 @@ test_a_record_keeps_counter_officer_dossier_and_the_kiosk_counter(void **state)
 	snprintf(r.counter, sizeof r.counter, "Q2");
 	snprintf(r.officer, sizeof r.officer, "CC9");
 	snprintf(r.dossier, sizeof r.dossier, "H25/77");
+	r.center_id = 3;	/* where K8 stood that day, before its move */
+	r.counter_id = 12;
+	r.officer_id = 9;
 	memset(&sub, 0, sizeof sub);
 	sub.resp = &r;
-	sub.kiosk = &fixed;
+	sub.kiosk = &moved;
 	open_spool(1 << 20);
 	assert_true(spool_append(&p, 1));
 	assert_int_equal(spool_read(recs, NRESP, cat, &mark), 1);
 	assert_string_equal(recs[0]->resp.counter, "Q2");
 	assert_string_equal(recs[0]->resp.officer, "CC9");
 	assert_string_equal(recs[0]->resp.dossier, "H25/77");
-	assert_int_equal(recs[0]->kiosk.counter_id, 41);
+	assert_int_equal(recs[0]->resp.center_id, 3);
+	assert_int_equal(recs[0]->resp.counter_id, 12);
+	assert_int_equal(recs[0]->resp.officer_id, 9);
+	spool_release(recs, 1);
+}
+
+/* The first records of protocol 1.1 carry only the counter the kiosk was
+ * fixed to: they are stored with it. */
+static void
+test_a_record_with_only_the_kiosk_counter_is_stored_with_it(void **state)
+{
+	struct spooled *recs[NRESP];
+	struct spool_mark mark;
+
+	open_spool(1 << 20);
+	spool_close();
+	append_raw("{\"id\":\"0193a4f2-7c1e-7b3a-9d5e-2f4a6b8c0d1e\",\"hash\":"
+	    "\"6d0a537fc94425689cd6ff4e1c0f3e6f40b68e507906ffdd8261bed3822879fe\","
+	    "\"questionnaire\":\"quay-2023\",\"submitted_at\":1795659302000000,"
+	    "\"service_area\":\"ho-tich\",\"procedure\":null,\"answers\":[3,null,2],"
+	    "\"overall\":null,\"comment\":null,\"gender\":\"male\",\"age_group\":null,"
+	    "\"ethnicity\":null,\"education\":null,\"occupation\":null,"
+	    "\"kiosk\":7,\"kiosk_code\":\"K7\",\"center\":3,\"kiosk_counter\":41,"
+	    "\"received_at\":1795659303000000}");
+	open_spool(1 << 20);
+	assert_int_equal(spool_read(recs, NRESP, cat, &mark), 1);
+	assert_int_equal(recs[0]->resp.center_id, 3);
+	assert_int_equal(recs[0]->resp.counter_id, 41);
+	assert_int_equal(recs[0]->resp.officer_id, 0);
 	spool_release(recs, 1);
 }
 
@@ -564,7 +601,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_a_write_that_cannot_be_cut_back_loses_nothing_answered_later, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_records_written_before_a_failed_group_are_all_replayed, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_a_record_of_the_previous_version_still_replays, setup_each, teardown_each),
-		cmocka_unit_test_setup_teardown(test_a_record_keeps_counter_officer_dossier_and_the_kiosk_counter, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_a_record_keeps_what_was_judged_at_receipt, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_a_record_with_only_the_kiosk_counter_is_stored_with_it, setup_each, teardown_each),
 	};
 
 	log_init("test_spool", LOG_LEVEL_ERROR);

@@ -1,0 +1,202 @@
+/* sipas audit: the log of administrative actions, listed with filters, and
+ * its hash chain verified (sql/010_privacy.sql). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+#include "sipas.h"
+
+static const char usage[] =
+    "usage: sipas audit [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--action ACTION]\n"
+    "                   [--who NAME] [--format table|csv|json] [--db CONNINFO]\n"
+    "       sipas audit verify [--head ID:HASH] [--db CONNINFO]\n"
+    "\n"
+    "Lists the administrative actions recorded, oldest first: when (Vietnam\n"
+    "time), who (database role, operating-system user, host), the action, its\n"
+    "arguments and its outcome. --from and --to are Vietnam days, included;\n"
+    "--who matches the database role, the session's role or the OS user.\n"
+    "verify checks the chain of hashes and exits 1 naming the first row that\n"
+    "was changed, or follows a removed one; on success it prints the last row\n"
+    "and its hash: keep them elsewhere, as only they show a removal of the\n"
+    "last rows, which --head ID:HASH checks: that row must still be there.\n";
+
+/* $1 from, $2 to, $3 action, $4 who: each NULL for "any". */
+static const char where_sql[] =
+    " FROM audit_log a"
+    " WHERE ($1::date IS NULL OR a.at >= $1::date::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')"
+    " AND ($2::date IS NULL OR a.at < ($2::date + 1)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')"
+    " AND ($3::text IS NULL OR a.action = $3)"
+    " AND ($4::text IS NULL OR $4 IN (a.db_user, a.session_user_name, a.os_user))";
+
+#define AUDIT_WHEN \
+	"to_char(a.at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+07:00\"')"
+
+static int
+audit_list(int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "action", required_argument, NULL, 'a' },
+		{ "who", required_argument, NULL, 'w' },
+		{ "format", required_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 } };
+	static const char *const cols[] = { ">id", "at", "db_user", "os_user", "host",
+		"action", "outcome", "arguments", "detail" };
+	const char *params[4] = { NULL, NULL, NULL, NULL };
+	enum output_format fmt = OUTPUT_TABLE;
+	const char *row[9];
+	char sql[2048];
+	struct table *t;
+	PGresult *res;
+	PGconn *conn;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': params[0] = optarg; break;
+		case 't': params[1] = optarg; break;
+		case 'a': params[2] = optarg; break;
+		case 'w': params[3] = optarg; break;
+		case 'F':
+			if (!output_format_parse(optarg, &fmt) || fmt == OUTPUT_HTML)
+				cli_usage_error(usage, "--format: '%s' is not table, csv "
+				    "or json", optarg);
+			break;
+		default: cli_common_option(ch, optarg, usage);
+		}
+	}
+	if (optind != argc)
+		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	conn = cli_connect();
+	if (fmt == OUTPUT_JSON) {
+		snprintf(sql, sizeof sql, "SELECT coalesce(json_agg(json_build_object("
+		    "'id', a.id, 'at', " AUDIT_WHEN ", 'db_user', a.db_user,"
+		    " 'session_user', a.session_user_name, 'os_user', a.os_user,"
+		    " 'host', a.host, 'action', a.action, 'arguments', a.arguments,"
+		    " 'outcome', a.outcome, 'detail', a.detail) ORDER BY a.id), '[]')%s",
+		    where_sql);
+		res = cli_exec(conn, "reading the audit log", sql, 4, params);
+		printf("%s\n", PQgetvalue(res, 0, 0));
+	} else {
+		snprintf(sql, sizeof sql, "SELECT a.id, " AUDIT_WHEN ", a.db_user,"
+		    " a.os_user, a.host, a.action, a.outcome, a.arguments::text, a.detail"
+		    "%s ORDER BY a.id", where_sql);
+		res = cli_exec(conn, "reading the audit log", sql, 4, params);
+		t = table_new(9, cols);
+		for (int i = 0; i < PQntuples(res); i++) {
+			for (int c = 0; c < 9; c++)
+				row[c] = PQgetvalue(res, i, c);
+			table_add(t, row);
+		}
+		table_print(t, fmt, stdout);
+		table_free(t);
+	}
+	PQclear(res);
+	PQfinish(conn);
+	return 0;
+}
+
+/* The first row that breaks the chain, and why: its number does not follow
+ * its predecessor's (a row removed before it), its prev_hash is not its
+ * predecessor's hash (the predecessor changed, its hash recomputed, or
+ * removed), or its own hash is not that of its content (changed). */
+static const char verify_sql[] =
+    "SELECT id, problem FROM ("
+    " SELECT id, CASE"
+    "  WHEN id <> coalesce(lag(id) OVER w, 0) + 1 THEN"
+    "   format('follows row %s: the rows between were removed', coalesce(lag(id) OVER w, 0))"
+    "  WHEN prev_hash <> coalesce(lag(row_hash) OVER w, decode(repeat('00', 32), 'hex')) THEN"
+    "   'does not follow the hash of the row before it, which was changed'"
+    "  WHEN row_hash <> sipas_audit_row_hash(a) THEN 'was changed after it was written'"
+    "  END AS problem"
+    " FROM audit_log a WINDOW w AS (ORDER BY id)) v"
+    " WHERE problem IS NOT NULL ORDER BY id LIMIT 1";
+
+/* --head ID:HASH, as verify printed it once: that row must still be there
+ * with that hash, and the chain up to it whole, which is what shows a
+ * removal of the last rows. */
+static void
+audit_check_head(PGconn *conn, const char *head)
+{
+	const char *params[2];
+	char id[24];
+	size_t len = strcspn(head, ":");
+	PGresult *res;
+
+	snprintf(id, sizeof id, "%.*s", (int)len, head);
+	params[0] = id;
+	params[1] = head + len + (head[len] == ':');
+	res = cli_exec(conn, "checking the head of the audit log",
+	    "SELECT encode(row_hash, 'hex') = lower($2) FROM audit_log WHERE id = $1::bigint",
+	    2, params);
+	if (PQntuples(res) == 0)
+		cli_die("audit log broken: row %s is missing: the rows from it on were "
+		    "removed", id);
+	if (PQgetvalue(res, 0, 0)[0] != 't')
+		cli_die("audit log broken: row %s does not have the hash noted", id);
+	PQclear(res);
+}
+
+static bool
+audit_head_valid(const char *s)
+{
+	size_t digits = strspn(s, "0123456789");
+
+	return digits > 0 && digits < 19 && s[digits] == ':' &&
+	    strlen(s + digits + 1) == 64 && strspn(s + digits + 1, "0123456789abcdef") == 64;
+}
+
+static int
+audit_verify(int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
+		{ "head", required_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 } };
+	const char *head = NULL;
+	PGresult *res;
+	PGconn *conn;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (ch == 'H')
+			head = optarg;
+		else
+			cli_common_option(ch, optarg, usage);
+	}
+	if (optind != argc)
+		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	if (head != NULL && !audit_head_valid(head))
+		cli_usage_error(usage, "--head: '%s' is not ID:HASH as 'sipas audit "
+		    "verify' prints them", head);
+	conn = cli_connect();
+	/* One snapshot for the check and the head it reports. */
+	PQclear(cli_exec(conn, "BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	    0, NULL));
+	res = cli_exec(conn, "verifying the audit log", verify_sql, 0, NULL);
+	if (PQntuples(res) > 0)
+		cli_die("audit log broken: row %s %s; the rows after it are not "
+		    "vouched for", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+	PQclear(res);
+	if (head != NULL)
+		audit_check_head(conn, head);
+	res = cli_exec(conn, "reading the audit log",
+	    "SELECT count(*), coalesce(max(id), 0), coalesce((SELECT encode(row_hash, 'hex')"
+	    " FROM audit_log ORDER BY id DESC LIMIT 1), '-') FROM audit_log", 0, NULL);
+	printf("audit log intact: %s rows; last row %s, hash %s\n", PQgetvalue(res, 0, 0),
+	    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+	PQclear(res);
+	PQclear(cli_exec(conn, "COMMIT", "COMMIT", 0, NULL));
+	PQfinish(conn);
+	return 0;
+}
+
+int
+cmd_audit(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
+		return audit_verify(argc - 1, argv + 1);
+	return audit_list(argc, argv);
+}

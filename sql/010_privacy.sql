@@ -1,0 +1,324 @@
+-- Personal data and accountability (docs/privacy.md): the audit log of
+-- administrative actions, append-only and hash-chained.
+
+-- One row per administrative action, written by sipas (client/audit.c) in
+-- the transaction of the action itself, or, for an action that failed, in a
+-- transaction of its own after the rollback. Who: the database roles are
+-- the column defaults, evaluated as the inserting role, which may not
+-- supply them (it is granted only the other columns below); the operating
+-- system user and host are what sipas says, and cannot be checked. The
+-- trigger below numbers the rows 1, 2, 3... and chains them: prev_hash is
+-- the predecessor's row_hash (32 zero bytes for row 1), row_hash the
+-- SHA-256 of the row's canonical content (sipas_audit_canonical), prev_hash
+-- included. An edited row no longer matches its row_hash; a row edited
+-- with its row_hash recomputed, or removed, no longer matches its
+-- successor's prev_hash; `sipas audit verify` checks both.
+CREATE TABLE audit_log (
+    id           bigint PRIMARY KEY,
+    at           timestamptz NOT NULL DEFAULT now(),
+    db_user      text NOT NULL DEFAULT current_user,
+    session_user_name text NOT NULL DEFAULT session_user,
+    client_addr  inet DEFAULT inet_client_addr(),
+    os_user      text NOT NULL,
+    host         text NOT NULL,
+    action       text NOT NULL CHECK (action ~ '^[a-z][a-z -]{0,63}$'),
+    arguments    jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(arguments) = 'object'),
+    outcome      text NOT NULL CHECK (outcome IN ('ok', 'failed')),
+    detail       text NOT NULL DEFAULT '',
+    prev_hash    bytea NOT NULL UNIQUE CHECK (length(prev_hash) = 32),
+    row_hash     bytea NOT NULL CHECK (length(row_hash) = 32)
+);
+CREATE INDEX audit_log_at_idx ON audit_log (at);
+
+-- The text the hash is taken of: a JSON array, whose text form PostgreSQL
+-- writes one way only (jsonb's key order and spacing included), so that
+-- no two different rows share it. Times in UTC to the microsecond.
+CREATE FUNCTION sipas_audit_canonical(a audit_log) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_array(a.id,
+        to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        a.db_user, a.session_user_name, host(a.client_addr), a.os_user, a.host,
+        a.action, a.arguments, a.outcome, a.detail, encode(a.prev_hash, 'hex'))::text
+$$;
+
+CREATE FUNCTION sipas_audit_row_hash(a audit_log) RETURNS bytea
+LANGUAGE sql STABLE AS $$
+    SELECT sha256(convert_to(sipas_audit_canonical(a), 'UTF8'))
+$$;
+
+-- Numbers and chains a new row. The advisory lock serialises the writers
+-- until the end of their transactions: a second action waits for the first
+-- to commit or roll back, then reads (read committed: a new snapshot for
+-- each statement) the row it must follow. Should a writer still read an
+-- old head (a repeatable-read transaction), the primary key and the unique
+-- prev_hash refuse its row: the chain cannot fork. SECURITY DEFINER so that
+-- the writers need no right to read the log; the time is the transaction's.
+CREATE FUNCTION sipas_audit_chain() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    head audit_log;
+BEGIN
+    PERFORM pg_advisory_xact_lock(4242010);
+    SELECT * INTO head FROM audit_log ORDER BY id DESC LIMIT 1;
+    NEW.id := coalesce(head.id, 0) + 1;
+    NEW.at := now();
+    NEW.prev_hash := coalesce(head.row_hash, decode(repeat('00', 32), 'hex'));
+    NEW.row_hash := sipas_audit_row_hash(NEW);
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER audit_log_chain BEFORE INSERT ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION sipas_audit_chain();
+
+-- Append-only for every role, its owner included. A superuser can still
+-- disable the trigger: the chain shows what was done then.
+CREATE FUNCTION sipas_audit_refuse() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the audit log is append-only: % refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION sipas_audit_refuse();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION sipas_audit_refuse();
+
+-- Who may write and read it. Reports are not audited, exports are: the
+-- report role writes rows of its own, never their who, when or chain.
+REVOKE ALL ON audit_log FROM PUBLIC;
+GRANT INSERT (os_user, host, action, arguments, outcome, detail) ON audit_log TO sipas_report;
+GRANT SELECT ON audit_log TO sipas_report;
+
+-- Comments and respondent profiles (docs/privacy.md): row by row, only for
+-- the roles granted sipas_comments; the report roles reach the profiles
+-- only as aggregates, through sipas_respondent_rollup below.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'sipas_comments') THEN
+        CREATE ROLE sipas_comments NOLOGIN;
+    END IF;
+END
+$$;
+-- On top of sipas_report (the catalog, the audit log): the personal
+-- columns, and still not officer_id, which is sipas_report_personnel's.
+GRANT sipas_report TO sipas_comments;
+GRANT SELECT (comment, gender, age_group, ethnicity, education, occupation)
+    ON responses TO sipas_comments;
+REVOKE SELECT (comment, gender, age_group, ethnicity, education, occupation)
+    ON responses FROM sipas_report;
+-- sipas_report_personnel read every column (008): now every one but these.
+REVOKE SELECT ON responses FROM sipas_report_personnel;
+DO $$
+BEGIN
+    EXECUTE format('GRANT SELECT (%s) ON responses TO sipas_report_personnel',
+        (SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum)
+         FROM pg_attribute
+         WHERE attrelid = 'responses'::regclass AND attnum > 0 AND NOT attisdropped
+           AND attname NOT IN ('comment', 'gender', 'age_group', 'ethnicity', 'education',
+                               'occupation')));
+END
+$$;
+
+-- A group of a report by respondent attribute: a cell (k0, k1), a margin
+-- (m0 or m1: that key dropped) or the total, with the sums of
+-- sipas_rollup_query, zero where suppressed.
+CREATE TYPE sipas_respondent_group AS (
+    m0 boolean, m1 boolean, k0 text, k1 text, suppressed boolean,
+    n integer, rated integer[], p_sum float8[], p_sq float8[], cells integer[]
+);
+
+-- The expression over responses r (and day) of a dimension of sipas report
+-- (client/report-dim.c) as the report groups by it, or NULL. District and
+-- level group the centers as the report shows them: by the district's
+-- center, by a center of the level.
+CREATE FUNCTION sipas_respondent_key(dim text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE dim
+        WHEN 'gender' THEN 'r.gender' WHEN 'age_group' THEN 'r.age_group'
+        WHEN 'ethnicity' THEN 'r.ethnicity' WHEN 'education' THEN 'r.education'
+        WHEN 'occupation' THEN 'r.occupation'
+        WHEN 'area' THEN 'r.service_area_id' WHEN 'center' THEN 'r.center_id'
+        WHEN 'district' THEN '(SELECT CASE WHEN c.level = ''commune'' THEN c.parent_id '
+                             'ELSE c.id END FROM centers c WHERE c.id = r.center_id)'
+        WHEN 'level' THEN '(SELECT min(l.id) FROM centers l JOIN centers c '
+                          'ON c.level = l.level WHERE c.id = r.center_id)'
+        WHEN 'kiosk' THEN 'r.kiosk_id' WHEN 'procedure' THEN 'r.procedure'
+        WHEN 'counter' THEN 'r.counter_id' WHEN 'officer' THEN 'r.officer_id'
+        WHEN 'month' THEN 'date_trunc(''month'', day::timestamp)'
+        WHEN 'quarter' THEN 'date_trunc(''quarter'', day::timestamp)'
+        WHEN 'year' THEN 'date_trunc(''year'', day::timestamp)'
+    END
+$$;
+
+-- The line of margin m along dimension d: the cells with m's key in the
+-- other dimension. If exactly one of m and its line is suppressed, the
+-- smallest other is too (else m): the figures shown and the margin then
+-- never give away a suppressed group by subtraction. As
+-- report_group_suppress (client/report-group.c) does; returns whether it
+-- suppressed one.
+CREATE FUNCTION sipas_respondent_protect(g INOUT sipas_respondent_group[], d integer,
+                                         m integer, changed OUT boolean)
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    hidden integer := g[m].suppressed::int;
+    smallest integer;
+BEGIN
+    FOR j IN 1 .. cardinality(g) LOOP
+        CONTINUE WHEN (CASE d WHEN 0 THEN g[j].m0 ELSE g[j].m1 END)
+            OR (CASE d WHEN 0 THEN (g[j].m1, g[j].k1) IS DISTINCT FROM (g[m].m1, g[m].k1)
+                ELSE (g[j].m0, g[j].k0) IS DISTINCT FROM (g[m].m0, g[m].k0) END);
+        IF g[j].suppressed THEN
+            hidden := hidden + 1;
+        ELSIF smallest IS NULL OR g[j].n < g[smallest].n THEN
+            smallest := j;
+        END IF;
+    END LOOP;
+    changed := hidden = 1;
+    IF changed THEN
+        g[coalesce(smallest, m)].suppressed := true;
+    END IF;
+END
+$$;
+
+-- The sums of two groups, in a's place.
+CREATE FUNCTION sipas_respondent_add(a sipas_respondent_group, b sipas_respondent_group)
+RETURNS sipas_respondent_group
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT a.m0, a.m1, a.k0, a.k1, false, a.n + b.n,
+        ARRAY(SELECT x + y FROM unnest(a.rated, b.rated) WITH ORDINALITY t (x, y, i) ORDER BY i),
+        ARRAY(SELECT x + y FROM unnest(a.p_sum, b.p_sum) WITH ORDINALITY t (x, y, i) ORDER BY i),
+        ARRAY(SELECT x + y FROM unnest(a.p_sq, b.p_sq) WITH ORDINALITY t (x, y, i) ORDER BY i),
+        ARRAY(SELECT x + y FROM unnest(a.cells, b.cells) WITH ORDINALITY t (x, y, i) ORDER BY i)
+$$;
+
+-- A report by one or two dimensions, one at least a respondent attribute,
+-- over the responses of questionnaire qid selected as sipas report selects
+-- them (days from..to in Vietnam time, a center and those below it, an
+-- area, kiosk, counter or officer code, each NULL for any): every cell,
+-- margin and the total, a group of fewer than min_cell respondents (at
+-- least 3) suppressed, and a second one in each line where one is, its
+-- sums zero. The report roles may read no attribute row by row: this, run
+-- as its owner, is how they reach them, and psql gets no more from it than
+-- sipas report shows. Figures by officer stay sipas_report_personnel's.
+CREATE FUNCTION sipas_respondent_rollup(qid smallint, dims text[], from_day date, to_day date,
+    center text, area text, kiosk text, counter text, officer text, min_cell integer)
+RETURNS SETOF sipas_respondent_group
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    cond text := '($1::date IS NULL OR r.submitted_at >= $1::timestamp AT TIME ZONE ''Asia/Ho_Chi_Minh'')'
+        ' AND ($2::date IS NULL OR r.submitted_at < ($2 + 1)::timestamp AT TIME ZONE ''Asia/Ho_Chi_Minh'')'
+        ' AND ($3::text IS NULL OR r.center_id IN (WITH RECURSIVE scope AS (SELECT id FROM centers'
+        '  WHERE code = $3 UNION ALL SELECT c.id FROM centers c JOIN scope s ON c.parent_id = s.id)'
+        '  SELECT id FROM scope))'
+        ' AND ($4::text IS NULL OR r.service_area_id = (SELECT id FROM service_areas WHERE code = $4))'
+        ' AND ($5::text IS NULL OR r.kiosk_id = (SELECT id FROM kiosks WHERE code = $5))'
+        ' AND ($6::text IS NULL OR r.counter_id IN (SELECT id FROM counters WHERE code = $6'
+        '  AND ($3::text IS NULL OR center_id IN (WITH RECURSIVE scope AS (SELECT id FROM centers'
+        '  WHERE code = $3 UNION ALL SELECT c.id FROM centers c JOIN scope s ON c.parent_id = s.id)'
+        '  SELECT id FROM scope))))'
+        ' AND ($7::text IS NULL OR r.officer_id = (SELECT id FROM officers WHERE code = $7))';
+    nd integer := cardinality(dims);
+    keys text[];
+    g sipas_respondent_group[] := '{}';
+    grp sipas_respondent_group;
+    changed boolean;
+    any_change boolean;
+    ncells integer;
+    found_at integer;
+    sets boolean[][] := CASE nd WHEN 1 THEN ARRAY[[false, true], [true, true]]
+        ELSE ARRAY[[false, false], [false, true], [true, false], [true, true]] END;
+BEGIN
+    IF nd NOT IN (1, 2) OR NOT dims && ARRAY['gender', 'age_group', 'ethnicity', 'education',
+                                              'occupation'] THEN
+        RAISE EXCEPTION 'sipas_respondent_rollup: one or two dimensions, one of them a '
+            'respondent attribute, not %', dims;
+    END IF;
+    IF (officer IS NOT NULL OR 'officer' = ANY (dims))
+       AND NOT pg_has_role(session_user, 'sipas_report_personnel', 'MEMBER') THEN
+        RAISE EXCEPTION 'figures by officer are for sipas_report_personnel'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    FOR i IN 1 .. nd LOOP
+        IF sipas_respondent_key(dims[i]) IS NULL THEN
+            RAISE EXCEPTION 'sipas_respondent_rollup: unknown dimension %', dims[i];
+        END IF;
+    END LOOP;
+    min_cell := greatest(min_cell, 3);
+    -- The cells in one pass over the responses; the margins and the total
+    -- are their sums. Nothing selected: still a total, of zero.
+    FOR grp IN EXECUTE format('SELECT false, %L::boolean, k0, k1, false, n, rated, p_sum, p_sq, cells FROM (%s) x',
+                              nd = 1, sipas_rollup_query('responses', qid, ARRAY[
+                                  sipas_respondent_key(dims[1]) || '::text AS k0',
+                                  CASE nd WHEN 1 THEN 'NULL::text' ELSE sipas_respondent_key(dims[2]) || '::text' END || ' AS k1'],
+                              cond))
+        USING from_day, to_day, center, area, kiosk, counter, officer LOOP
+        g := g || grp;
+    END LOOP;
+    ncells := cardinality(g);
+    IF ncells = 0 THEN
+        EXECUTE format('SELECT true, true, NULL, NULL, false, n, rated, p_sum, p_sq, cells FROM (%s) x',
+                       sipas_rollup_query('responses', qid, ARRAY['NULL::text AS k0', 'NULL::text AS k1'], cond))
+            INTO grp USING from_day, to_day, center, area, kiosk, counter, officer;
+        g := ARRAY[grp];
+    END IF;
+    FOR s IN 2 .. array_length(sets, 1) LOOP
+        FOR i IN 1 .. ncells LOOP
+            grp := g[i];
+            grp.m0 := sets[s][1];
+            grp.m1 := sets[s][2];
+            grp.k0 := CASE WHEN grp.m0 THEN NULL ELSE grp.k0 END;
+            grp.k1 := CASE WHEN grp.m1 THEN NULL ELSE grp.k1 END;
+            found_at := NULL;
+            FOR j IN ncells + 1 .. cardinality(g) LOOP
+                IF (g[j].m0, g[j].m1, g[j].k0, g[j].k1) IS NOT DISTINCT FROM (grp.m0, grp.m1, grp.k0, grp.k1) THEN
+                    found_at := j;
+                    EXIT;
+                END IF;
+            END LOOP;
+            IF found_at IS NULL THEN
+                g := g || grp;
+            ELSE
+                g[found_at] := sipas_respondent_add(g[found_at], grp);
+            END IF;
+        END LOOP;
+    END LOOP;
+    FOR i IN 1 .. cardinality(g) LOOP
+        g[i].suppressed := g[i].n < min_cell;
+    END LOOP;
+    LOOP
+        any_change := false;
+        FOR d IN 0 .. nd - 1 LOOP
+            FOR i IN 1 .. cardinality(g) LOOP
+                IF (CASE d WHEN 0 THEN g[i].m0 ELSE g[i].m1 END) THEN
+                    SELECT * INTO g, changed FROM sipas_respondent_protect(g, d, i);
+                    any_change := any_change OR changed;
+                END IF;
+            END LOOP;
+        END LOOP;
+        EXIT WHEN NOT any_change;
+    END LOOP;
+    FOR i IN 1 .. cardinality(g) LOOP
+        grp := g[i];
+        IF grp.suppressed THEN
+            grp.n := 0;
+            grp.rated := array_fill(0, ARRAY[cardinality(grp.rated)]);
+            grp.p_sum := array_fill(0::float8, ARRAY[cardinality(grp.p_sum)]);
+            grp.p_sq := array_fill(0::float8, ARRAY[cardinality(grp.p_sq)]);
+            grp.cells := array_fill(0, ARRAY[cardinality(grp.cells)]);
+        END IF;
+        RETURN NEXT grp;
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION sipas_respondent_rollup(smallint, text[], date, date, text, text, text,
+    text, text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sipas_respondent_rollup(smallint, text[], date, date, text, text, text,
+    text, text, integer) TO sipas_report;
+
+-- A comment sealed by sipasd (comment_seal_key, lib/seal.h) is 'sealed:'
+-- and the base64 of a box 48 bytes longer than the comment: up to 2,736
+-- characters for a comment of the 2,000 bytes sipasd accepts.
+ALTER TABLE responses DROP CONSTRAINT responses_comment_check,
+    ADD CONSTRAINT responses_comment_check CHECK (octet_length(comment) <= 2000
+        OR (comment ~ '^sealed:[A-Za-z0-9+/]+=*$' AND octet_length(comment) <= 2800));
