@@ -83,6 +83,9 @@ on_header_value(http_parser *p, const char *at, size_t len)
 		    at, len);
 	else if (strcasecmp(req->hname, "expect") == 0)
 		append(req->expect, sizeof req->expect, &req->expectlen, at, len);
+	else if (strcasecmp(req->hname, "if-none-match") == 0)
+		append(req->if_none_match, sizeof req->if_none_match,
+		    &req->inmlen, at, len);
 	return 0;
 }
 

@@ -32,6 +32,8 @@ status_text(int status)
 	case 200: return "OK";
 	case 201: return "Created";
 	case 202: return "Accepted";
+	case 301: return "Moved Permanently";
+	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
@@ -101,10 +103,13 @@ http_date(void)
 }
 
 /* A reply to HEAD has the headers GET would have, Content-Length
- * included, and no body. */
+ * included, and no body. Every reply but the kiosk page's files is
+ * no-store: a kiosk's answers and the operators' figures are never to be
+ * served from a cache. */
 static void
 conn_write_status(struct conn *c, int status, const char *ctype,
-    const char *body, size_t len, const char *extra, bool close, bool head)
+    const char *body, size_t len, const char *extra, bool close, bool head,
+    const char *cache)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
@@ -113,9 +118,9 @@ conn_write_status(struct conn *c, int status, const char *ctype,
 	    "Date: %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "Content-Length: %zu\r\n"
-	    "Cache-Control: no-store\r\n"
+	    "Cache-Control: %s\r\n"
 	    "%s%s\r\n", status, status_text(status), http_date(), ctype, len,
-	    close ? "Connection: close\r\n" : "", extra ? extra : "");
+	    cache, close ? "Connection: close\r\n" : "", extra ? extra : "");
 	if (!head)
 		evbuffer_add(out, body, len);
 }
@@ -143,7 +148,7 @@ http_conn_refuse(struct conn *c, int status, const char *error, const char *extr
 
 	error_body(body, sizeof body, error);
 	conn_write_status(c, status, HTTP_JSON_TYPE, body, strlen(body), extra, true,
-	    is_head(c->req));
+	    is_head(c->req), "no-store");
 	http_request_free(c->req);
 	c->req = NULL;
 	c->state = CONN_CLOSING;
@@ -171,8 +176,8 @@ http_conn_fail(struct conn *c, int status, const char *error, const char *extra)
 
 /* Every reply to a request goes out here. */
 static void
-reply(struct request *req, int status, const char *ctype, const char *body,
-    size_t len, const char *extra)
+reply_cached(struct request *req, int status, const char *ctype,
+    const char *body, size_t len, const char *extra, const char *cache)
 {
 	struct conn *c = req->conn;
 	bool keep;
@@ -191,7 +196,7 @@ reply(struct request *req, int status, const char *ctype, const char *body,
 		    http_method_str(req->method), req->path, status,
 		    elapsed_ms(req));
 	conn_write_status(c, status, ctype, body, len, extra, !keep,
-	    is_head(req));
+	    is_head(req) || status == 304, cache);
 	c->req = NULL;
 	c->replied = true;
 	http_request_free(req);
@@ -202,6 +207,13 @@ reply(struct request *req, int status, const char *ctype, const char *body,
 		c->state = CONN_CLOSING;
 		http_conn_arm(c, server.cfg->request_timeout);
 	}
+}
+
+static void
+reply(struct request *req, int status, const char *ctype, const char *body,
+    size_t len, const char *extra)
+{
+	reply_cached(req, status, ctype, body, len, extra, "no-store");
 }
 
 static void
@@ -242,6 +254,13 @@ http_reply_raw(struct request *req, int status, const char *ctype,
     const char *body, size_t len)
 {
 	reply(req, status, ctype, body, len, NULL);
+}
+
+void
+http_reply_file(struct request *req, int status, const char *ctype,
+    const char *body, size_t len, const char *cache, const char *extra)
+{
+	reply_cached(req, status, ctype, body, len, extra, cache);
 }
 
 /* --- request stages, run with the parser paused --- */

@@ -29,8 +29,9 @@ struct route;
 /* What waits to be parsed: past this much libevent stops reading. */
 #define HTTP_INPUT_HIGH_WATER (64 * 1024)
 /* Pending output past which no further request is parsed. The largest
- * replies are the questionnaire (about 6 KiB) and a batch's (up to some
- * 100 KiB for 500 refused items): a few questionnaires, or a hundred
+ * replies are the questionnaire (about 6 KiB), the kiosk page's largest
+ * file (kiosk.js, about 15 KiB) and a batch's (up to some 100 KiB for 500
+ * refused items): a few questionnaires, or a hundred
  * 201s, let a pipelining kiosk that reads keep the line full, while one
  * that does not read costs at most this plus one reply. */
 #define HTTP_OUTPUT_LIMIT (32 * 1024)
@@ -90,6 +91,8 @@ struct request {
 	size_t ctlen;
 	char expect[32];
 	size_t expectlen;
+	char if_none_match[128];	/* the kiosk page's revalidation */
+	size_t inmlen;			/* sizeof if_none_match: too long, ignored */
 	size_t header_bytes;
 	bool headers_done;	/* set by the parser */
 	bool headers_seen;	/* the headers stage has run */
@@ -135,6 +138,12 @@ void http_reply_error(struct request *req, int status, const char *error);
 /* A body serialized already: the catalog's questionnaire, the metrics. */
 void http_reply_raw(struct request *req, int status, const char *ctype,
     const char *body, size_t len);
+/* A file a browser may keep (the kiosk page): cache is its Cache-Control
+ * value, in place of every other reply's no-store, and extra its other
+ * header lines. A 304 carries the headers and Content-Length the 200 would
+ * have, and no body (RFC 9110 15.4.5), as a reply to HEAD does. */
+void http_reply_file(struct request *req, int status, const char *ctype,
+    const char *body, size_t len, const char *cache, const char *extra);
 
 /* --- inside the HTTP layer only --- */
 

@@ -11,7 +11,7 @@ struct config;
 struct request;
 
 struct route {
-	const char *path;
+	const char *path;		/* ending in '/': every path under it */
 	bool admin;			/* on the admin listener, else the kiosks' */
 	enum http_method method;	/* HTTP_GET allows HEAD too */
 	/* The largest body it takes, from the configuration in force; NULL

@@ -1,0 +1,286 @@
+/* The offline queue and its sender. A completed response is written to
+ * IndexedDB (durability "strict": on disk before the promise resolves)
+ * before the page thanks the person, and stays there until sipasd says it
+ * is durable (200, 201, 202): a closed tab, a reload or a crash of the
+ * browser loses nothing. Vendors may reuse this file alone: it needs only
+ * the protocol (docs/protocol.md) and a page that calls SipasSender. */
+"use strict";
+
+var SipasSender = (function () {
+	var DB_NAME = "sipas-kiosk";
+	var BATCH_MAX = 100;		/* well under the protocol's 500 and 1 MiB */
+	var BACKOFF_MIN_MS = 1000;
+	/* A minute at most: one request a minute from each kiosk of a
+	 * province is nothing for sipasd, and a server back from an outage is
+	 * found within that. */
+	var BACKOFF_MAX_MS = 60 * 1000;
+
+	var db = null;
+	var opened = null;	/* start()'s promise of db */
+	var offsetMs = null;	/* server clock minus ours, measured this session */
+	var failures = 0;	/* in a row, for the backoff */
+	var timer = null;
+	var running = false;
+	var rerun = false;	/* asked to run while running: once more after */
+	var holdUntil = 0;	/* performance.now() the server's Retry-After ends */
+	var blocked = null;	/* the 403's error: stop until reloaded */
+	var state = {
+		pending: 0, aside: 0, lastDelivery: null, online: null,
+		blocked: null
+	};
+	var listeners = [];
+
+	function openDb() {
+		return new Promise(function (resolve, reject) {
+			var req = indexedDB.open(DB_NAME, 1);
+			req.onupgradeneeded = function () {
+				/* queue: waiting to be sent; aside: refused for good
+				 * (400, 409), kept for staff to look at. */
+				req.result.createObjectStore("queue", { keyPath: "id" })
+				    .createIndex("completedAt", "completedAt");
+				req.result.createObjectStore("aside", { keyPath: "id" });
+				req.result.createObjectStore("meta");
+			};
+			req.onsuccess = function () { resolve(req.result); };
+			req.onerror = function () { reject(req.error); };
+		});
+	}
+
+	/* One transaction, once the database is open; resolves once it is
+	 * committed, with what fn's last kept request returned. */
+	function tx(stores, mode, fn) {
+		return opened.then(function () {
+			return txOpen(stores, mode, fn);
+		});
+	}
+
+	function txOpen(stores, mode, fn) {
+		return new Promise(function (resolve, reject) {
+			var t = db.transaction(stores, mode, { durability: "strict" });
+			var result;
+			fn(t, function (req) {
+				req.onsuccess = function () { result = req.result; };
+			});
+			t.oncomplete = function () { resolve(result); };
+			t.onerror = t.onabort = function () { reject(t.error); };
+		});
+	}
+
+	function notify() {
+		listeners.forEach(function (fn) { fn(state); });
+	}
+
+	function count() {
+		return tx(["queue", "aside", "meta"], "readonly", function (t) {
+			var q = t.objectStore("queue").count();
+			var a = t.objectStore("aside").count();
+			var m = t.objectStore("meta").get("lastDelivery");
+			q.onsuccess = function () { state.pending = q.result; };
+			a.onsuccess = function () { state.aside = a.result; };
+			m.onsuccess = function () { state.lastDelivery = m.result || null; };
+		}).then(notify);
+	}
+
+	/* The server's Date has a second's resolution and is truncated: its
+	 * middle is half a second on, compared with the middle of our wait.
+	 * Only from the sender's own requests, which no cache answers (HEAD
+	 * and POST, no-store, which the service worker leaves alone). */
+	function measure(reply, sentAt) {
+		var d = Date.parse(reply.headers.get("Date") || "");
+		if (!isNaN(d))
+			offsetMs = d + 500 - (sentAt + Date.now()) / 2;
+	}
+
+	function request(method, path, body) {
+		var sentAt = Date.now();
+		var init = { method: method, cache: "no-store", credentials: "include" };
+		if (body !== undefined) {
+			init.headers = { "Content-Type": "application/json" };
+			init.body = JSON.stringify(body);
+		}
+		return fetch(path, init).then(function (reply) {
+			state.online = true;
+			measure(reply, sentAt);
+			return reply;
+		}, function (e) {
+			state.online = false;
+			throw e;
+		});
+	}
+
+	/* Retry-After in seconds (the daemon's form), else the backoff:
+	 * doubling, capped, with full jitter so that a center's kiosks coming
+	 * back together do not all knock at the same instant. */
+	function delay(reply) {
+		var ra = reply ? parseInt(reply.headers.get("Retry-After"), 10) : NaN;
+		if (!isNaN(ra) && ra >= 0) {
+			holdUntil = performance.now() + ra * 1000;
+			return ra * 1000 + Math.random() * 1000;
+		}
+		var cap = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * Math.pow(2, failures));
+		failures++;
+		return cap / 2 + Math.random() * cap / 2;
+	}
+
+	function schedule(ms) {
+		clearTimeout(timer);
+		timer = setTimeout(run, ms);
+	}
+
+	/* Something new to send, or the network back: at once, unless the
+	 * server asked us to wait (the timer set then stands). */
+	function kick() {
+		if (performance.now() >= holdUntil)
+			schedule(0);
+	}
+
+	/* submitted_at is fixed once, from the completion time on our clock
+	 * and the offset measured against the server's, and stored before the
+	 * first attempt: a retry must carry exactly the same content, or the
+	 * server would see a different response under the same id. */
+	function fixTimes(items) {
+		var changed = items.filter(function (it) { return !it.body.submitted_at; });
+		changed.forEach(function (it) {
+			it.body.submitted_at = new Date(it.completedAt + offsetMs).toISOString();
+		});
+		if (changed.length === 0)
+			return Promise.resolve(items);
+		return tx(["queue"], "readwrite", function (t) {
+			changed.forEach(function (it) { t.objectStore("queue").put(it); });
+		}).then(function () { return items; });
+	}
+
+	/* What one item's status means: done, aside for staff, or again. */
+	function settle(t, it, status, reply) {
+		if (status === 200 || status === 201 || status === 202) {
+			t.objectStore("queue").delete(it.id);
+			t.objectStore("meta").put(Date.now(), "lastDelivery");
+			return "done";
+		}
+		if (status === 400 || status === 409 || status === 413) {
+			t.objectStore("queue").delete(it.id);
+			it.status = status;
+			it.error = reply;
+			t.objectStore("aside").put(it);
+			return "aside";
+		}
+		return "again";
+	}
+
+	function deliver(items) {
+		var one = items.length === 1;
+		var reply;
+		return request("POST", one ? "/v1/responses" : "/v1/responses/batch",
+		    one ? items[0].body : items.map(function (it) { return it.body; }))
+		    .then(function (r) {
+			reply = r;
+			return r.json().catch(function () { return null; });
+		}).then(function (body) {
+			if (reply.status === 403) {
+				blocked = (body && body.error) || "forbidden";
+				return "blocked";
+			}
+			var results = one ? [{ status: reply.status, body: body }] :
+			    reply.status === 200 && Array.isArray(body) ?
+			    body.map(function (b) {
+				return { status: b.status === "stored" ? 201 :
+				    b.status === "duplicate" ? 200 :
+				    b.status === "queued" ? 202 : b.status, body: b };
+			}) : null;
+			if (results === null)	/* the batch as a whole: 429, 503... */
+				return { again: true, reply: reply };
+			var again = false;
+			return tx(["queue", "aside", "meta"], "readwrite", function (t) {
+				items.forEach(function (it, i) {
+					if (settle(t, it, results[i].status, results[i].body) === "again")
+						again = true;
+					/* An item of a day its center was closed: the
+					 * kiosk must be moved; the item waits for it. */
+					if (results[i].status === 403)
+						blocked = (results[i].body && results[i].body.error) || "forbidden";
+				});
+			}).then(function () {
+				return blocked ? "blocked" : { again: again, reply: reply };
+			});
+		});
+	}
+
+	function oldest() {
+		return tx(["queue"], "readonly", function (t, keep) {
+			keep(t.objectStore("queue").index("completedAt").getAll(null, BATCH_MAX));
+		});
+	}
+
+	/* One round: the clock, then the oldest items, until the queue is
+	 * empty or the server asks us to wait. */
+	function run() {
+		if (blocked)
+			return;
+		if (running) {
+			rerun = true;
+			return;
+		}
+		running = true;
+		rerun = false;
+		var measured = offsetMs !== null ? Promise.resolve() :
+		    request("HEAD", "/v1/questionnaire").then(function (r) {
+			if (r.status === 403)
+				blocked = "forbidden";
+		});
+		measured.then(function loop() {
+			if (blocked)
+				return null;
+			return oldest().then(function (items) {
+				if (items.length === 0)
+					return null;
+				return fixTimes(items).then(deliver).then(function (res) {
+					if (res === "blocked")
+						return null;
+					if (res.again)
+						return { wait: delay(res.reply) };
+					failures = 0;
+					return loop();
+				});
+			});
+		}).catch(function () {
+			return { wait: delay(null) };	/* no connection: try again */
+		}).then(function (next) {
+			running = false;
+			state.blocked = blocked;
+			if (next && next.wait)
+				schedule(next.wait);
+			else if (rerun)
+				schedule(0);
+			return count();
+		});
+	}
+
+	return {
+		/* Opens the queue and starts delivering what it holds. */
+		start: function () {
+			opened = openDb().then(function (d) { db = d; });
+			window.addEventListener("online", kick);
+			return count().then(function () { schedule(0); });
+		},
+		/* Resolves once the response is on disk: only then may the page
+		 * say thank you. submitted_at is set at delivery (see fixTimes). */
+		enqueue: function (body) {
+			var it = { id: body.id, completedAt: Date.now(), body: body };
+			return tx(["queue"], "readwrite", function (t) {
+				t.objectStore("queue").add(it);
+			}).then(function () {
+				kick();
+				return count();
+			});
+		},
+		/* The responses the server refused for good, for staff. */
+		aside: function () {
+			return tx(["aside"], "readonly", function (t, keep) {
+				keep(t.objectStore("aside").getAll());
+			});
+		},
+		/* fn(state) on every change of the counts or the connection. */
+		onChange: function (fn) { listeners.push(fn); },
+		state: state
+	};
+})();
