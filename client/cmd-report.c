@@ -22,7 +22,8 @@
 static const char usage[] =
     "usage: sipas report --by DIM[,DIM] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
     "                    [--center CODE] [--area CODE] [--kiosk CODE]\n"
-    "                    [--questionnaire CODE] [--min-n N] [--target PERCENT]\n"
+    "                    [--questionnaire CODE] [--as-of YYYY-MM-DD]\n"
+    "                    [--min-n N] [--target PERCENT]\n"
     "                    [--worst N] [--compare previous|FROM:TO]\n"
     "                    [--format table|csv|json|html] [--db CONNINFO]\n"
     "\n"
@@ -30,8 +31,10 @@ static const char usage[] =
     "error, points out of 10, the mean score, each element's index and each\n"
     "level's share, ranked by index. DIM is area, center, district, level,\n"
     "criterion, element, month, quarter, year, procedure or kiosk; two give a\n"
-    "cross table. Dates are inclusive, in Vietnam time. --center includes\n"
-    "every center below it. Without --questionnaire, the one with the most\n"
+    "cross table. Dates are inclusive, in Vietnam time. Responses count under\n"
+    "the organisation as it stood on their day (--center includes every center\n"
+    "below it that day); --as-of DATE counts them under the organisation of\n"
+    "DATE instead, a closed center's under its successor. Without --questionnaire, the one with the most\n"
     "responses in the selection. Groups with fewer than --min-n (default 30)\n"
     "responses are marked low-sample. --compare previous compares with the\n"
     "period of the same length just before (a year, quarter or month with the\n"
@@ -240,6 +243,7 @@ parse_options(int argc, char **argv, struct report *r, enum output_format *fmt)
 		{ "worst", required_argument, NULL, 'w' },
 		{ "compare", required_argument, NULL, 'C' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "as-of", required_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 } };
 	const char *compare = NULL;
 	int ch;
@@ -250,6 +254,12 @@ parse_options(int argc, char **argv, struct report *r, enum output_format *fmt)
 		case 'n': r->min_n = parse_count("--min-n", optarg); break;
 		case 'w': r->worst = parse_count("--worst", optarg); break;
 		case 'C': compare = optarg; break;
+		case 'O':
+			if (!filter_valid_date(optarg))
+				cli_usage_error(usage, "--as-of: '%s' is not a date YYYY-MM-DD",
+				    optarg);
+			r->as_of = optarg;
+			break;
 		case 'T':
 			r->target = parse_target(optarg);
 			r->has_target = true;

@@ -10,21 +10,83 @@
 #include "sipas.h"
 #include "xmalloc.h"
 
-/* $1 questionnaire id, $2 from, $3 to, $4 center code, $5 area code; $6
- * kiosk code, which only responses rolled up on the fly can honour. */
+/* The tree the figures count under: for each center and span of days,
+ * the center its responses count under (tree_center) and that center's
+ * district (tree_district: its parent if it is a commune). Without
+ * --as-of ($7) a center counts as itself, under its parent of each day
+ * (center_parent_spans; a center without rows there, under its parent of
+ * now); with it, under the successor it was closed into by $7 if that one
+ * is open on $7, transitively, and under that center's parent of $7.
+ * With --center ($4), only the centers under it on each day, their spans
+ * cut to those days. The rollups are keyed by day: a row joins its span. */
+static const char tree_sql[] =
+    "WITH RECURSIVE spans AS ("
+    " SELECT c.id AS center_id, coalesce(s.valid_from, '-infinity') AS valid_from,"
+    "  coalesce(s.valid_until, 'infinity') AS valid_until,"
+    "  CASE WHEN s.center_id IS NULL THEN c.parent_id ELSE s.parent_id END AS parent_id"
+    " FROM centers c LEFT JOIN center_parent_spans s ON s.center_id = c.id"
+    "), succ (center_id, to_id, depth) AS ("
+    " SELECT id, id, 0 FROM centers WHERE $7::date IS NOT NULL"
+    " UNION ALL SELECT s.center_id, c.successor_id, s.depth + 1 FROM succ s"
+    "  JOIN centers c ON c.id = s.to_id JOIN centers n ON n.id = c.successor_id"
+    "  WHERE c.closed_on < $7::date AND coalesce(n.opened_on <= $7::date, true)"
+    "  AND s.depth < 64"
+    "), under AS ("
+    " SELECT center_id, valid_from, valid_until, center_id AS tree_center,"
+    "  parent_id AS tree_parent FROM spans WHERE $7::date IS NULL"
+    " UNION ALL SELECT m.center_id, '-infinity', 'infinity', m.to_id, s.parent_id"
+    " FROM (SELECT DISTINCT ON (center_id) center_id, to_id FROM succ"
+    "       ORDER BY center_id, depth DESC) m"
+    " JOIN spans s ON s.center_id = m.to_id"
+    "  AND $7::date >= s.valid_from AND $7::date < s.valid_until"
+    "), scope (center_id, valid_from, valid_until) AS ("
+    " SELECT id, '-infinity'::date, 'infinity'::date FROM centers WHERE code = $4"
+    " UNION SELECT u.center_id, greatest(u.valid_from, s.valid_from),"
+    "  least(u.valid_until, s.valid_until)"
+    " FROM under u JOIN scope s ON u.tree_parent = s.center_id"
+    " WHERE greatest(u.valid_from, s.valid_from) < least(u.valid_until, s.valid_until)"
+    "), tree AS ("
+    " SELECT u.center_id, u.valid_from, u.valid_until, u.tree_center,"
+    "  CASE WHEN c.level = 'commune' THEN u.tree_parent ELSE u.tree_center END"
+    "  AS tree_district"
+    " FROM (SELECT u.center_id, greatest(u.valid_from, s.valid_from) AS valid_from,"
+    "        least(u.valid_until, s.valid_until) AS valid_until, u.tree_center,"
+    "        u.tree_parent"
+    "       FROM under u JOIN scope s ON s.center_id = u.tree_center"
+    "       WHERE greatest(u.valid_from, s.valid_from) < least(u.valid_until, s.valid_until)"
+    "       UNION ALL SELECT * FROM under WHERE $4::text IS NULL) u"
+    " JOIN centers c ON c.id = u.tree_center"
+    ") ";
+
+/* The rows of relation rel (with columns center_id and day) with their
+ * place in the tree. */
+#define TREE_ROWS(rel, day) \
+	"(SELECT x.*, t.tree_center, t.tree_district FROM " rel " x" \
+	" JOIN tree t ON t.center_id = x.center_id" \
+	" AND " day " >= t.valid_from AND " day " < t.valid_until)"
+
+/* Over a rollup: $1 questionnaire id, $2 from, $3 to, $5 area code (only
+ * the first rollup has areas); $6 kiosk code, which only responses rolled
+ * up on the fly can honour. The center ($4) is in the tree. */
 static const char filter_sql[] =
     " WHERE x.questionnaire_id = $1 AND $6::text IS NULL"
     " AND ($2::date IS NULL OR x.day >= $2::date)"
-    " AND ($3::date IS NULL OR x.day <= $3::date)"
-    " AND ($4::text IS NULL OR x.center_id IN (" FILTER_CENTER_SCOPE("$4") "))"
+    " AND ($3::date IS NULL OR x.day <= $3::date)";
+static const char filter_area_sql[] =
     " AND ($5::text IS NULL OR x.service_area_id = "
     "      (SELECT id FROM service_areas WHERE code = $5))";
+
+/* Where the groups come from: the first rollup (sql/005), the second
+ * (sql/007) for one of its dimensions, or the responses rolled up on the
+ * fly. Each rollup comes with the responses still queued for it. */
+enum query_source { QUERY_ROLLUP, QUERY_ROLLUP_BY, QUERY_RAW };
 
 struct query {
 	const struct report_dim *sql[2];	/* the dimensions PostgreSQL groups by */
 	size_t nsql;
-	const char *params[6];
-	bool raw;		/* responses rolled up on the fly, not the rollup */
+	const char *params[7];
+	enum query_source from;
+	const char *by;		/* QUERY_ROLLUP_BY: the dimension's column */
 	char *source;
 };
 
@@ -50,6 +112,7 @@ build_sql(const struct questionnaire *q, const struct query *qu)
 	size_t len;
 	FILE *f = open_memstream(&sql, &len);
 
+	fputs(tree_sql, f);
 	fputs("SELECT ", f);
 	for (size_t d = 0; d < qu->nsql; d++) {
 		put_slot(f, qu->sql[d]->key, d);
@@ -59,7 +122,7 @@ build_sql(const struct questionnaire *q, const struct query *qu)
 	}
 	fputs("g.* FROM (SELECT ", f);
 	for (size_t d = 0; d < qu->nsql; d++)
-		if (qu->raw)	/* grouped already */
+		if (qu->from == QUERY_RAW)	/* grouped already */
 			fprintf(f, "x.k%zu AS k%zu, ", d, d);
 		else
 			fprintf(f, "%s AS k%zu, ", qu->sql[d]->group, d);
@@ -70,9 +133,11 @@ build_sql(const struct questionnaire *q, const struct query *qu)
 			fprintf(f, ", sum(x.%s[%zu])", *col, s);
 	for (size_t k = 1; k <= K; k++)
 		fprintf(f, ", sum(x.cells[%zu])", k);
-	fprintf(f, " FROM %s x", qu->source);
-	/* The raw source has applied FILTER_RESPONSES already. */
-	fputs(qu->raw ? " WHERE x.questionnaire_id = $1" : filter_sql, f);
+	if (qu->from == QUERY_RAW)	/* the selection applied already */
+		fprintf(f, " FROM %s x WHERE x.questionnaire_id = $1", qu->source);
+	else
+		fprintf(f, " FROM " TREE_ROWS("%s", "x.day") " x%s%s", qu->source, filter_sql,
+		    qu->from == QUERY_ROLLUP ? filter_area_sql : " AND $5::text IS NULL");
 	if (qu->nsql > 0)
 		fputs(qu->nsql == 1 ? " GROUP BY 1" : " GROUP BY 1, 2", f);
 	fputs(") g", f);
@@ -104,7 +169,7 @@ fetch(PGconn *conn, const struct questionnaire *q, const struct query *qu,
 {
 	size_t S = 1 + q->nelements, K = q->ncriteria * report_nlevels(q);
 	char *sql = build_sql(q, qu);
-	PGresult *res = cli_exec(conn, "summing the rollup", sql, 6, qu->params);
+	PGresult *res = cli_exec(conn, "summing the rollup", sql, 7, qu->params);
 	struct report_group *g = xcalloc((size_t)PQntuples(res) + 1, sizeof *g);
 	size_t n = 0;
 
@@ -134,43 +199,84 @@ fetch(PGconn *conn, const struct questionnaire *q, const struct query *qu,
 	return g;
 }
 
-/* The responses still queued for the rollup (sql/005_rollup.sql), or, for
- * kiosk and procedure, which the rollup does not have, the selected
- * responses, rolled up on the fly into rows shaped like the rollup's. The
- * latter are grouped by the report's own dimensions already (as k0, k1). */
+/* The responses still queued for the rollup of qu (the columns it needs
+ * only: a plain reporter may not read the queue's officers), or the
+ * selected responses with their place in the tree, rolled up on the fly
+ * into rows shaped like the rollup's. The latter are grouped by the
+ * report's own dimensions already (as k0, k1). */
 static char *
 rolled_up_on_the_fly(PGconn *conn, const struct questionnaire *q, const struct query *qu)
 {
-	char qid[16], *keys[2] = { NULL, NULL }, *src;
-	const char *p[5] = { qid, FILTER_RESPONSES, "questionnaire_id" };
+	char qid[16], *keys[2] = { NULL, NULL }, *pending = NULL, *src;
+	const char *key = qu->from == QUERY_ROLLUP_BY ? qu->by : "service_area_id";
 	PGresult *res;
 
 	snprintf(qid, sizeof qid, "%d", q->id);
-	if (!qu->raw) {
+	if (qu->from != QUERY_RAW) {
+		xasprintf(&pending, "(SELECT submitted_at, center_id, questionnaire_id, answers, %s"
+		    " FROM rollup_pending)", key);
 		res = cli_exec(conn, "preparing the query",
-		    "SELECT sipas_rollup_query('rollup_pending', $1::smallint, ARRAY['day', "
-		    "'center_id', 'service_area_id', 'questionnaire_id'], 'true')", 1, p);
+		    "SELECT sipas_rollup_query($2, $1::smallint, ARRAY['day', 'center_id', "
+		    "'questionnaire_id', $3], 'true')", 3, (const char *[]){ qid, pending, key });
 	} else {
+		const char *p[6] = { qid, FILTER_RESPONSES_BUT_CENTER,
+			TREE_ROWS("responses", "(x.submitted_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date"),
+			"questionnaire_id" };
 		for (size_t d = 0; d < qu->nsql; d++) {
 			xasprintf(&keys[d], "%s AS k%zu", qu->sql[d]->group, d);
-			p[3 + d] = keys[d];
+			p[4 + d] = keys[d];
 		}
 		res = cli_exec(conn, "preparing the query", qu->nsql == 0 ?
-		    "SELECT sipas_rollup_query('responses', $1::smallint, ARRAY[$3], $2)" :
+		    "SELECT sipas_rollup_query($3, $1::smallint, ARRAY[$4], $2)" :
 		    qu->nsql == 1 ?
-		    "SELECT sipas_rollup_query('responses', $1::smallint, ARRAY[$3, $4], $2)" :
-		    "SELECT sipas_rollup_query('responses', $1::smallint, ARRAY[$3, $4, $5], $2)",
-		    3 + (int)qu->nsql, p);
+		    "SELECT sipas_rollup_query($3, $1::smallint, ARRAY[$4, $5], $2)" :
+		    "SELECT sipas_rollup_query($3, $1::smallint, ARRAY[$4, $5, $6], $2)",
+		    4 + (int)qu->nsql, p);
 	}
 	xasprintf(&src, "(%s)", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	free(keys[0]);
 	free(keys[1]);
+	free(pending);
 	return src;
 }
 
+/* Whether the second rollup has what dim groups by: its own column, or
+ * the day, or the center's place in the tree (not the service area, which
+ * only the first rollup and the responses have). */
+static bool
+in_rollup_by(const struct report_dim *dim)
+{
+	return dim->rollup != NULL || dim->kind == DIM_TIME ||
+	    strncmp(dim->group, "tree_", 5) == 0;
+}
+
+/* The source of qu: a dimension neither rollup has, or a kiosk, makes it
+ * the responses; a dimension of the second rollup makes it that one, if
+ * it is the only one and nothing needs the first (an area). */
+static void
+choose_source(const struct report *r, struct query *qu)
+{
+	size_t nby = 0;
+	bool raw = r->f.kiosk != NULL, by_ok = r->f.area == NULL;
+
+	for (size_t d = 0; d < qu->nsql; d++) {
+		const struct report_dim *dim = qu->sql[d];
+		raw |= dim->raw && dim->rollup == NULL;
+		by_ok &= in_rollup_by(dim);
+		if (dim->rollup != NULL) {
+			nby++;
+			qu->by = dim->rollup;
+		}
+	}
+	if (raw || nby > 1 || (nby == 1 && !by_ok))
+		qu->from = QUERY_RAW;
+	else
+		qu->from = nby == 1 ? QUERY_ROLLUP_BY : QUERY_ROLLUP;
+}
+
 /* The query for r over from..to: the dimensions PostgreSQL groups by, in
- * the order of their slots, and its parameters. */
+ * the order of their slots, its parameters and its source. */
 static void
 query_of(const struct report *r, const char *from, const char *to, char *qid, size_t len,
     struct query *qu, size_t *slot)
@@ -185,9 +291,8 @@ query_of(const struct report *r, const char *from, const char *to, char *qid, si
 	filter_params(&r->f, qid, qu->params);
 	qu->params[1] = from;	/* the report's period or the comparison's */
 	qu->params[2] = to;
-	qu->raw = r->f.kiosk != NULL;
-	for (size_t d = 0; d < r->nby; d++)
-		qu->raw |= r->by[d]->raw;
+	qu->params[6] = r->as_of;
+	choose_source(r, qu);
 }
 
 struct report_group *
@@ -205,10 +310,13 @@ report_query_fetch(PGconn *conn, const struct report *r, const char *from, const
 	qu.source = rolled_up_on_the_fly(conn, r->q, &qu);
 	g = fetch(conn, r->q, &qu, slot, &n);
 	free(qu.source);
-	if (!qu.raw) {
+	if (qu.from != QUERY_RAW) {
 		size_t more;
 		struct report_group *h;
-		qu.source = xstrdup("response_rollup");
+		if (qu.from == QUERY_ROLLUP_BY)
+			xasprintf(&qu.source, "response_rollup_%s", qu.by);
+		else
+			qu.source = xstrdup("response_rollup");
 		h = fetch(conn, r->q, &qu, slot, &more);
 		free(qu.source);
 		g = xreallocarray(g, n + more + 1, sizeof *g);
