@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "report-query.h"
 #include "sipas.h"
@@ -295,6 +296,190 @@ query_of(const struct report *r, const char *from, const char *to, char *qid, si
 	choose_source(r, qu);
 }
 
+/* --- the pieces of a period the second rollup answers ------------------ */
+
+/* A day as a time_t at UTC midnight, and back. */
+static time_t
+day_t(const char *s)
+{
+	struct tm tm = { 0 };
+
+	sscanf(s, "%d-%d-%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return timegm(&tm);
+}
+
+/* The first day of the month (year) of t, or of the next one. */
+static time_t
+start_of(time_t t, bool year, int next)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	tm.tm_mday = 1;
+	if (year) {
+		tm.tm_mon = 0;
+		tm.tm_year += next;
+	} else {
+		tm.tm_mon += next;
+	}
+	return timegm(&tm);
+}
+
+static time_t
+first_on_or_after(time_t t, bool year)
+{
+	return start_of(t, year, 0) == t ? t : start_of(t, year, 1);
+}
+
+static time_t
+last_on_or_before(time_t t, bool year)
+{
+	return start_of(t + 86400, year, 0) == t + 86400 ? t : start_of(t, year, 0) - 86400;
+}
+
+/* Days from..to, either end open. */
+struct span {
+	bool has_from, has_to;
+	time_t from, to;
+};
+
+/* A piece of a period and where it is read: the responses (QUERY_RAW), or
+ * the second rollup's queue (grain NULL) or its month or year rows. */
+struct piece {
+	enum query_source from;
+	const char *grain;
+	struct span days;
+};
+
+static void
+add_piece(struct piece *p, size_t *n, enum query_source from, const char *grain,
+    struct span days)
+{
+	if (!(days.has_from && days.has_to && days.from > days.to))
+		p[(*n)++] = (struct piece){ from, grain, days };
+}
+
+/* Cuts the period into at most 6 pieces: the days of its partial first
+ * and last months from the responses; its whole months from the queue and
+ * from the year rows (whole years, if year_ok) and the month rows (the
+ * rest). All of it from the responses when it holds no whole month or
+ * when !month_ok. */
+static size_t
+pieces_of(const char *from, const char *to, bool year_ok, bool month_ok, struct piece *p)
+{
+	struct span all = { from != NULL, to != NULL, from ? day_t(from) : 0, to ? day_t(to) : 0 };
+	struct span months = all, years;
+	size_t n = 0;
+
+	if (all.has_from)
+		months.from = first_on_or_after(all.from, false);
+	if (all.has_to)
+		months.to = last_on_or_before(all.to, false);
+	if (!month_ok || (months.has_from && months.has_to && months.from > months.to)) {
+		add_piece(p, &n, QUERY_RAW, NULL, all);
+		return n;
+	}
+	if (all.has_from)
+		add_piece(p, &n, QUERY_RAW, NULL,
+		    (struct span){ true, true, all.from, months.from - 86400 });
+	if (all.has_to)
+		add_piece(p, &n, QUERY_RAW, NULL,
+		    (struct span){ true, true, months.to + 86400, all.to });
+	add_piece(p, &n, QUERY_ROLLUP_BY, NULL, months);
+	years = months;
+	if (years.has_from)
+		years.from = first_on_or_after(months.from, true);
+	if (years.has_to)
+		years.to = last_on_or_before(months.to, true);
+	if (!year_ok || (years.has_from && years.has_to && years.from > years.to)) {
+		add_piece(p, &n, QUERY_ROLLUP_BY, "month", months);
+		return n;
+	}
+	if (months.has_from)
+		add_piece(p, &n, QUERY_ROLLUP_BY, "month",
+		    (struct span){ true, true, months.from, years.from - 86400 });
+	if (months.has_to)
+		add_piece(p, &n, QUERY_ROLLUP_BY, "month",
+		    (struct span){ true, true, years.to + 86400, months.to });
+	add_piece(p, &n, QUERY_ROLLUP_BY, "year", years);
+	return n;
+}
+
+/* Whether the month (year) rows can answer r over from..to. A row counts
+ * under the tree of its period's first day, which is each of its days'
+ * only when the parents do not change inside it: only the center's
+ * scope and the districts depend on the parents, and not under --as-of. */
+static void
+grains_ok(PGconn *conn, const struct report *r, const struct query *qu, const char *from,
+    const char *to, bool *year_ok, bool *month_ok)
+{
+	bool by_parent = r->as_of == NULL && r->f.center != NULL;
+	PGresult *res;
+
+	*year_ok = *month_ok = true;
+	for (size_t d = 0; d < qu->nsql; d++) {
+		by_parent |= r->as_of == NULL && strcmp(qu->sql[d]->group, "tree_district") == 0;
+		*year_ok &= qu->sql[d]->kind != DIM_TIME || strcmp(qu->sql[d]->name, "year") == 0;
+	}
+	if (!by_parent)
+		return;
+	res = cli_exec(conn, "reading the changes of the tree",
+	    "SELECT bool_or(true), bool_and(extract(day FROM valid_from) = 1) FROM center_parents"
+	    " WHERE valid_from > '-infinity' AND ($1::date IS NULL OR valid_from > $1::date)"
+	    " AND ($2::date IS NULL OR valid_from <= $2::date)", 2, (const char *[]){ from, to });
+	*year_ok &= PQgetisnull(res, 0, 0);
+	*month_ok = PQgetisnull(res, 0, 1) || strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	PQclear(res);
+}
+
+/* Appends the groups of qu to g[0..*n). */
+static struct report_group *
+fetch_more(PGconn *conn, const struct questionnaire *q, const struct query *qu,
+    const size_t *slot, struct report_group *g, size_t *n)
+{
+	size_t more;
+	struct report_group *h = fetch(conn, q, qu, slot, &more);
+
+	g = xreallocarray(g, *n + more + 1, sizeof *g);
+	memcpy(&g[*n], h, more * sizeof *h);
+	*n += more;
+	free(h);
+	return g;
+}
+
+/* The groups of qu (QUERY_ROLLUP_BY) over from..to, piece by piece. */
+static struct report_group *
+fetch_by_pieces(PGconn *conn, const struct report *r, struct query *qu, const size_t *slot,
+    const char *from, const char *to, size_t *ngroups)
+{
+	struct piece p[6];
+	bool year_ok, month_ok;
+	struct report_group *g = xcalloc(1, sizeof *g);
+	size_t n = 0, np;
+
+	grains_ok(conn, r, qu, from, to, &year_ok, &month_ok);
+	np = pieces_of(from, to, year_ok, month_ok, p);
+	for (size_t i = 0; i < np; i++) {
+		char pfrom[16], pto[16];
+		struct tm tm;
+		strftime(pfrom, sizeof pfrom, "%Y-%m-%d", gmtime_r(&p[i].days.from, &tm));
+		strftime(pto, sizeof pto, "%Y-%m-%d", gmtime_r(&p[i].days.to, &tm));
+		qu->params[1] = p[i].days.has_from ? pfrom : NULL;
+		qu->params[2] = p[i].days.has_to ? pto : NULL;
+		qu->from = p[i].from;
+		if (p[i].grain != NULL)
+			xasprintf(&qu->source, "response_rollup_%s_%s", qu->by, p[i].grain);
+		else
+			qu->source = rolled_up_on_the_fly(conn, r->q, qu);
+		g = fetch_more(conn, r->q, qu, slot, g, &n);
+		free(qu->source);
+	}
+	*ngroups = n;
+	return g;
+}
+
 struct report_group *
 report_query_fetch(PGconn *conn, const struct report *r, const char *from, const char *to,
     size_t *ngroups)
@@ -305,24 +490,17 @@ report_query_fetch(PGconn *conn, const struct report *r, const char *from, const
 	struct report_group *g;
 
 	query_of(r, from, to, qid, sizeof qid, &qu, slot);
-	/* The rollup plus the responses queued for it, in the snapshot of the
-	 * report's transaction: each response counted once. */
+	/* The rollups plus the responses queued for them, in the snapshot of
+	 * the report's transaction: each response counted once. */
+	if (qu.from == QUERY_ROLLUP_BY)
+		return fetch_by_pieces(conn, r, &qu, slot, from, to, ngroups);
 	qu.source = rolled_up_on_the_fly(conn, r->q, &qu);
 	g = fetch(conn, r->q, &qu, slot, &n);
 	free(qu.source);
-	if (qu.from != QUERY_RAW) {
-		size_t more;
-		struct report_group *h;
-		if (qu.from == QUERY_ROLLUP_BY)
-			xasprintf(&qu.source, "response_rollup_%s", qu.by);
-		else
-			qu.source = xstrdup("response_rollup");
-		h = fetch(conn, r->q, &qu, slot, &more);
+	if (qu.from == QUERY_ROLLUP) {
+		qu.source = xstrdup("response_rollup");
+		g = fetch_more(conn, r->q, &qu, slot, g, &n);
 		free(qu.source);
-		g = xreallocarray(g, n + more + 1, sizeof *g);
-		memcpy(&g[n], h, more * sizeof *h);
-		n += more;
-		free(h);
 	}
 	*ngroups = n;
 	return g;

@@ -1,17 +1,26 @@
 -- The second rollup: the figures by kiosk, procedure, counter, officer and
 -- each respondent attribute, which the first one (005) leaves out of its
--- key. One row per Vietnam day, center, questionnaire and value of one
--- dimension, with the sums of 005; so a year is at most days x centers x
--- values rows per dimension, however many responses it received (the
--- procedures, thousands of codes, are the most). Reports by these
--- dimensions read it instead of rolling up the responses on the fly.
+-- key. One row per month (and one per year), center, questionnaire and
+-- value of one dimension, with the sums of 005: at most months x centers x
+-- values rows per dimension, however many responses there are. Reports by
+-- these dimensions read it instead of rolling up the responses on the fly:
+-- whole years from the year rows, whole months from the month rows, and
+-- only the days of a period's partial first and last months from the
+-- responses (client/report-query.c).
 --
--- One table partitioned by the dimension: `dim` names the column of
--- responses its rows are grouped by, the other value columns are NULL, and
--- each partition is response_rollup_<dim>. A report reads the partition of
--- its dimension (only its rows, read together), and a partition is granted
--- like the column it sums: the figures by officer only to
--- sipas_report_personnel, the others to sipas_report.
+-- Why months and years, not days as in 005: procedures are thousands of
+-- codes, and a day of a center has fewer responses than codes, so day rows
+-- were as many as the responses (bench/report at 1,000,000 responses:
+-- 991,939 day rows by procedure, and a year by procedure read from them
+-- took 5.5 s). A year of Ha Tinh is at most 14 centers x the codes used.
+--
+-- One table partitioned by the dimension, then by the grain: `dim` names
+-- the column of responses its rows are grouped by (the other value columns
+-- are NULL), `grain` is 'month' or 'year', `day` the period's first day,
+-- and each leaf is response_rollup_<dim>_<grain>. A report reads the leaf
+-- it needs (only its rows, read together), and a leaf is granted like the
+-- column it sums: the figures by officer only to sipas_report_personnel,
+-- the others to sipas_report.
 --
 -- Folding is exact as in 005: the statement trigger queues the columns of
 -- each stored response in rollup_pending (now with these columns too), and
@@ -48,6 +57,7 @@ ALTER TABLE rollup_pending
 
 CREATE TABLE response_rollup_by (
     dim              text NOT NULL,
+    grain            text NOT NULL,
     day              date NOT NULL,
     center_id        integer NOT NULL,
     questionnaire_id smallint NOT NULL,
@@ -67,12 +77,12 @@ CREATE TABLE response_rollup_by (
     cells            integer[] NOT NULL
 ) PARTITION BY LIST (dim);
 -- A NULL value (no procedure, no gender given) is a group of its own.
-CREATE UNIQUE INDEX response_rollup_by_key ON response_rollup_by (dim, day, center_id,
+CREATE UNIQUE INDEX response_rollup_by_key ON response_rollup_by (dim, grain, day, center_id,
     questionnaire_id, kiosk_id, procedure, counter_id, officer_id, gender, age_group,
     ethnicity, education, occupation) NULLS NOT DISTINCT;
 
--- The dimensions, one partition each; adding one is a column here, a
--- partition and a row of client/report-dim.c.
+-- The dimensions, one partition each; adding one is a column here, a row
+-- here and a row of client/report-dim.c.
 CREATE TABLE sipas_rollup_dims (dim text PRIMARY KEY, personnel boolean NOT NULL);
 INSERT INTO sipas_rollup_dims VALUES
     ('kiosk_id', false), ('procedure', false), ('counter_id', false), ('officer_id', true),
@@ -81,12 +91,18 @@ INSERT INTO sipas_rollup_dims VALUES
 DO $$
 DECLARE
     d record;
+    g text;
 BEGIN
     FOR d IN SELECT * FROM sipas_rollup_dims LOOP
-        EXECUTE format('CREATE TABLE %I PARTITION OF response_rollup_by FOR VALUES IN (%L)',
-                       'response_rollup_' || d.dim, d.dim);
-        EXECUTE format('GRANT SELECT ON %I TO %I', 'response_rollup_' || d.dim,
-                       CASE WHEN d.personnel THEN 'sipas_report_personnel' ELSE 'sipas_report' END);
+        EXECUTE format('CREATE TABLE %I PARTITION OF response_rollup_by FOR VALUES IN (%L) '
+                       'PARTITION BY LIST (grain)', 'response_rollup_' || d.dim, d.dim);
+        FOR g IN SELECT unnest(ARRAY['month', 'year']) LOOP
+            EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES IN (%L)',
+                           'response_rollup_' || d.dim || '_' || g, 'response_rollup_' || d.dim, g);
+            EXECUTE format('GRANT SELECT ON %I TO %I', 'response_rollup_' || d.dim || '_' || g,
+                           CASE WHEN d.personnel THEN 'sipas_report_personnel'
+                                ELSE 'sipas_report' END);
+        END LOOP;
     END LOOP;
 END
 $$;
@@ -147,17 +163,25 @@ SELECT sipas_rollup_query(source, qid, keys, cond, NULL)
 $f$;
 
 -- The second rollup's rows of the responses of questionnaire QID in SOURCE:
--- every dimension of sipas_rollup_dims in one pass.
+-- every dimension of sipas_rollup_dims by month and by year, in one pass.
 CREATE FUNCTION sipas_rollup_by_query(source text, qid smallint) RETURNS text
 LANGUAGE sql STABLE AS $f$
+WITH grain (g, expr) AS (
+    VALUES ('month', $$date_trunc('month', day::timestamp)::date$$),
+           ('year', $$date_trunc('year', day::timestamp)::date$$)
+)
 SELECT sipas_rollup_query(source, qid,
     ARRAY[(SELECT 'CASE ' || string_agg(format('WHEN grouping(%I) = 0 THEN %L', dim, dim), ' ')
                   || ' END AS dim' FROM sipas_rollup_dims),
-          'day', 'center_id', 'questionnaire_id', 'kiosk_id', 'procedure', 'counter_id',
+          (SELECT format('CASE WHEN grouping(%s) = 0 THEN ''month'' ELSE ''year'' END AS grain',
+                         expr) FROM grain WHERE g = 'month'),
+          (SELECT format('coalesce(%s) AS day', string_agg(expr, ', ' ORDER BY g)) FROM grain),
+          'center_id', 'questionnaire_id', 'kiosk_id', 'procedure', 'counter_id',
           'officer_id', 'gender', 'age_group', 'ethnicity', 'education', 'occupation'],
     'true',
-    'day, center_id, questionnaire_id, GROUPING SETS ('
-    || (SELECT string_agg(format('(%I)', dim), ', ') FROM sipas_rollup_dims) || ')')
+    'center_id, questionnaire_id, GROUPING SETS ('
+    || (SELECT string_agg(format('(%s, %I)', expr, dim), ', ')
+        FROM sipas_rollup_dims, grain) || ')')
 $f$;
 
 -- 005's folding, now into both rollups from the same unqueued rows.
@@ -189,7 +213,7 @@ WITH folded AS (
     ON CONFLICT (day, center_id, service_area_id, questionnaire_id) DO UPDATE SET %4$s
 )
 INSERT INTO response_rollup_by AS t %3$s
-ON CONFLICT (dim, day, center_id, questionnaire_id, kiosk_id, procedure, counter_id, officer_id,
+ON CONFLICT (dim, grain, day, center_id, questionnaire_id, kiosk_id, procedure, counter_id, officer_id,
              gender, age_group, ethnicity, education, occupation) DO UPDATE SET %4$s$q$,
     CASE WHEN lim > 0
          THEN format('ctid IN (SELECT ctid FROM rollup_pending WHERE questionnaire_id = %s LIMIT %s)',

@@ -649,10 +649,10 @@ class Report(unittest.TestCase):
     # -- the second rollup (sql/007): kiosk and procedure ------------------
 
     def scans(self, rel):
-        """How many times relation rel was read (a report's backend flushes
-        its counts when it exits)."""
-        return int(psql("SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_user_tables "
-                        "WHERE relname = '%s'" % rel) or -1)
+        """How many times the month and year rows of partition rel were read
+        (a report's backend flushes its counts when it exits)."""
+        return int(psql("SELECT sum(seq_scan + coalesce(idx_scan, 0)) FROM pg_stat_user_tables "
+                        "WHERE relname IN ('%s_month', '%s_year')" % (rel, rel)) or -1)
 
     def test_second_rollup_answers_kiosk_and_procedure_exactly(self):
         # Everything is folded by now (test_rollup_* ran): a few more stay
@@ -667,19 +667,25 @@ class Report(unittest.TestCase):
             self.assertEqual(kiosk(k).post(r)[0], 201)
             self.sent.append((k, r))
         self.assertEqual(psql("SELECT count(*) FROM rollup_pending"), "4")
-        frm = FIRST + datetime.timedelta(days=30)
-        cases = [((), lambda k, r: True),
-                 (("--center", "ht-ky-anh"), lambda k, r: CENTERS[k - 1] == "ht-ky-anh"),
-                 (("--from", str(frm)), lambda k, r: True)]
+        # Whole years (the year rows), whole months and partial ones (the
+        # responses of those days).
+        frm, to = FIRST + datetime.timedelta(days=5), FIRST + datetime.timedelta(days=75)
+        year = (datetime.date(TODAY.year, 1, 1), datetime.date(TODAY.year, 12, 31))
+        cases = [((), None, None, lambda k, r: True),
+                 (("--center", "ht-ky-anh"), None, None, lambda k, r: CENTERS[k - 1] == "ht-ky-anh"),
+                 (("--from", str(frm)), frm, None, lambda k, r: True),
+                 (("--from", str(frm), "--to", str(to)), frm, to, lambda k, r: True),
+                 (("--from", str(year[0]), "--to", str(year[1])), year[0], year[1], lambda k, r: True),
+                 (("--from", str(year[0])), year[0], None, lambda k, r: True)]
         for phase in ("queued", "folded"):
             for dim in ("kiosk", "procedure"):
-                for args, pred in cases:
+                for args, lo, hi, pred in cases:
                     with self.subTest(phase=phase, by=dim, args=args):
                         rel = "response_rollup_" + ("kiosk_id" if dim == "kiosk" else dim)
                         before = self.scans(rel)
                         got = self.report("--by", dim, "--questionnaire", self.dv.code, *args)
                         self.assertGreater(self.scans(rel), before, "read from " + rel)
-                        rows = self.responses(self.dv, frm if "--from" in args else None, None, pred)
+                        rows = self.responses(self.dv, lo, hi, pred)
                         want = self.expected(self.dv, dim, rows)
                         self.assertEqual(sorted(g[dim] for g in got["groups"]), sorted(want))
                         for g in got["groups"]:
@@ -698,7 +704,7 @@ class Report(unittest.TestCase):
         # What was folded, against the same query over all the responses at once.
         for q in (self.dv, self.quay):
             sql = psql("SELECT sipas_rollup_by_query('responses', %d::smallint)" % q.id)
-            cols = ("dim, day, center_id, kiosk_id, procedure, counter_id, officer_id, gender, "
+            cols = ("dim, grain, day, center_id, kiosk_id, procedure, counter_id, officer_id, gender, "
                     "age_group, ethnicity, education, occupation, n, rated, cells, "
                     "p_sum::numeric(20,9)[], p_sq::numeric(20,9)[]")
             for a, b in (("response_rollup_by WHERE questionnaire_id = %d" % q.id, "(%s) x" % sql),
@@ -706,7 +712,7 @@ class Report(unittest.TestCase):
                 self.assertEqual(psql("SELECT count(*) FROM ((SELECT %s FROM %s) EXCEPT "
                                       "(SELECT %s FROM %s)) d" % (cols, a, cols, b)), "0", q.code)
         self.assertEqual(psql("SELECT string_agg(DISTINCT s::text, ',') FROM (SELECT sum(n) s "
-                              "FROM response_rollup_by GROUP BY dim) d"), str(len(self.sent)))
+                              "FROM response_rollup_by GROUP BY dim, grain) d"), str(len(self.sent)))
 
     # -- other databases in the same cluster ---------------------------------
 
@@ -763,7 +769,7 @@ class Report(unittest.TestCase):
         self.assertEqual(sql("SELECT count(*) FROM rollup_pending"), "0")
         self.assertEqual(sql("SELECT sum(n) FROM response_rollup"), "60")
         self.assertEqual(sql("SELECT string_agg(DISTINCT s::text, ',') FROM (SELECT sum(n) s "
-                             "FROM response_rollup_by GROUP BY dim) d"), "60")
+                             "FROM response_rollup_by GROUP BY dim, grain) d"), "60")
         by_kiosk = json.loads(run("report", "--by", "kiosk", "--format", "json"))
         self.assertEqual({g["kiosk"]: g["n"] for g in by_kiosk["groups"]},
                          dict(collections.Counter(k for k, _, _, _ in rows)))
@@ -775,7 +781,7 @@ class Report(unittest.TestCase):
         self.assertEqual(sql("SELECT count(*) FROM rollup_pending WHERE kiosk_id IS NOT NULL "
                              "AND procedure = '1.1'"), "1")
         sql("SELECT sipas_rollup_compact()")
-        self.assertEqual(sql("SELECT n FROM response_rollup_procedure WHERE day = '2025-10-01'"), "1")
+        self.assertEqual(sql("SELECT n FROM response_rollup_procedure_month WHERE day = '2025-10-01'"), "1")
 
     # -- the organisation over time ----------------------------------------
 
@@ -844,6 +850,10 @@ class Report(unittest.TestCase):
                                  {"h-old": 9, "h-new": 2, "h-last": 1, "h-gone": 1})
                 self.assertEqual(n_by("--by", "procedure", "--as-of", "2025-12-01",
                                       "--center", "h-last")[0], {"-": 7})
+                # The second rollup's year rows are of one tree: not for 2025.
+                self.assertEqual(n_by("--by", "kiosk", "--center", "h-dist", "--from", "2025-01-01")[0],
+                                 {"h-com": 3})
+                self.assertEqual(n_by("--by", "procedure", "--center", "h-old")[0], {"-": 6})
             sql("SELECT sipas_rollup_compact()")
 
     # -- export ------------------------------------------------------------
