@@ -300,6 +300,10 @@ cmd_report(int argc, char **argv)
 	/* Every query of the report sees the same snapshot. */
 	PQclear(cli_exec(conn, "starting a transaction",
 	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL));
+	/* Thousands of groups (by procedure) are summed in memory, not sorted
+	 * on disk: 0.8 s against 0.3 s for a year by procedure. */
+	PQclear(cli_exec(conn, "setting the memory of the query",
+	    "SET LOCAL work_mem = '128MB'", 0, NULL));
 	filter_check(conn, &r.f, usage);
 	if (!catalog_load(conn, &cat, err, sizeof err))
 		cli_die("%s", err);
