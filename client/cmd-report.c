@@ -34,11 +34,11 @@ static const char usage[] =
     "cross table. Dates are inclusive, in Vietnam time. Responses count under\n"
     "the organisation as it stood on their day (--center includes every center\n"
     "below it that day); --as-of DATE counts them under the organisation of\n"
-    "DATE instead, a closed center's under its successor. Without --questionnaire, the one with the most\n"
-    "responses in the selection. Groups with fewer than --min-n (default 30)\n"
-    "responses are marked low-sample. --compare previous compares with the\n"
-    "period of the same length just before (a year, quarter or month with the\n"
-    "one before it).\n";
+    "DATE instead, a closed center's under its successor. Without\n"
+    "--questionnaire, the one with the most responses in the selection.\n"
+    "Groups with fewer than --min-n (default 30) responses are marked\n"
+    "low-sample. --compare previous compares with the period of the same\n"
+    "length just before (a year, quarter or month with the one before it).\n";
 
 /* --- the comparison period ------------------------------------------------ */
 
