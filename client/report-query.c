@@ -11,7 +11,8 @@
 #include "sipas.h"
 #include "xmalloc.h"
 
-/* The tree the figures count under: for each center and span of days,
+/* The tree the figures count under ($1 --center, $2 --as-of), as the
+ * rows of a VALUES list: for each center and span of days,
  * the center its responses count under (tree_center) and that center's
  * district (tree_district: its parent if it is a commune). Without
  * --as-of ($7) a center counts as itself, under its parent of each day
@@ -19,29 +20,32 @@
  * now); with it, under the successor it was closed into by $7 if that one
  * is open on $7, transitively, and under that center's parent of $7.
  * With --center ($4), only the centers under it on each day, their spans
- * cut to those days. The rollups are keyed by day: a row joins its span. */
-static const char tree_sql[] =
+ * cut to those days. The rollups are keyed by day: a row joins its span.
+ * Read apart and written into the report's queries as a list, because a
+ * recursive query cannot be scanned in parallel, and the first rollup's
+ * is (0.24 s against 0.39 s for a year by month at 300,000 responses). */
+static const char tree_query[] =
     "WITH RECURSIVE spans AS ("
     " SELECT c.id AS center_id, coalesce(s.valid_from, '-infinity') AS valid_from,"
     "  coalesce(s.valid_until, 'infinity') AS valid_until,"
     "  CASE WHEN s.center_id IS NULL THEN c.parent_id ELSE s.parent_id END AS parent_id"
     " FROM centers c LEFT JOIN center_parent_spans s ON s.center_id = c.id"
     "), succ (center_id, to_id, depth) AS ("
-    " SELECT id, id, 0 FROM centers WHERE $7::date IS NOT NULL"
+    " SELECT id, id, 0 FROM centers WHERE $2::date IS NOT NULL"
     " UNION ALL SELECT s.center_id, c.successor_id, s.depth + 1 FROM succ s"
     "  JOIN centers c ON c.id = s.to_id JOIN centers n ON n.id = c.successor_id"
-    "  WHERE c.closed_on < $7::date AND coalesce(n.opened_on <= $7::date, true)"
+    "  WHERE c.closed_on < $2::date AND coalesce(n.opened_on <= $2::date, true)"
     "  AND s.depth < 64"
     "), under AS ("
     " SELECT center_id, valid_from, valid_until, center_id AS tree_center,"
-    "  parent_id AS tree_parent FROM spans WHERE $7::date IS NULL"
+    "  parent_id AS tree_parent FROM spans WHERE $2::date IS NULL"
     " UNION ALL SELECT m.center_id, '-infinity', 'infinity', m.to_id, s.parent_id"
     " FROM (SELECT DISTINCT ON (center_id) center_id, to_id FROM succ"
     "       ORDER BY center_id, depth DESC) m"
     " JOIN spans s ON s.center_id = m.to_id"
-    "  AND $7::date >= s.valid_from AND $7::date < s.valid_until"
+    "  AND $2::date >= s.valid_from AND $2::date < s.valid_until"
     "), scope (center_id, valid_from, valid_until) AS ("
-    " SELECT id, '-infinity'::date, 'infinity'::date FROM centers WHERE code = $4"
+    " SELECT id, '-infinity'::date, 'infinity'::date FROM centers WHERE code = $1"
     " UNION SELECT u.center_id, greatest(u.valid_from, s.valid_from),"
     "  least(u.valid_until, s.valid_until)"
     " FROM under u JOIN scope s ON u.tree_parent = s.center_id"
@@ -55,9 +59,11 @@ static const char tree_sql[] =
     "        u.tree_parent"
     "       FROM under u JOIN scope s ON s.center_id = u.tree_center"
     "       WHERE greatest(u.valid_from, s.valid_from) < least(u.valid_until, s.valid_until)"
-    "       UNION ALL SELECT * FROM under WHERE $4::text IS NULL) u"
+    "       UNION ALL SELECT * FROM under WHERE $1::text IS NULL) u"
     " JOIN centers c ON c.id = u.tree_center"
-    ") ";
+    ") SELECT coalesce(string_agg(format('(%s, %L::date, %L::date, %s, %s)', center_id,"
+    " valid_from, valid_until, tree_center, coalesce(tree_district::text, 'NULL')), ', '),"
+    " '(NULL::int, NULL::date, NULL::date, NULL::int, NULL::int)') FROM tree";
 
 /* The rows of relation rel (with columns center_id and day) with their
  * place in the tree. */
@@ -68,11 +74,14 @@ static const char tree_sql[] =
 
 /* Over a rollup: $1 questionnaire id, $2 from, $3 to, $5 area code (only
  * the first rollup has areas); $6 kiosk code, which only responses rolled
- * up on the fly can honour. The center ($4) is in the tree. */
+ * up on the fly can honour. */
 static const char filter_sql[] =
     " WHERE x.questionnaire_id = $1 AND $6::text IS NULL"
     " AND ($2::date IS NULL OR x.day >= $2::date)"
     " AND ($3::date IS NULL OR x.day <= $3::date)";
+/* The center ($4) and --as-of ($7) are in the tree: named, always true,
+ * so that every parameter has a type. */
+static const char tree_params_sql[] = " AND coalesce($4::text, $7::date::text, '') IS NOT NULL";
 static const char filter_area_sql[] =
     " AND ($5::text IS NULL OR x.service_area_id = "
     "      (SELECT id FROM service_areas WHERE code = $5))";
@@ -88,6 +97,7 @@ struct query {
 	const char *params[7];
 	enum query_source from;
 	const char *by;		/* QUERY_ROLLUP_BY: the dimension's column */
+	char *tree;		/* the rows of tree_query */
 	char *source;
 };
 
@@ -113,8 +123,8 @@ build_sql(const struct questionnaire *q, const struct query *qu)
 	size_t len;
 	FILE *f = open_memstream(&sql, &len);
 
-	fputs(tree_sql, f);
-	fputs("SELECT ", f);
+	fprintf(f, "WITH tree (center_id, valid_from, valid_until, tree_center, tree_district)"
+	    " AS (VALUES %s) SELECT ", qu->tree);
 	for (size_t d = 0; d < qu->nsql; d++) {
 		put_slot(f, qu->sql[d]->key, d);
 		fputs(", ", f);
@@ -135,9 +145,11 @@ build_sql(const struct questionnaire *q, const struct query *qu)
 	for (size_t k = 1; k <= K; k++)
 		fprintf(f, ", sum(x.cells[%zu])", k);
 	if (qu->from == QUERY_RAW)	/* the selection applied already */
-		fprintf(f, " FROM %s x WHERE x.questionnaire_id = $1", qu->source);
+		fprintf(f, " FROM %s x WHERE x.questionnaire_id = $1%s", qu->source,
+		    tree_params_sql);
 	else
-		fprintf(f, " FROM " TREE_ROWS("%s", "x.day") " x%s%s", qu->source, filter_sql,
+		fprintf(f, " FROM " TREE_ROWS("%s", "x.day") " x%s%s%s", qu->source, filter_sql,
+		    tree_params_sql,
 		    qu->from == QUERY_ROLLUP ? filter_area_sql : " AND $5::text IS NULL");
 	if (qu->nsql > 0)
 		fputs(qu->nsql == 1 ? " GROUP BY 1" : " GROUP BY 1, 2", f);
@@ -488,12 +500,20 @@ report_query_fetch(PGconn *conn, const struct report *r, const char *from, const
 	size_t slot[2], n;
 	char qid[16];
 	struct report_group *g;
+	PGresult *res;
 
 	query_of(r, from, to, qid, sizeof qid, &qu, slot);
+	res = cli_exec(conn, "reading the tree", tree_query, 2,
+	    (const char *[]){ r->f.center, r->as_of });
+	qu.tree = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
 	/* The rollups plus the responses queued for them, in the snapshot of
 	 * the report's transaction: each response counted once. */
-	if (qu.from == QUERY_ROLLUP_BY)
-		return fetch_by_pieces(conn, r, &qu, slot, from, to, ngroups);
+	if (qu.from == QUERY_ROLLUP_BY) {
+		g = fetch_by_pieces(conn, r, &qu, slot, from, to, ngroups);
+		free(qu.tree);
+		return g;
+	}
 	qu.source = rolled_up_on_the_fly(conn, r->q, &qu);
 	g = fetch(conn, r->q, &qu, slot, &n);
 	free(qu.source);
@@ -502,6 +522,7 @@ report_query_fetch(PGconn *conn, const struct report *r, const char *from, const
 		g = fetch_more(conn, r->q, &qu, slot, g, &n);
 		free(qu.source);
 	}
+	free(qu.tree);
 	*ngroups = n;
 	return g;
 }
