@@ -107,6 +107,25 @@ GRANT SELECT (comment, gender, age_group, ethnicity, education, occupation)
     ON responses TO sipas_comments;
 REVOKE SELECT (comment, gender, age_group, ethnicity, education, occupation)
     ON responses FROM sipas_report;
+-- The same attributes where sql/007_rollup_dimensions.sql keeps them for
+-- fast reports: the rollup queue's columns, and the second rollup's leaves
+-- by attribute, whose groups are not suppressed. The report roles have them
+-- only through sipas_respondent_rollup; sipas_report_personnel is a member
+-- of sipas_report and had them from it alone.
+REVOKE SELECT (gender, age_group, ethnicity, education, occupation)
+    ON rollup_pending FROM sipas_report;
+DO $$
+DECLARE
+    leaf text;
+BEGIN
+    FOR leaf IN SELECT format('response_rollup_%s_%s', d, g)
+                FROM unnest(ARRAY['gender', 'age_group', 'ethnicity', 'education',
+                                  'occupation']) AS d,
+                     unnest(ARRAY['month', 'year']) AS g LOOP
+        EXECUTE format('REVOKE ALL ON %I FROM sipas_report', leaf);
+    END LOOP;
+END
+$$;
 -- sipas_report_personnel read every column (008): now every one but these.
 REVOKE SELECT ON responses FROM sipas_report_personnel;
 DO $$
