@@ -379,6 +379,36 @@ class Roles(unittest.TestCase):
         self.assertIn("permission denied", psql_as("ombudsman",
                                                    "SELECT officer_id FROM responses").stderr)
 
+    def test_report_roles_cannot_read_the_rollups_by_respondent(self):
+        # sql/007 keeps the attributes in the second rollup and its queue:
+        # unsuppressed, so no report role reads them.
+        psql("SELECT sipas_rollup_compact()")
+        for who in ("reporter", "chief"):
+            for attr in ("gender", "age_group", "ethnicity", "education", "occupation"):
+                for grain in ("month", "year"):
+                    r = psql_as(who, "SELECT n FROM response_rollup_%s_%s LIMIT 1" % (attr, grain))
+                    self.assertIn("permission denied for table response_rollup_%s_%s"
+                                  % (attr, grain), r.stderr, who)
+                r = psql_as(who, "SELECT %s FROM rollup_pending LIMIT 1" % attr)
+                self.assertIn("permission denied for table rollup_pending", r.stderr, (who, attr))
+            r = psql_as(who, "SELECT count(*) FROM response_rollup_by")
+            self.assertIn("permission denied", r.stderr, who)
+            r = psql_as(who, "SELECT sum(n) FROM response_rollup_kiosk_id_year")
+            self.assertEqual(r.stdout.strip(), "200", (who, r.stderr))
+        self.assertIn("permission denied", psql_as("reporter",
+                      "SELECT n FROM response_rollup_officer_id_month").stderr)
+        self.assertEqual(psql_as("chief", "SELECT sum(n) FROM response_rollup_officer_id_year")
+                         .stdout.strip(), "200")
+
+    def test_reports_from_the_responses_work_for_the_report_role(self):
+        # Rolled up on the fly: the columns the role may read, not r.*.
+        kiosk = psql("SELECT code FROM kiosks ORDER BY id LIMIT 1").strip()
+        for args in (("--by", "kiosk"), ("--by", "procedure", "--kiosk", kiosk),
+                     ("--by", "center", "--kiosk", kiosk), ("--by", "counter,area")):
+            mine = sipas("report", *args, "--format", "json").stdout
+            theirs = sipas("report", *args, "--format", "json", "--db", db_as("reporter"))
+            self.assertEqual(theirs.stdout, mine, (args, theirs.stderr))
+
     def test_the_database_suppresses_small_groups_for_the_report_role(self):
         r = psql_as("reporter", "SELECT k0, suppressed, n FROM sipas_respondent_rollup("
                     "(SELECT id FROM questionnaires WHERE code = 'sipas-dv-2023'), "
