@@ -20,7 +20,9 @@
 -- and each leaf is response_rollup_<dim>_<grain>. A report reads the leaf
 -- it needs (only its rows, read together), and a leaf is granted like the
 -- column it sums: the figures by officer only to sipas_report_personnel,
--- the others to sipas_report.
+-- the others to sipas_report; sql/010_privacy.sql takes back those of the
+-- respondent attributes, which the report roles reach only through
+-- sipas_respondent_rollup, suppressed.
 --
 -- Folding is exact as in 005: the statement trigger queues the columns of
 -- each stored response in rollup_pending (now with these columns too), and
