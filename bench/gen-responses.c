@@ -1,13 +1,18 @@
 /* Writes N made-up responses in PostgreSQL's COPY text format, for
  *   COPY responses (id, content_hash, kiosk_id, center_id, service_area_id,
- *       questionnaire_id, procedure, submitted_at, answers) FROM STDIN
+ *       questionnaire_id, procedure, submitted_at, answers, counter_id,
+ *       officer_id, dossier, gender, age_group, ethnicity, education,
+ *       occupation) FROM STDIN
  * In time order, deterministic for a seed. Satisfaction differs by center and criterion and
  * improves slowly over time, so that rankings and trends have something to
- * show; about 3 % of answers are "not applicable" (NULL).
+ * show; about 3 % of answers are "not applicable" (NULL). Each response is
+ * served by one of the officers posted at its kiosk's center (--staff), at
+ * the officer's counter; 4 in 5 name a dossier (unique: its row number);
+ * each respondent attribute is left out 1 time in 10.
  *
  *   gen-responses --rows N --from YYYY-MM-DD --days D --areas A
  *       --kiosks KIOSK:CENTER,... --questionnaire ID:CRITERIA:MIN:MAX:SAT,...
- *       [--seed S] [--first A --count C]
+ *       [--staff CENTER:COUNTER:OFFICER,...] [--seed S] [--first A --count C]
  * The first questionnaire gets 9 responses in 10, the others share the rest.
  * --first and --count write rows A..A+C-1 of the N (for loading in parallel
  * chunks): each row depends only on the seed and its number.
@@ -22,6 +27,11 @@
 #define MAX_KIOSKS 4096
 #define MAX_QUESTIONNAIRES 8
 #define MAX_CRITERIA 128
+#define MAX_STAFF 8192
+
+struct staff {
+	int center, counter, officer;
+};
 
 struct questionnaire {
 	int id, ncriteria, min, max, sat;
@@ -61,6 +71,55 @@ hex(char *out, uint64_t v, int digits)
 		out[i] = x[v & 15];
 }
 
+/* \tCOUNTER\tOFFICER: one of the staff of the center, chosen by u. */
+static char *
+served(char *p, const struct staff *staff, int nstaff, int center, uint64_t u)
+{
+	int n = 0, pick;
+
+	for (int i = 0; i < nstaff; i++)
+		n += staff[i].center == center;
+	if (n == 0)
+		return p + sprintf(p, "\t\\N\t\\N");
+	pick = (int)(u % (uint64_t)n);
+	for (int i = 0; i < nstaff; i++)
+		if (staff[i].center == center && pick-- == 0)
+			return p + sprintf(p, "\t%d\t%d", staff[i].counter, staff[i].officer);
+	return p;
+}
+
+static char *
+dossier(char *p, long long row, uint64_t u)
+{
+	return u % 5 == 0 ? p + sprintf(p, "\t\\N") : p + sprintf(p, "\tHS-%lld", row);
+}
+
+/* \tGENDER\tAGE_GROUP\tETHNICITY\tEDUCATION\tOCCUPATION, each \N 1 time in 10. */
+static char *
+respondent(char *p, uint64_t u)
+{
+	static const char *const values[][8] = {
+		{ "male", "female", "other", NULL },
+		{ "18-25", "26-34", "35-49", "50-60", "60+", NULL },
+		{ "kinh", "other", NULL },
+		{ "none", "primary", "lower-secondary", "upper-secondary", "vocational",
+		  "university", NULL },
+		{ "farmer", "worker", "public-sector", "business", "student", "retired",
+		  "other", NULL },
+	};
+
+	for (size_t a = 0; a < sizeof values / sizeof values[0]; a++, u /= 80) {
+		uint64_t n = 0;
+		while (values[a][n] != NULL)
+			n++;
+		if (u % 10 == 0)
+			p += sprintf(p, "\t\\N");
+		else
+			p += sprintf(p, "\t%s", values[a][u / 10 % 8 % n]);
+	}
+	return p;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -74,7 +133,10 @@ main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "first", required_argument, NULL, 'A' },
 		{ "count", required_argument, NULL, 'C' },
+		{ "staff", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 } };
+	static struct staff staff[MAX_STAFF];
+	int nstaff = 0;
 	int kiosk[MAX_KIOSKS], center[MAX_KIOSKS], nkiosks = 0, nq = 0;
 	struct questionnaire q[MAX_QUESTIONNAIRES];
 	long long rows = 0, first = 0, count = -1, days = 365, areas = 25;
@@ -106,6 +168,16 @@ main(int argc, char **argv)
 				    sscanf(tok, "%d:%d", &kiosk[nkiosks], &center[nkiosks]) != 2)
 					die("--kiosks: KIOSK:CENTER,...");
 				nkiosks++;
+			}
+			break;
+		case 'S':
+			for (tok = strtok_r(optarg, ",", &save); tok != NULL;
+			    tok = strtok_r(NULL, ",", &save)) {
+				struct staff *x = &staff[nstaff];
+				if (nstaff == MAX_STAFF || sscanf(tok, "%d:%d:%d", &x->center,
+				    &x->counter, &x->officer) != 3)
+					die("--staff: CENTER:COUNTER:OFFICER,...");
+				nstaff++;
 			}
 			break;
 		case 'q':
@@ -190,6 +262,9 @@ main(int argc, char **argv)
 			p += sprintf(p, "%d", v);
 		}
 		*p++ = '}';
+		p = served(p, staff, nstaff, center[k], r[7]);
+		p = dossier(p, row, r[7] >> 16);
+		p = respondent(p, r[7] >> 24);
 		*p++ = '\n';
 		fwrite(line, 1, (size_t)(p - line), stdout);
 	}

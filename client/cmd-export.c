@@ -58,7 +58,7 @@ static void
 put_from(FILE *f, const struct filter *flt)
 {
 	fputs(from_sql, f);
-	fputs(filter_responses(flt), f);
+	fputs(filter_responses(flt, true), f);
 	fputs(" ORDER BY r.submitted_at, r.id", f);
 }
 

@@ -24,19 +24,11 @@ static const char usage[] =
     "not say. --dry-run says how many would be cleared and changes nothing.\n"
     "Both are recorded in the audit log.\n";
 
-/* $1 days: the responses with personal data before the cut-off. */
-#define PURGE_WHERE \
-	" WHERE submitted_at < ((now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date - $1::int)" \
-	"::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh'" \
-	" AND (comment IS NOT NULL OR gender IS NOT NULL OR age_group IS NOT NULL" \
-	" OR ethnicity IS NOT NULL OR education IS NOT NULL OR occupation IS NOT NULL)"
-
+/* $1 days; $2 dry: sipas_purge_personal_data (sql/010_privacy.sql), which
+ * has the second rollup follow the purge. */
 static const char purge_sql[] =
-    "WITH cleared AS (UPDATE responses SET comment = NULL, gender = NULL,"
-    " age_group = NULL, ethnicity = NULL, education = NULL, occupation = NULL"
-    PURGE_WHERE " RETURNING 1) SELECT count(*) FROM cleared";
-
-static const char count_sql[] = "SELECT count(*) FROM responses" PURGE_WHERE;
+    "SELECT sipas_purge_personal_data((now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date"
+    " - $1::int, $2::boolean)";
 
 static bool
 purge_days_valid(const char *s)
@@ -77,8 +69,8 @@ cmd_purge(int argc, char **argv)
 	args[0] = "older_than_days", args[1] = days;
 	args[2] = "dry_run", args[3] = dry ? "yes" : "no", args[4] = NULL;
 	audit_begin(conn, "purge", args);
-	res = cli_exec(conn, dry ? "counting the responses to purge" : "purging",
-	    dry ? count_sql : purge_sql, 1, args + 1);
+	res = cli_exec(conn, dry ? "counting the responses to purge" : "purging", purge_sql, 2,
+	    (const char *[]){ days, dry ? "true" : "false" });
 	snprintf(detail, sizeof detail, "%s responses", PQgetvalue(res, 0, 0));
 	audit_commit(conn, detail);
 	printf("%s the personal data of %s responses older than %s days\n",

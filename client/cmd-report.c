@@ -23,8 +23,9 @@ static const char usage[] =
     "usage: sipas report --by DIM[,DIM] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
     "                    [--center CODE] [--area CODE] [--kiosk CODE]\n"
     "                    [--counter CODE] [--officer CODE]\n"
-    "                    [--questionnaire CODE] [--min-n N] [--min-cell N]\n"
-    "                    [--target PERCENT] [--worst N] [--compare previous|FROM:TO]\n"
+    "                    [--questionnaire CODE] [--as-of YYYY-MM-DD]\n"
+    "                    [--min-n N] [--min-cell N] [--target PERCENT]\n"
+    "                    [--worst N] [--compare previous|FROM:TO]\n"
     "                    [--format table|csv|json|html] [--db CONNINFO]\n"
     "\n"
     "Satisfaction by group: n, the SIPAS index (%) with its 95 % margin of\n"
@@ -32,15 +33,18 @@ static const char usage[] =
     "level's share, ranked by index. DIM is area, center, district, level,\n"
     "criterion, element, month, quarter, year, procedure, kiosk, counter,\n"
     "officer, gender, age_group, ethnicity, education or occupation; two give\n"
-    "a cross table. Dates are inclusive, in Vietnam time. --center includes\n"
-    "every center below it. Without --questionnaire, the one with the most\n"
-    "responses in the selection. Groups with fewer than --min-n (default 30)\n"
-    "responses are marked low-sample. --compare previous compares with the\n"
-    "period of the same length just before (a year, quarter or month with the\n"
-    "one before it). By gender, age_group, ethnicity, education or occupation,\n"
-    "groups of fewer than --min-cell (default 5, at least 3) respondents are\n"
-    "suppressed, and a second group of each line where one is. Figures by\n"
-    "officer (--by officer, --officer) need the role sipas_report_personnel.\n";
+    "a cross table. Dates are inclusive, in Vietnam time. Responses count\n"
+    "under the organisation as it stood on their day (--center includes every\n"
+    "center below it that day); --as-of DATE counts them under the\n"
+    "organisation of DATE instead, a closed center's under its successor.\n"
+    "Without --questionnaire, the one with the most responses in the\n"
+    "selection. Groups with fewer than --min-n (default 30) responses are\n"
+    "marked low-sample. --compare previous compares with the period of the\n"
+    "same length just before (a year, quarter or month with the one before\n"
+    "it). By gender, age_group, ethnicity, education or occupation, groups of\n"
+    "fewer than --min-cell (default 5, at least 3) respondents are suppressed,\n"
+    "and a second group of each line where one is. Figures by officer (--by\n"
+    "officer, --officer) need the role sipas_report_personnel.\n";
 
 /* --- the comparison period ------------------------------------------------ */
 
@@ -284,6 +288,7 @@ parse_options(int argc, char **argv, struct report *r, enum output_format *fmt)
 		{ "worst", required_argument, NULL, 'w' },
 		{ "compare", required_argument, NULL, 'C' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "as-of", required_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 } };
 	const char *compare = NULL;
 	int ch;
@@ -295,6 +300,12 @@ parse_options(int argc, char **argv, struct report *r, enum output_format *fmt)
 		case 'm': r->min_cell = parse_min_cell(optarg); break;
 		case 'w': r->worst = parse_count("--worst", optarg); break;
 		case 'C': compare = optarg; break;
+		case 'O':
+			if (!filter_valid_date(optarg))
+				cli_usage_error(usage, "--as-of: '%s' is not a date YYYY-MM-DD",
+				    optarg);
+			r->as_of = optarg;
+			break;
 		case 'T':
 			r->target = parse_target(optarg);
 			r->has_target = true;
@@ -340,6 +351,10 @@ cmd_report(int argc, char **argv)
 	/* Every query of the report sees the same snapshot. */
 	PQclear(cli_exec(conn, "starting a transaction",
 	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL));
+	/* Thousands of groups (by procedure) are summed in memory, not sorted
+	 * on disk: 0.8 s against 0.3 s for a year by procedure. */
+	PQclear(cli_exec(conn, "setting the memory of the query",
+	    "SET LOCAL work_mem = '128MB'", 0, NULL));
 	filter_check(conn, &r.f, usage);
 	for (size_t d = 0; d < r.nby; d++)
 		if (r.by[d]->kind == DIM_PERSONNEL)

@@ -66,12 +66,17 @@ check_code(PGconn *conn, const char *table, const char *what, const char *code)
 	free(sql);
 }
 
+#define FILTER_OFFICER " AND r.officer_id = (SELECT id FROM officers WHERE code = $8)"
+#define FILTER_NO_OFFICER " AND $8::text IS NULL"
+
 const char *
-filter_responses(const struct filter *f)
+filter_responses(const struct filter *f, bool center)
 {
-	return f->officer != NULL ?
-	    FILTER_RESPONSES " AND r.officer_id = (SELECT id FROM officers WHERE code = $8)" :
-	    FILTER_RESPONSES " AND $8::text IS NULL";
+	if (f->officer != NULL)
+		return center ? FILTER_RESPONSES FILTER_OFFICER :
+		    FILTER_RESPONSES_BUT_CENTER FILTER_OFFICER;
+	return center ? FILTER_RESPONSES FILTER_NO_OFFICER :
+	    FILTER_RESPONSES_BUT_CENTER FILTER_NO_OFFICER;
 }
 
 /* Counter codes are unique within a center only: the code must name one

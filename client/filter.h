@@ -42,27 +42,31 @@ void filter_params(const struct filter *f, const char *qid,
 	" UNION ALL SELECT c.id FROM centers c JOIN scope s ON c.parent_id = s.id)" \
 	" SELECT id FROM scope"
 
-/* The selection but the officer as conditions on responses r: $2 from, $3
- * to, $4 center, $5 area, $6 kiosk, $7 counter (the one of that code at or
- * below $4: filter_check makes sure there is one), each NULL for "any".
- * The dates bound submitted_at, which is indexed. Queries take the whole
- * selection from filter_responses. */
-#define FILTER_RESPONSES \
+/* The selection but the center and the officer as conditions on
+ * responses r: $2 from, $3 to, $5 area, $6 kiosk, $7 counter (the one of
+ * that code at or below $4: filter_check makes sure there is one), each
+ * NULL for "any". The dates bound submitted_at, which is indexed. The
+ * report takes the center through the tree of each day instead
+ * (report-query.c); queries take the whole selection from
+ * filter_responses. */
+#define FILTER_RESPONSES_BUT_CENTER \
 	"($2::date IS NULL OR r.submitted_at >=" \
 	"  $2::date::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')" \
 	" AND ($3::date IS NULL OR r.submitted_at <" \
 	"  ($3::date + 1)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')" \
-	" AND ($4::text IS NULL OR r.center_id IN (" FILTER_CENTER_SCOPE("$4") "))" \
 	" AND ($5::text IS NULL OR r.service_area_id =" \
 	"  (SELECT id FROM service_areas WHERE code = $5))" \
 	" AND ($6::text IS NULL OR r.kiosk_id = (SELECT id FROM kiosks WHERE code = $6))" \
 	" AND ($7::text IS NULL OR r.counter_id = (SELECT id FROM counters WHERE code = $7" \
 	"  AND ($4::text IS NULL OR center_id IN (" FILTER_CENTER_SCOPE("$4") "))))"
+#define FILTER_RESPONSES FILTER_RESPONSES_BUT_CENTER \
+	" AND ($4::text IS NULL OR r.center_id IN (" FILTER_CENTER_SCOPE("$4") "))"
 
-/* The selection of f as conditions on responses r: FILTER_RESPONSES and
- * $8, the officer. Only a selection by officer names responses.officer_id,
- * which the plain report role may not read (sql/008_personnel.sql). */
-const char *filter_responses(const struct filter *f);
+/* The selection of f as conditions on responses r: FILTER_RESPONSES (or,
+ * if !center, FILTER_RESPONSES_BUT_CENTER) and $8, the officer. Only a
+ * selection by officer names responses.officer_id, which the plain report
+ * role may not read (sql/008_personnel.sql). */
+const char *filter_responses(const struct filter *f, bool center);
 
 bool filter_valid_date(const char *s);
 /* Exits with a usage error for malformed dates, or with a clear message for

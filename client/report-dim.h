@@ -9,7 +9,9 @@ struct report_dim {
 	const char *name;	/* as given to --by */
 	const char *title_vi;	/* column heading */
 	/* SQL: what rows are grouped by (over the columns of the rollup, or
-	 * of the responses rolled up on the fly), then, over the group g.k#
+	 * of the responses rolled up on the fly, each with the center it
+	 * counts under, tree_center, and that center's district,
+	 * tree_district: see report-query.c), then, over the group g.k#
 	 * and the tables join brings in, its key and label; '#' stands for the
 	 * dimension's slot. Groups with the same key are added up, so that
 	 * district and level can group by center. */
@@ -23,6 +25,10 @@ struct report_dim {
 	 * the latter an evaluation of a person at work, only for the roles
 	 * granted sipas_report_personnel. */
 	enum { DIM_PLAIN, DIM_TIME, DIM_SPLIT, DIM_RESPONDENT, DIM_PERSONNEL } kind;
+	/* The dimension's column in the second rollup (sql/007), whose
+	 * partition response_rollup_<rollup> answers it with the time and
+	 * center dimensions; NULL: not there. */
+	const char *rollup;
 };
 
 /* The dimension of that name, or NULL. */

@@ -173,34 +173,78 @@ report_group_suppress(const struct report *r, struct report_group *g, size_t n)
 	} while (changed);
 }
 
+/* The peers a group is ranked among: the margins of the second
+ * dimension together; otherwise those with the same key in its slot. */
+static int
+by_peers(const struct report_group *a, const struct report_group *b)
+{
+	if ((a->key[0] == NULL) != (b->key[0] == NULL))
+		return a->key[0] == NULL ? -1 : 1;
+	if (a->key[0] == NULL || report_same_key(a->key[1], b->key[1]))
+		return 0;
+	if (a->key[1] == NULL || b->key[1] == NULL)
+		return a->key[1] == NULL ? -1 : 1;
+	return strcmp(a->key[1], b->key[1]);
+}
+
+static int
+by_peers_then_index(const void *pa, const void *pb)
+{
+	const struct report_group *a = *(const struct report_group *const *)pa;
+	const struct report_group *b = *(const struct report_group *const *)pb;
+	int c = by_peers(a, b);
+
+	if (c != 0)
+		return c;
+	return report_index_above(&a->fig, &b->fig) ? -1 :
+	    report_index_above(&b->fig, &a->fig) ? 1 : 0;
+}
+
 /* Competition ranking ("1, 2, 2, 4") by index among groups with the same
- * margins and the same key in the second slot. */
+ * margins and the same key in the second slot. Sorted, not compared pair
+ * by pair: a report by procedure has thousands of groups. */
 void
 report_group_rank(struct report_group *g, size_t n)
 {
+	struct report_group **p = xcalloc(n + 1, sizeof *p);
+	size_t m = 0, first = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		g[i].rank = 0;
-		if (!g[i].fig.has_index || g[i].suppressed ||
-		    (g[i].key[0] == NULL && g[i].key[1] == NULL))
-			continue;
-		g[i].rank = 1;
-		for (size_t j = 0; j < n; j++) {
-			bool peer = g[i].key[0] == NULL ?
-			    g[j].key[0] == NULL && g[j].key[1] != NULL :
-			    g[j].key[0] != NULL && report_same_key(g[j].key[1], g[i].key[1]);
-			if (peer && g[j].fig.has_index && !g[j].suppressed &&
-			    report_index_above(&g[j].fig, &g[i].fig))
-				g[i].rank++;
-		}
+		if (g[i].fig.has_index && !g[i].suppressed &&
+		    (g[i].key[0] != NULL || g[i].key[1] != NULL))
+			p[m++] = &g[i];
 	}
+	qsort(p, m, sizeof *p, by_peers_then_index);
+	for (size_t k = 0; k < m; k++) {
+		if (k == 0 || by_peers(p[k - 1], p[k]) != 0)
+			first = k;
+		p[k]->rank = k > first && by_peers_then_index(&p[k - 1], &p[k]) == 0 ?
+		    p[k - 1]->rank : (long)(k - first + 1);
+	}
+	free(p);
 }
 
 /* --- order, comparison, weakest criteria ---------------------------------- */
 
-/* The position of a key along a dimension: time in order, criteria and
- * elements in questionnaire order, the rest by rank of their margin. */
+/* A margin along a dimension (its key, no key in the other) and its rank,
+ * looked up by key. */
+struct margin {
+	const char *key;
+	long rank;
+};
+
+static int
+by_margin_key(const void *a, const void *b)
+{
+	return strcmp(((const struct margin *)a)->key, ((const struct margin *)b)->key);
+}
+
+/* The position of a key along dimension d: time in order, criteria and
+ * elements in questionnaire order, the rest by rank of their margin (of
+ * the nm in m, sorted by key). */
 static long
-position(const struct report *r, size_t d, const char *key)
+position(const struct report *r, size_t d, const char *key, const struct margin *m, size_t nm)
 {
 	if (key == NULL)
 		return 1L << 30;	/* the margin comes last */
@@ -214,13 +258,9 @@ position(const struct report *r, size_t d, const char *key)
 	}
 	if (r->by[d]->kind == DIM_TIME)
 		return 0;	/* ties broken by key below, which sorts by time */
-	for (size_t i = 0; i < r->ngroups; i++) {
-		const struct report_group *m = &r->groups[i];
-		if (m->key[1 - d] == NULL && (r->nby == 1 || m->key[d] != NULL) &&
-		    report_same_key(m->key[d], key))
-			return m->rank > 0 ? m->rank : 1L << 29;
-	}
-	return 1L << 29;
+	const struct margin *found = bsearch(&(struct margin){ key, 0 }, m, nm, sizeof *m,
+	    by_margin_key);
+	return found != NULL && found->rank > 0 ? found->rank : 1L << 29;
 }
 
 static int
@@ -259,9 +299,19 @@ in_print_order(const void *a, const void *b)
 void
 report_group_sort(struct report *r)
 {
-	for (size_t i = 0; i < r->ngroups; i++)
-		for (size_t d = 0; d < r->nby; d++)
-			r->groups[i].order[d] = position(r, d, r->groups[i].key[d]);
+	for (size_t d = 0; d < r->nby; d++) {
+		struct margin *m = xcalloc(r->ngroups + 1, sizeof *m);
+		size_t nm = 0;
+		for (size_t i = 0; i < r->ngroups; i++) {
+			const struct report_group *g = &r->groups[i];
+			if (g->key[1 - d] == NULL && g->key[d] != NULL)
+				m[nm++] = (struct margin){ g->key[d], g->rank };
+		}
+		qsort(m, nm, sizeof *m, by_margin_key);
+		for (size_t i = 0; i < r->ngroups; i++)
+			r->groups[i].order[d] = position(r, d, r->groups[i].key[d], m, nm);
+		free(m);
+	}
 	qsort(r->groups, r->ngroups, sizeof *r->groups, in_print_order);
 }
 

@@ -40,6 +40,7 @@ struct report {
 	size_t nby;
 	const struct questionnaire *q;
 	struct filter f;
+	const char *as_of;		/* --as-of: the tree of that day, or NULL */
 	char *cmp_from, *cmp_to;	/* --compare period, or NULL */
 	long min_n;
 	long min_cell;		/* by respondents: fewer are suppressed */

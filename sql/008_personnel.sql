@@ -33,11 +33,15 @@ GRANT SELECT ON responses TO sipas_report_personnel;
 REVOKE SELECT ON officers, officer_postings, officer_posting_spans FROM sipas_report;
 GRANT SELECT ON officers, officer_postings, officer_posting_spans TO sipas_report_personnel;
 
--- sipas_rollup_query (sql/005_rollup.sql) read r.* of its source, which a
--- role without officer_id may not: it now reads the columns of a source
--- table that the caller may read (argument %11$s below; r.* for a source
--- that is not a table, such as the fold's CTE). The rest is unchanged.
-CREATE OR REPLACE FUNCTION sipas_rollup_query(source text, qid smallint, keys text[], cond text)
+-- sipas_rollup_query (sql/005_rollup.sql, given its GROUP BY clause in
+-- sql/007_rollup_dimensions.sql) read r.* of its source, which a role
+-- without officer_id may not: it now reads the columns of a source table
+-- that the caller may read (argument %11$s below; r.* for a source that is
+-- not a table, such as the fold's CTE or a subquery that lists its
+-- columns, as the report's do). The rest is 007's, and the four-argument
+-- form still calls this one, so the arithmetic is written once.
+CREATE OR REPLACE FUNCTION sipas_rollup_query(source text, qid smallint, keys text[], cond text,
+                                              group_by text)
 RETURNS text
 LANGUAGE sql STABLE AS $f$
 WITH q AS (
@@ -77,7 +81,8 @@ GROUP BY %10$s$q$,
      FROM crit, q, generate_series(q.scale_min::int, q.scale_max::int) AS v),
     (SELECT string_agg(p, ', ' ORDER BY s) FROM share),
     source, qid, cond,
-    (SELECT string_agg(i::text, ', ') FROM generate_series(1, cardinality(keys)) AS i),
+    coalesce(group_by,
+             (SELECT string_agg(i::text, ', ') FROM generate_series(1, cardinality(keys)) AS i)),
     coalesce((SELECT string_agg('r.' || quote_ident(a.attname), ', ' ORDER BY a.attnum)
               FROM pg_attribute a
               WHERE a.attrelid = CASE WHEN source ~ '^[a-z_][a-z0-9_]*$'

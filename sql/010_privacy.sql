@@ -107,6 +107,25 @@ GRANT SELECT (comment, gender, age_group, ethnicity, education, occupation)
     ON responses TO sipas_comments;
 REVOKE SELECT (comment, gender, age_group, ethnicity, education, occupation)
     ON responses FROM sipas_report;
+-- The same attributes where sql/007_rollup_dimensions.sql keeps them for
+-- fast reports: the rollup queue's columns, and the second rollup's leaves
+-- by attribute, whose groups are not suppressed. The report roles have them
+-- only through sipas_respondent_rollup; sipas_report_personnel is a member
+-- of sipas_report and had them from it alone.
+REVOKE SELECT (gender, age_group, ethnicity, education, occupation)
+    ON rollup_pending FROM sipas_report;
+DO $$
+DECLARE
+    leaf text;
+BEGIN
+    FOR leaf IN SELECT format('response_rollup_%s_%s', d, g)
+                FROM unnest(ARRAY['gender', 'age_group', 'ethnicity', 'education',
+                                  'occupation']) AS d,
+                     unnest(ARRAY['month', 'year']) AS g LOOP
+        EXECUTE format('REVOKE ALL ON %I FROM sipas_report', leaf);
+    END LOOP;
+END
+$$;
 -- sipas_report_personnel read every column (008): now every one but these.
 REVOKE SELECT ON responses FROM sipas_report_personnel;
 DO $$
@@ -192,6 +211,113 @@ LANGUAGE sql IMMUTABLE AS $$
         ARRAY(SELECT x + y FROM unnest(a.cells, b.cells) WITH ORDINALITY t (x, y, i) ORDER BY i)
 $$;
 
+-- The submitted_at of responses r on the Vietnam days a..b, either end
+-- NULL for open.
+CREATE FUNCTION sipas_respondent_days(a date, b date) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT concat_ws(' AND ', 'true',
+        CASE WHEN a IS NOT NULL THEN format(
+            'r.submitted_at >= %L::date::timestamp AT TIME ZONE ''Asia/Ho_Chi_Minh''', a) END,
+        CASE WHEN b IS NOT NULL THEN format(
+            'r.submitted_at < (%L::date + 1)::timestamp AT TIME ZONE ''Asia/Ho_Chi_Minh''', b) END)
+$$;
+
+-- The rollup rows r of the periods starting on days a..b, either end NULL
+-- for open.
+CREATE FUNCTION sipas_respondent_on(a date, b date) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT concat(CASE WHEN a IS NOT NULL THEN format(' AND r.day >= %L', a) END,
+                  CASE WHEN b IS NOT NULL THEN format(' AND r.day <= %L', b) END)
+$$;
+
+-- The sums of rows shaped as sipas_rollup_query's of questionnaire qid.
+CREATE FUNCTION sipas_rollup_sums_sql(qid smallint) RETURNS text
+LANGUAGE sql STABLE AS $$
+    WITH shape AS (
+        SELECT 1 + (SELECT count(*) FROM elements WHERE questionnaire_id = qid) AS scopes,
+               (SELECT count(*) FROM criteria WHERE questionnaire_id = qid) *
+               (SELECT scale_max - scale_min + 1 FROM questionnaires WHERE id = qid) AS cells
+    )
+    SELECT format('sum(n)::int AS n, ARRAY[%s]::int[] AS rated, ARRAY[%s]::float8[] AS p_sum, '
+                  'ARRAY[%s]::float8[] AS p_sq, ARRAY[%s]::int[] AS cells',
+        (SELECT string_agg(format('sum(rated[%s])', i), ', ' ORDER BY i)
+         FROM generate_series(1, scopes) i),
+        (SELECT string_agg(format('sum(p_sum[%s])', i), ', ' ORDER BY i)
+         FROM generate_series(1, scopes) i),
+        (SELECT string_agg(format('sum(p_sq[%s])', i), ', ' ORDER BY i)
+         FROM generate_series(1, scopes) i),
+        (SELECT string_agg(format('sum(cells[%s])', i), ', ' ORDER BY i)
+         FROM generate_series(1, cells) i))
+    FROM shape
+$$;
+
+-- The cells of sipas_respondent_rollup as one query (parameters $1..$7 of
+-- its cond). By one attribute, alone or with a time or center dimension
+-- and no filter but the center, from the second rollup (sql/007) as
+-- client/report-query.c reads it for the other dimensions: whole years
+-- from the year rows (not by month or quarter), other whole months from the
+-- month rows and the queue, the days of partial months from the
+-- responses; otherwise from the responses. A response counts under its own
+-- center and the parents of now, as everywhere in this function.
+CREATE FUNCTION sipas_respondent_cells_sql(qid smallint, dims text[], from_day date,
+    to_day date, filtered boolean, cond text, center_cond text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    attrs text[] := ARRAY['gender', 'age_group', 'ethnicity', 'education', 'occupation'];
+    keys text[] := ARRAY[sipas_respondent_key(dims[1]) || '::text AS k0',
+        CASE cardinality(dims) WHEN 1 THEN 'NULL::text'
+             ELSE sipas_respondent_key(dims[2]) || '::text' END || ' AS k1'];
+    leaf text;
+    other text := NULL;
+    mfrom date := (date_trunc('month', (from_day - 1)::timestamp) + interval '1 month')::date;
+    mto date := (date_trunc('month', (to_day + 1)::timestamp) - interval '1 day')::date;
+    yfrom date;
+    yto date;
+    years boolean;
+    pieces text[] := '{}';
+    leaf_rows text;
+BEGIN
+    IF cardinality(dims) = 1 THEN
+        leaf := dims[1];
+    ELSIF (dims[1] = ANY (attrs)) <> (dims[2] = ANY (attrs)) THEN
+        leaf := CASE WHEN dims[1] = ANY (attrs) THEN dims[1] ELSE dims[2] END;
+        other := CASE WHEN dims[1] = ANY (attrs) THEN dims[2] ELSE dims[1] END;
+    END IF;
+    IF filtered OR leaf IS NULL OR coalesce(other NOT IN ('month', 'quarter', 'year', 'center',
+                                                          'district', 'level'), false)
+       OR coalesce(mfrom > mto, false) THEN
+        RETURN sipas_rollup_query('responses', qid, keys,
+                                  sipas_respondent_days(from_day, to_day) || ' AND ' || cond);
+    END IF;
+    IF from_day < mfrom THEN
+        pieces := pieces || sipas_rollup_query('responses', qid, keys,
+            sipas_respondent_days(from_day, mfrom - 1) || ' AND ' || center_cond);
+    END IF;
+    IF to_day > mto THEN
+        pieces := pieces || sipas_rollup_query('responses', qid, keys,
+            sipas_respondent_days(mto + 1, to_day) || ' AND ' || center_cond);
+    END IF;
+    pieces := pieces || sipas_rollup_query('rollup_pending', qid, keys,
+        sipas_respondent_days(mfrom, mto) || ' AND ' || center_cond);
+    yfrom := (date_trunc('year', (mfrom - 1)::timestamp) + interval '1 year')::date;
+    yto := (date_trunc('year', (mto + 1)::timestamp) - interval '1 day')::date;
+    years := coalesce(other NOT IN ('month', 'quarter'), true) AND coalesce(yfrom <= yto, true);
+    leaf_rows := format('SELECT %s, %s, n, rated, p_sum, p_sq, cells FROM %%I r '
+                        'WHERE r.questionnaire_id = %s AND %s', keys[1], keys[2], qid, center_cond);
+    pieces := pieces || (format(leaf_rows, 'response_rollup_' || leaf || '_month')
+        || concat(sipas_respondent_on(mfrom, mto),
+                  CASE WHEN years THEN format(' AND NOT (r.day >= %L AND r.day <= %L)',
+                                              coalesce(yfrom, '-infinity'),
+                                              coalesce(yto, 'infinity')) END));
+    IF years THEN
+        pieces := pieces || (format(leaf_rows, 'response_rollup_' || leaf || '_year')
+            || sipas_respondent_on(yfrom, yto));
+    END IF;
+    RETURN format('SELECT k0, k1, %s FROM (%s) x GROUP BY k0, k1', sipas_rollup_sums_sql(qid),
+                  array_to_string(pieces, ' UNION ALL '));
+END
+$$;
+
 -- A report by one or two dimensions, one at least a respondent attribute,
 -- over the responses of questionnaire qid selected as sipas report selects
 -- them (days from..to in Vietnam time, a center and those below it, an
@@ -206,11 +332,10 @@ CREATE FUNCTION sipas_respondent_rollup(qid smallint, dims text[], from_day date
 RETURNS SETOF sipas_respondent_group
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-    cond text := '($1::date IS NULL OR r.submitted_at >= $1::timestamp AT TIME ZONE ''Asia/Ho_Chi_Minh'')'
-        ' AND ($2::date IS NULL OR r.submitted_at < ($2 + 1)::timestamp AT TIME ZONE ''Asia/Ho_Chi_Minh'')'
-        ' AND ($3::text IS NULL OR r.center_id IN (WITH RECURSIVE scope AS (SELECT id FROM centers'
+    center_cond text := '($3::text IS NULL OR r.center_id IN (WITH RECURSIVE scope AS (SELECT id FROM centers'
         '  WHERE code = $3 UNION ALL SELECT c.id FROM centers c JOIN scope s ON c.parent_id = s.id)'
-        '  SELECT id FROM scope))'
+        '  SELECT id FROM scope))';
+    cond text := center_cond ||
         ' AND ($4::text IS NULL OR r.service_area_id = (SELECT id FROM service_areas WHERE code = $4))'
         ' AND ($5::text IS NULL OR r.kiosk_id = (SELECT id FROM kiosks WHERE code = $5))'
         ' AND ($6::text IS NULL OR r.counter_id IN (SELECT id FROM counters WHERE code = $6'
@@ -245,20 +370,21 @@ BEGIN
         END IF;
     END LOOP;
     min_cell := greatest(min_cell, 3);
-    -- The cells in one pass over the responses; the margins and the total
-    -- are their sums. Nothing selected: still a total, of zero.
+    -- The cells in one query (the rollup's rows, or one pass over the
+    -- responses); the margins and the total are their sums. Nothing
+    -- selected: still a total, of zero.
     FOR grp IN EXECUTE format('SELECT false, %L::boolean, k0, k1, false, n, rated, p_sum, p_sq, cells FROM (%s) x',
-                              nd = 1, sipas_rollup_query('responses', qid, ARRAY[
-                                  sipas_respondent_key(dims[1]) || '::text AS k0',
-                                  CASE nd WHEN 1 THEN 'NULL::text' ELSE sipas_respondent_key(dims[2]) || '::text' END || ' AS k1'],
-                              cond))
+                              nd = 1, sipas_respondent_cells_sql(qid, dims, from_day, to_day,
+                                  num_nonnulls(area, kiosk, counter, officer) > 0, cond,
+                                  center_cond))
         USING from_day, to_day, center, area, kiosk, counter, officer LOOP
         g := g || grp;
     END LOOP;
     ncells := cardinality(g);
     IF ncells = 0 THEN
         EXECUTE format('SELECT true, true, NULL, NULL, false, n, rated, p_sum, p_sq, cells FROM (%s) x',
-                       sipas_rollup_query('responses', qid, ARRAY['NULL::text AS k0', 'NULL::text AS k1'], cond))
+                       sipas_rollup_query('responses', qid, ARRAY['NULL::text AS k0', 'NULL::text AS k1'],
+                           sipas_respondent_days(from_day, to_day) || ' AND ' || cond))
             INTO grp USING from_day, to_day, center, area, kiosk, counter, officer;
         g := ARRAY[grp];
     END IF;
@@ -315,6 +441,63 @@ REVOKE ALL ON FUNCTION sipas_respondent_rollup(smallint, text[], date, date, tex
     text, text, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION sipas_respondent_rollup(smallint, text[], date, date, text, text, text,
     text, text, integer) TO sipas_report;
+
+-- sipas purge --personal-data-older-than (client/cmd-purge.c): clears the
+-- comment and the profile of the responses submitted before the Vietnam
+-- day `before` that still have any, and returns how many (dry: only
+-- counts them). The second rollup's leaves by attribute (sql/007) then
+-- count those respondents among the ones who did not say, as a report
+-- from the responses would: the months and years that begin before the
+-- cut-off are summed again from the responses. Responses wait meanwhile
+-- (the lock), and so does a folding, which the purge does first, so that
+-- each response is counted once.
+CREATE FUNCTION sipas_purge_personal_data(before date, dry boolean) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    attrs text[] := ARRAY['gender', 'age_group', 'ethnicity', 'education', 'occupation'];
+    month text := 'date_trunc(''month'', day::timestamp)::date';
+    year text := 'date_trunc(''year'', day::timestamp)::date';
+    older text := format('submitted_at < %L::date::timestamp AT TIME ZONE ''Asia/Ho_Chi_Minh'''
+        ' AND num_nonnulls(comment, gender, age_group, ethnicity, education, occupation) > 0',
+        before);
+    qid smallint;
+    cleared bigint;
+BEGIN
+    IF dry THEN
+        EXECUTE 'SELECT count(*) FROM responses WHERE ' || older INTO cleared;
+        RETURN cleared;
+    END IF;
+    LOCK TABLE responses IN SHARE ROW EXCLUSIVE MODE;
+    PERFORM pg_advisory_xact_lock(hashtext('sipas_rollup_compact'));
+    FOR qid IN SELECT DISTINCT questionnaire_id FROM rollup_pending LOOP
+        EXECUTE sipas_rollup_fold_sql(qid, 0);
+    END LOOP;
+    EXECUTE 'WITH c AS (UPDATE responses SET comment = NULL, gender = NULL, age_group = NULL,'
+        ' ethnicity = NULL, education = NULL, occupation = NULL WHERE ' || older
+        || ' RETURNING 1) SELECT count(*) FROM c' INTO cleared;
+    DELETE FROM response_rollup_by WHERE dim = ANY (attrs) AND day < before;
+    FOR qid IN SELECT id FROM questionnaires LOOP
+        EXECUTE format('INSERT INTO response_rollup_by (dim, grain, day, center_id, '
+            'questionnaire_id, gender, age_group, ethnicity, education, occupation, n, rated, '
+            'p_sum, p_sq, cells) SELECT * FROM (%s) x WHERE x.day < %L',
+            sipas_rollup_query('responses', qid, ARRAY[
+                (SELECT 'CASE ' || string_agg(format('WHEN grouping(%I) = 0 THEN %L', a, a), ' ')
+                        || ' END AS dim' FROM unnest(attrs) a),
+                format('CASE WHEN grouping(%s) = 0 THEN ''month'' ELSE ''year'' END AS grain',
+                       month),
+                format('coalesce(%s, %s) AS day', month, year),
+                'center_id', 'questionnaire_id', 'gender', 'age_group', 'ethnicity',
+                'education', 'occupation'],
+                format('r.submitted_at < (date_trunc(''year'', (%L::date - 1)::timestamp)'
+                       ' + interval ''1 year'') AT TIME ZONE ''Asia/Ho_Chi_Minh''', before),
+                'center_id, questionnaire_id, GROUPING SETS ('
+                || (SELECT string_agg(format('(%s, %I), (%s, %I)', month, a, year, a), ', ')
+                    FROM unnest(attrs) a) || ')'),
+            before);
+    END LOOP;
+    RETURN cleared;
+END
+$$;
 
 -- A comment sealed by sipasd (comment_seal_key, lib/seal.h) is 'sealed:'
 -- and the base64 of a box 48 bytes longer than the comment: up to 2,736

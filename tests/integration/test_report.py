@@ -655,6 +655,228 @@ class Report(unittest.TestCase):
         self.assertEqual(kiosk(k).post(r)[0], 200)
         self.assertEqual(psql(count), before)
 
+    # -- the second rollup (sql/007): kiosk and procedure ------------------
+
+    def scans(self, rel):
+        """How many times the month and year rows of partition rel were read
+        (a report's backend flushes its counts when it exits)."""
+        return int(psql("SELECT sum(seq_scan + coalesce(idx_scan, 0)) FROM pg_stat_user_tables "
+                        "WHERE relname IN ('%s_month', '%s_year')" % (rel, rel)) or -1)
+
+    def test_second_rollup_answers_kiosk_and_procedure_exactly(self):
+        # Everything is folded by now (test_rollup_* ran): a few more stay
+        # queued, so that reports add the rollup and the queue.
+        self.assertEqual(psql("SELECT sipas_rollup_compact()"), "0")
+        rng = random.Random(15)
+        _, _, qjson = kiosk(1).request("GET", "/v1/questionnaire")
+        for k in (1, 2, 3, 3):
+            r = realistic_response(rng, qjson, datetime.datetime.now(VN) - datetime.timedelta(days=2))
+            r["service_area"] = "ho-tich"
+            r["procedure"] = rng.choice(["1.000001", "7.000007"])
+            self.assertEqual(kiosk(k).post(r)[0], 201)
+            self.sent.append((k, r))
+        self.assertEqual(psql("SELECT count(*) FROM rollup_pending"), "4")
+        # Whole years (the year rows), whole months and partial ones (the
+        # responses of those days).
+        frm, to = FIRST + datetime.timedelta(days=5), FIRST + datetime.timedelta(days=75)
+        year = (datetime.date(TODAY.year, 1, 1), datetime.date(TODAY.year, 12, 31))
+        cases = [((), None, None, lambda k, r: True),
+                 (("--center", "ht-ky-anh"), None, None, lambda k, r: CENTERS[k - 1] == "ht-ky-anh"),
+                 (("--from", str(frm)), frm, None, lambda k, r: True),
+                 (("--from", str(frm), "--to", str(to)), frm, to, lambda k, r: True),
+                 (("--from", str(year[0]), "--to", str(year[1])), year[0], year[1], lambda k, r: True),
+                 (("--from", str(year[0])), year[0], None, lambda k, r: True)]
+        for phase in ("queued", "folded"):
+            for dim in ("kiosk", "procedure"):
+                for args, lo, hi, pred in cases:
+                    with self.subTest(phase=phase, by=dim, args=args):
+                        rel = "response_rollup_" + ("kiosk_id" if dim == "kiosk" else dim)
+                        before = self.scans(rel)
+                        got = self.report("--by", dim, "--questionnaire", self.dv.code, *args)
+                        self.assertGreater(self.scans(rel), before, "read from " + rel)
+                        rows = self.responses(self.dv, lo, hi, pred)
+                        want = self.expected(self.dv, dim, rows)
+                        self.assertEqual(sorted(g[dim] for g in got["groups"]), sorted(want))
+                        for g in got["groups"]:
+                            self.assert_figures(g, want[g[dim]], "%s %s" % (dim, g[dim]))
+                        self.assert_figures(got["total"], figures(self.dv, [r for _, r, _ in rows]),
+                                            dim + " total")
+            self.assertEqual(psql("SELECT sipas_rollup_compact()"), "0")
+        # The area is not in its key: --area reads the responses, as exactly.
+        before = self.scans("response_rollup_kiosk_id")
+        got = self.report("--by", "kiosk", "--area", "ho-tich", "--questionnaire", self.dv.code)
+        self.assertEqual(self.scans("response_rollup_kiosk_id"), before)
+        want = self.expected(self.dv, "kiosk", self.responses(
+            self.dv, pred=lambda k, r: r["service_area"] == "ho-tich"))
+        for g in got["groups"]:
+            self.assert_figures(g, want[g["kiosk"]], "kiosk %s in ho-tich" % g["kiosk"])
+        # What was folded, against the same query over all the responses at once.
+        for q in (self.dv, self.quay):
+            sql = psql("SELECT sipas_rollup_by_query('responses', %d::smallint)" % q.id)
+            cols = ("dim, grain, day, center_id, kiosk_id, procedure, counter_id, officer_id, gender, "
+                    "age_group, ethnicity, education, occupation, n, rated, cells, "
+                    "p_sum::numeric(20,9)[], p_sq::numeric(20,9)[]")
+            for a, b in (("response_rollup_by WHERE questionnaire_id = %d" % q.id, "(%s) x" % sql),
+                         ("(%s) x" % sql, "response_rollup_by WHERE questionnaire_id = %d" % q.id)):
+                self.assertEqual(psql("SELECT count(*) FROM ((SELECT %s FROM %s) EXCEPT "
+                                      "(SELECT %s FROM %s)) d" % (cols, a, cols, b)), "0", q.code)
+        self.assertEqual(psql("SELECT string_agg(DISTINCT s::text, ',') FROM (SELECT sum(n) s "
+                              "FROM response_rollup_by GROUP BY dim, grain) d"), str(len(self.sent)))
+
+    # -- other databases in the same cluster ---------------------------------
+
+    def scratch_db(self, name, sql_dir=None):
+        """A database of its own with the schema (of sql_dir) and Hà Tĩnh's
+        centers: returns run(*sipas args) and sql(statement) for it. With
+        sql_dir, the province and Kỳ Anh only, inserted as sipas center
+        import would: sipas records its import in the audit log, which
+        an older schema does not have."""
+        psql("DROP DATABASE IF EXISTS %s" % name)
+        psql("CREATE DATABASE %s" % name)
+        env = dict(W["env"], PGDATABASE=name,
+                   SIPAS_DB="host=%s/pg dbname=%s user=sipas" % (W["dir"], name))
+
+        def run(*args):
+            r = subprocess.run([os.path.join(os.environ.get("abs_top_builddir", SRC), "client",
+                                             "sipas"), *args], env=env, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, "sipas %s: %s" % (" ".join(args), r.stderr))
+            return r.stdout
+
+        def sql(statement):
+            r = subprocess.run(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", statement],
+                               env=env, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return r.stdout.strip()
+        run("db", "init", *(("--sql-dir", sql_dir) if sql_dir else ()))
+        if sql_dir is None:
+            run("center", "import", os.path.join(SRC, "data", "ha-tinh-centers.csv"))
+            return run, sql
+        sql("INSERT INTO centers (code, name_vi, level) VALUES ('ht', 'Hà Tĩnh', 'province')")
+        sql("INSERT INTO centers (code, name_vi, level, parent_id) SELECT 'ht-ky-anh', "
+            "'Kỳ Anh', 'district', id FROM centers WHERE code = 'ht'")
+        sql("INSERT INTO center_parents SELECT id, '-infinity', parent_id FROM centers")
+        return run, sql
+
+    @staticmethod
+    def insert_sql(rows):
+        """rows: (kiosk code, day, procedure, answers 1..5 of the 19 criteria
+        of sipas-dv-2023) inserted as sipasd would store them."""
+        return "INSERT INTO responses (id, content_hash, kiosk_id, center_id, service_area_id, " \
+            "questionnaire_id, procedure, submitted_at, answers) " + " UNION ALL ".join(
+                "SELECT gen_random_uuid(), '\\x00'::bytea, k.id, k.center_id, 1, q.id, %s, "
+                "'%s 10:00'::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh', '{%s}'::smallint[] FROM kiosks k, "
+                "questionnaires q WHERE k.code = '%s' AND q.code = 'sipas-dv-2023'"
+                % ("'%s'" % p if p else "NULL", d, ",".join(map(str, a)), k) for k, d, p, a in rows)
+
+    def test_migration_folds_the_responses_already_stored(self):
+        sql6 = tempfile.mkdtemp(dir=W["dir"])
+        for f in os.listdir(os.path.join(SRC, "sql")):
+            if f < "007":
+                shutil.copy(os.path.join(SRC, "sql", f), sql6)
+        run, sql = self.scratch_db("before_007", sql6)
+        sql("INSERT INTO kiosks (code, center_id, cert_sha256) SELECT 'm-' || code, id, "
+            "sha256(convert_to(code, 'UTF8')) FROM centers WHERE code IN ('ht', 'ht-ky-anh')")
+        rng = random.Random(7)
+        rows = [(rng.choice(["m-ht", "m-ht-ky-anh"]), "2025-0%d-1%d" % (rng.randint(1, 9), rng.randint(0, 9)),
+                 rng.choice(["1.1", "2.2", None]), [rng.randint(1, 5) for _ in range(19)]) for _ in range(60)]
+        sql(self.insert_sql(rows[:40]))
+        sql("SELECT sipas_rollup_compact()")        # 40 folded by 005, 20 still queued
+        sql(self.insert_sql(rows[40:]))
+        self.assertEqual(sql("SELECT count(*) FROM rollup_pending"), "20")
+        run("db", "init")
+        self.assertEqual(sql("SELECT count(*) FROM rollup_pending"), "0")
+        self.assertEqual(sql("SELECT sum(n) FROM response_rollup"), "60")
+        self.assertEqual(sql("SELECT string_agg(DISTINCT s::text, ',') FROM (SELECT sum(n) s "
+                             "FROM response_rollup_by GROUP BY dim, grain) d"), "60")
+        by_kiosk = json.loads(run("report", "--by", "kiosk", "--format", "json"))
+        self.assertEqual({g["kiosk"]: g["n"] for g in by_kiosk["groups"]},
+                         dict(collections.Counter(k for k, _, _, _ in rows)))
+        by_proc = json.loads(run("report", "--by", "procedure", "--format", "json"))
+        self.assertEqual({g["procedure"]: g["n"] for g in by_proc["groups"]},
+                         dict(collections.Counter(p or "-" for _, _, p, _ in rows)))
+        # Stored after the migration: queued with the new columns, folded once.
+        sql(self.insert_sql([("m-ht", "2025-10-01", "1.1", [5] * 19)]))
+        self.assertEqual(sql("SELECT count(*) FROM rollup_pending WHERE kiosk_id IS NOT NULL "
+                             "AND procedure = '1.1'"), "1")
+        sql("SELECT sipas_rollup_compact()")
+        self.assertEqual(sql("SELECT n FROM response_rollup_procedure_month WHERE day = '2025-10-01'"), "1")
+
+    # -- the organisation over time ----------------------------------------
+
+    def test_reports_follow_the_tree_of_each_day_and_as_of_through_successors(self):
+        run, sql = self.scratch_db("history")
+        # h-old, a district center, closed on 2025-06-30 into h-new (opened
+        # the next day), itself closed on 2025-09-30 into h-last; h-com, a
+        # commune, under h-old until June, under h-dist from July; h-gone
+        # closed on 2025-06-30 with no successor.
+        sql("INSERT INTO centers (code, name_vi, level, parent_id, opened_on, closed_on) "
+            "SELECT x.code, x.name, x.level, (SELECT id FROM centers WHERE code = x.parent), "
+            "x.opened::date, x.closed::date FROM (VALUES "
+            "('h-last', 'Last', 'district', 'ht', '2025-10-01', NULL), "
+            "('h-new', 'New', 'district', 'ht', '2025-07-01', '2025-09-30'), "
+            "('h-old', 'Old', 'district', 'ht', NULL, '2025-06-30'), "
+            "('h-dist', 'Dist', 'district', 'ht', NULL, NULL), "
+            "('h-gone', 'Gone', 'district', 'ht', NULL, '2025-06-30')) "
+            "AS x (code, name, level, parent, opened, closed)")
+        sql("INSERT INTO centers (code, name_vi, level, parent_id) "
+            "SELECT 'h-com', 'Com', 'commune', id FROM centers WHERE code = 'h-dist'")
+        sql("UPDATE centers c SET successor_id = s.id FROM centers s WHERE "
+            "(c.code, s.code) IN (('h-old', 'h-new'), ('h-new', 'h-last'))")
+        # Every center has a row from -infinity (sipas center import writes
+        # those of the file's centers).
+        sql("INSERT INTO center_parents SELECT id, '-infinity', parent_id FROM centers "
+            "WHERE code LIKE 'h-%'")
+        sql("UPDATE center_parents SET parent_id = (SELECT id FROM centers WHERE code = 'h-old') "
+            "WHERE center_id = (SELECT id FROM centers WHERE code = 'h-com')")
+        sql("INSERT INTO center_parents SELECT c.id, '2025-07-01', p.id FROM centers c, centers p "
+            "WHERE c.code = 'h-com' AND p.code = 'h-dist'")
+        sql("INSERT INTO kiosks (code, center_id, cert_sha256) SELECT code, id, "
+            "sha256(convert_to(code, 'UTF8')) FROM centers WHERE code LIKE 'h-%'")
+        rows = [("h-com", "2025-06-%02d" % (20 + i), None, [4] * 19) for i in range(2)] + \
+            [("h-com", "2025-07-%02d" % (1 + i), None, [2] * 19) for i in range(3)] + \
+            [("h-old", "2025-06-30", None, [5] * 19)] * 4 + \
+            [("h-new", "2025-07-01", None, [1] * 19), ("h-new", "2025-09-30", None, [4] * 19)] + \
+            [("h-last", "2025-10-01", None, [3] * 19), ("h-gone", "2025-06-01", None, [3] * 19)]
+        sql(self.insert_sql(rows))
+        period = ("--from", "2025-06-01", "--to", "2025-12-31", "--format", "json")
+
+        def n_by(*args):
+            got = json.loads(run("report", *period, *args))
+            return {g[args[1]]: g["n"] for g in got["groups"]}, got
+
+        for phase in ("queued", "folded"):
+            with self.subTest(phase=phase):
+                # The parent of each day: June's h-com under h-old, July's under h-dist.
+                self.assertEqual(n_by("--by", "district")[0],
+                                 {"h-old": 6, "h-dist": 3, "h-new": 2, "h-last": 1, "h-gone": 1})
+                self.assertEqual(n_by("--by", "center", "--center", "h-old")[0], {"h-com": 2, "h-old": 4})
+                self.assertEqual(n_by("--by", "kiosk", "--center", "h-dist")[0], {"h-com": 3})
+                self.assertEqual(n_by("--by", "level", "--center", "h-dist")[0], {"commune": 3})
+                # As of August: h-old's history under h-new, h-com's under h-dist.
+                got, full = n_by("--by", "center", "--as-of", "2025-08-01")
+                self.assertEqual(got, {"h-new": 6, "h-com": 5, "h-last": 1, "h-gone": 1})
+                labels = {g["center"]: g["center_label"] for g in full["groups"]}
+                self.assertEqual((labels["h-gone"], labels["h-new"]), ("Gone (đã đóng)", "New"))
+                self.assertEqual(n_by("--by", "district", "--as-of", "2025-08-01")[0],
+                                 {"h-new": 6, "h-dist": 5, "h-last": 1, "h-gone": 1})
+                self.assertEqual(n_by("--by", "center", "--center", "h-new", "--as-of", "2025-08-01")[0],
+                                 {"h-new": 6})
+                # Transitively, as of December: all of h-old and h-new under h-last.
+                got, full = n_by("--by", "center", "--as-of", "2025-12-01")
+                self.assertEqual(got, {"h-last": 7, "h-com": 5, "h-gone": 1})
+                last = next(g for g in full["groups"] if g["center"] == "h-last")
+                self.assertEqual(last["index"], round2(100 * 5 / 7))   # [5] x 4, [1], [4], [3]
+                # As of mid-June nothing had closed: as the days themselves.
+                self.assertEqual(n_by("--by", "district", "--as-of", "2025-06-15")[0],
+                                 {"h-old": 9, "h-new": 2, "h-last": 1, "h-gone": 1})
+                self.assertEqual(n_by("--by", "procedure", "--as-of", "2025-12-01",
+                                      "--center", "h-last")[0], {"-": 7})
+                # The second rollup's year rows are of one tree: not for 2025.
+                self.assertEqual(n_by("--by", "kiosk", "--center", "h-dist", "--from", "2025-01-01")[0],
+                                 {"h-com": 3})
+                self.assertEqual(n_by("--by", "procedure", "--center", "h-old")[0], {"-": 6})
+            sql("SELECT sipas_rollup_compact()")
+
     # -- export ------------------------------------------------------------
 
     def test_export_csv_and_ndjson_carry_every_response(self):

@@ -391,9 +391,9 @@ test_a_change_is_rounded_once(void **state)
 }
 
 static const struct report_dim dim_center = { "center", "Đơn vị", "", "", "", "",
-	false, DIM_PLAIN };
+	false, DIM_PLAIN, NULL };
 static const struct report_dim dim_month = { "month", "Tháng", "", "", "", "",
-	false, DIM_TIME };
+	false, DIM_TIME, NULL };
 
 /* A report by center (and by month when two) whose every group, margins
  * and total included, holds c, compared with a period at prev_index. */
