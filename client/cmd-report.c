@@ -325,6 +325,12 @@ parse_options(int argc, char **argv, struct report *r, enum output_format *fmt)
 	if (r->nby == 0)
 		cli_usage_error(usage, "report: --by is required");
 	filter_check(NULL, &r->f, usage);
+	/* Breakdowns by who the respondents are come from the database's own
+	 * suppressing function, which counts under today's tree. */
+	for (size_t d = 0; d < r->nby && r->as_of != NULL; d++)
+		if (r->by[d]->kind == DIM_RESPONDENT)
+			cli_usage_error(usage, "--as-of: a breakdown by %s counts under "
+			    "today's tree of centers, not that of another day", r->by[d]->name);
 	if (compare != NULL)
 		parse_compare(r, compare);
 }

@@ -494,6 +494,16 @@ class People(unittest.TestCase):
 
     # -- the HTML page of a center's counters and officers -----------------
 
+    def test_a_breakdown_by_respondents_refuses_as_of(self):
+        # Those figures come from sipas_respondent_rollup, which counts under
+        # today's tree: --as-of would be silently ignored.
+        for by in ("gender", "age_group,center"):
+            r = role("chief", "report", "--by", by, "--as-of", "2025-08-01", check=False)
+            self.assertEqual(r.returncode, 2, r.stdout)
+            self.assertIn("--as-of", r.stderr)
+        self.assertEqual(role("chief", "report", "--by", "center", "--as-of",
+                              "2025-08-01", check=False).returncode, 0)
+
     def test_html_page_of_a_centers_counters_and_officers(self):
         out = role("chief", "report", "--center", "ht-ky-anh", "--by", "officer",
                    "--format", "html").stdout
