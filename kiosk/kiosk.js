@@ -337,11 +337,12 @@
 		SipasSender.onChange(showStatus);
 		if ("serviceWorker" in navigator)
 			navigator.serviceWorker.register("sw.js", { scope: "./" });
+		var staff = /[?&]staff\b/.test(location.search);
 		var opened = SipasSender.start();
 		opened.catch(function (e) {
 			statusLine.textContent = "Không mở được bộ nhớ của trình duyệt: " + e;
 		});
-		if (/[?&]staff\b/.test(location.search))
+		if (staff)
 			return opened.then(screenStaff);
 		begin();
 	}

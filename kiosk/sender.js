@@ -14,6 +14,9 @@ var SipasSender = (function () {
 	 * province is nothing for sipasd, and a server back from an outage is
 	 * found within that. */
 	var BACKOFF_MAX_MS = 60 * 1000;
+	/* This page load: performance.now() counts from its start, so only
+	 * an item completed in it can be dated from that clock. */
+	var SESSION = Math.random().toString(36).slice(2) + performance.timeOrigin;
 
 	var db = null;
 	var opened = null;	/* start()'s promise of db */
@@ -134,14 +137,26 @@ var SipasSender = (function () {
 			schedule(0);
 	}
 
-	/* submitted_at is fixed once, from the completion time on our clock
-	 * and the offset measured against the server's, and stored before the
-	 * first attempt: a retry must carry exactly the same content, or the
-	 * server would see a different response under the same id. */
+	/* When an item completed without a known offset was completed, on
+	 * the server's clock. In this page load, performance.now() has run
+	 * steadily since, whatever was done to the wall clock (NTP after
+	 * boot). An item of an earlier load has only the wall clock of its
+	 * completion: right unless the clock was set between then and now;
+	 * never later than the server's now, which sipasd would refuse. */
+	function serverTime(it) {
+		var now = Date.now() + offsetMs;
+		if (it.session === SESSION)
+			return now - (performance.now() - it.perfAt);
+		return Math.min(it.completedAt + offsetMs, now);
+	}
+
+	/* submitted_at is fixed once and stored before the first attempt: a
+	 * retry must carry exactly the same content, or the server would see
+	 * a different response under the same id. */
 	function fixTimes(items) {
 		var changed = items.filter(function (it) { return !it.body.submitted_at; });
 		changed.forEach(function (it) {
-			it.body.submitted_at = new Date(it.completedAt + offsetMs).toISOString();
+			it.body.submitted_at = new Date(serverTime(it)).toISOString();
 		});
 		if (changed.length === 0)
 			return Promise.resolve(items);
@@ -211,8 +226,9 @@ var SipasSender = (function () {
 		});
 	}
 
-	/* One round: the clock, then the oldest items, until the queue is
-	 * empty or the server asks us to wait. */
+	/* One round: the clock, measured afresh (the tablet's may have been
+	 * set since: see serverTime), then the oldest items, until the queue
+	 * is empty or the server asks us to wait. */
 	function run() {
 		if (blocked)
 			return;
@@ -222,12 +238,10 @@ var SipasSender = (function () {
 		}
 		running = true;
 		rerun = false;
-		var measured = offsetMs !== null ? Promise.resolve() :
-		    request("HEAD", "/v1/questionnaire").then(function (r) {
+		request("HEAD", "/v1/questionnaire").then(function (r) {
 			if (r.status === 403)
 				blocked = "forbidden";
-		});
-		measured.then(function loop() {
+		}).then(function loop() {
 			if (blocked)
 				return null;
 			return oldest().then(function (items) {
@@ -263,9 +277,14 @@ var SipasSender = (function () {
 			return count().then(function () { schedule(0); });
 		},
 		/* Resolves once the response is on disk: only then may the page
-		 * say thank you. submitted_at is set at delivery (see fixTimes). */
+		 * say thank you. submitted_at is fixed now when the server's
+		 * clock is known, else at delivery (see serverTime). */
 		enqueue: function (body) {
-			var it = { id: body.id, completedAt: Date.now(), body: body };
+			var now = Date.now();
+			if (offsetMs !== null && !body.submitted_at)
+				body.submitted_at = new Date(now + offsetMs).toISOString();
+			var it = { id: body.id, completedAt: now, perfAt: performance.now(),
+			    session: SESSION, body: body };
 			return tx(["queue"], "readwrite", function (t) {
 				t.objectStore("queue").add(it);
 			}).then(function () {

@@ -44,12 +44,17 @@ async function launch(o) {
 	});
 	if (o.clockOffsetMs) {
 		// The tablet's clock, o.clockOffsetMs off: Date in every document
-		// of the page, before its scripts run.
+		// of the page, before its scripts run; the "clock" command sets
+		// it again (NTP correcting the tablet's clock).
 		await page.evaluateOnNewDocument((off) => {
 			const Real = Date;
+			globalThis.__sipasClockOffset = off;
 			class Shifted extends Real {
-				constructor(...a) { if (a.length === 0) super(Real.now() + off); else super(...a); }
-				static now() { return Real.now() + off; }
+				constructor(...a) {
+					if (a.length === 0) super(Real.now() + globalThis.__sipasClockOffset);
+					else super(...a);
+				}
+				static now() { return Real.now() + globalThis.__sipasClockOffset; }
 			}
 			globalThis.Date = Shifted;
 		}, o.clockOffsetMs);
@@ -153,6 +158,13 @@ const commands = {
 		return { overflow };
 	},
 	status: () => status(),
+	// The tablet's clock set off by c.offsetMs from now on, in this
+	// document and those loaded later.
+	clock: async (c) => {
+		opts.clockOffsetMs = c.offsetMs;
+		await page.evaluate((off) => { globalThis.__sipasClockOffset = off; }, c.offsetMs);
+		return {};
+	},
 	posts: async () => ({ posts }),
 	// What the page's queue holds: id and completion time (its clock).
 	queue: async () => ({ items: await page.evaluate(() => new Promise((resolve, reject) => {

@@ -413,6 +413,33 @@ class PageInBrowser(unittest.TestCase):
             self.assertLess(abs(rows[0]["submitted_at"] - completed[rows[0]["id"]]), 10, c)
         self.assertEqual(b.cmd("posts")["posts"], ["/v1/responses/batch"], "the backlog in one batch")
 
+    def test_clock_corrected_after_an_offline_survey_still_dates_it_right(self):
+        # Two hours ahead, the offset measured; then sipasd goes away.
+        b = self.browser(1, clock_offset_ms=2 * 3600 * 1000)
+        b.cmd("wait", screen="start")
+        b.cmd("offlineReady")
+        b.cmd("waitStatus", want={"pending": 0})
+        self.assertIn("Đã kết nối", b.cmd("status")["text"])
+        stop_daemon()
+        # One survey with the offset known, one after a reload (from the
+        # service worker) before any exchange with the server.
+        done = {}
+        self.assertEqual(b.cmd("survey", survey=survey(comment="ntp-known"), audit=None)["screen"], "thanks")
+        done["ntp-known"] = time.time()
+        b.cmd("reload")
+        b.cmd("wait", screen="start")
+        self.assertEqual(b.cmd("survey", survey=survey(comment="ntp-unknown"), audit=None)["screen"], "thanks")
+        done["ntp-unknown"] = time.time()
+        # NTP puts the tablet's clock right before sipasd is back.
+        b.cmd("clock", offsetMs=0)
+        time.sleep(2)
+        start_daemon()
+        self.delivered(b)   # not refused as from the future
+        for c, t in done.items():
+            rows = stored_row(c)
+            self.assertEqual(len(rows), 1, c)
+            self.assertLess(abs(rows[0]["submitted_at"] - t), 60, c)
+
     def test_refused_responses_are_kept_aside_for_staff_and_the_rest_delivered(self):
         taken = example(comment="aside-first")
         k = kiosk(1)
