@@ -17,6 +17,7 @@
 	var main = document.getElementById("screen");
 	var statusLine = document.getElementById("status");
 	var q = null;		/* the questionnaire and the kiosk's context */
+	var fresh = null;	/* a newer one, taken at the next survey's start */
 	var steps = [];		/* the screens of one survey, in order */
 	var step = 0;
 	var answers = {};	/* the person's, cleared at every start */
@@ -249,8 +250,15 @@
 	 * kept in the queue all the same. */
 	function go(n) {
 		step = n;
+		if (n === 0)
+			refresh();
 		if (n === 0 && SipasSender.state.blocked)
 			return screenAdmin(SipasSender.state.blocked);
+		if (n === 1 && fresh) {
+			q = fresh;
+			fresh = null;
+			buildSteps();
+		}
 		steps[n]();
 		idle(idleSeconds());
 	}
@@ -329,6 +337,15 @@
 				throw new Error("HTTP " + r.status);
 			return r.json();
 		});
+	}
+
+	/* The organisation changes under a running page (an officer or the
+	 * kiosk moved): at each start screen the questionnaire is asked for
+	 * again, behind it, and taken when the next person starts; a failure
+	 * keeps the one there. Not while a survey is under way: its screens
+	 * are built from one questionnaire. */
+	function refresh() {
+		load().then(function (doc) { fresh = doc; }, function () {});
 	}
 
 	function start() {

@@ -440,6 +440,32 @@ class PageInBrowser(unittest.TestCase):
             self.assertEqual(len(rows), 1, c)
             self.assertLess(abs(rows[0]["submitted_at"] - t), 60, c)
 
+    def test_questionnaire_is_fetched_again_at_each_return_to_the_start(self):
+        b = self.browser(4, query="?idle=2")
+        b.cmd("wait", screen="start")
+        sipas("officer", "add", "O4", "--name", "Phạm Thị Dung", "--center", "ht-ky-anh", "--counter", "Q2")
+        k = kiosk(4)
+        deadline = time.monotonic() + 30
+        while "O4" not in [o["code"] for o in k.request("GET", "/v1/questionnaire")[2].get("officers", [])]:
+            self.assertLess(time.monotonic(), deadline, "the new officer served within 30 s")
+            time.sleep(0.2)
+            k.close()
+        k.close()
+        # Back at the start (the idle timer), the page asks again behind
+        # the start screen: the next person sees the new officer.
+        officer = 'fieldset[data-key="officer"] label[data-value="O4"]'
+        seen = 0
+        for _ in range(3):
+            b.cmd("tap", selector='[data-action="start"]')
+            b.cmd("tap", selector='fieldset[data-key="service_area"] label[data-value="dat-dai"]')
+            b.cmd("tap", selector='[data-action="next"]')
+            b.cmd("wait", screen="served")
+            seen = b.cmd("count", selector=officer)["count"]
+            if seen:
+                break
+            b.cmd("wait", screen="start", timeout=30000)
+        self.assertEqual(seen, 1, "the officer added after the page loaded")
+
     def test_refused_responses_are_kept_aside_for_staff_and_the_rest_delivered(self):
         taken = example(comment="aside-first")
         k = kiosk(1)
