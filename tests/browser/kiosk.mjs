@@ -102,7 +102,8 @@ async function survey(s, audit) {
 	for (let guard = 0; guard < 40; guard++) {
 		name = await screen();
 		if (name === "saving") {	/* until the response is on disk */
-			await waitScreen("thanks");
+			await page.waitForFunction(() => document.getElementById("screen")
+				.getAttribute("data-screen") === "thanks", { polling: "mutation", timeout: 30000 });
 			continue;
 		}
 		if (!seen.includes(name))
@@ -111,6 +112,11 @@ async function survey(s, audit) {
 			violations[name] = await axe();
 		if (audit && audit.shots)
 			await shot(audit.shots, name);
+		if (name === "thanks" && audit && audit.crashAtThanks) {
+			browser.process().kill("SIGKILL");
+			browser = null;
+			return { seen, violations, screen: name };
+		}
 		if (name === "thanks")
 			break;
 		if (name === "start") {

@@ -413,6 +413,21 @@ class PageInBrowser(unittest.TestCase):
             self.assertLess(abs(rows[0]["submitted_at"] - completed[rows[0]["id"]]), 10, c)
         self.assertEqual(b.cmd("posts")["posts"], ["/v1/responses/batch"], "the backlog in one batch")
 
+    def test_browser_killed_at_the_thank_you_screen_loses_nothing(self):
+        b = self.browser(1)
+        b.cmd("wait", screen="start")
+        b.cmd("offlineReady")
+        stop_daemon()
+        # Killed the moment it says thank you: the response was on disk.
+        r = b.cmd("survey", survey=survey(comment="crash-at-thanks"), audit={"crashAtThanks": True})
+        self.assertEqual(r["screen"], "thanks")
+        b.cmd("reopen")
+        b.cmd("wait", screen="start")
+        self.assertEqual(b.cmd("waitStatus", want={"pending": 1})["pending"], 1)
+        start_daemon()
+        self.delivered(b)
+        self.assertEqual(len(stored_row("crash-at-thanks")), 1)
+
     def test_clock_corrected_after_an_offline_survey_still_dates_it_right(self):
         # Two hours ahead, the offset measured; then sipasd goes away.
         b = self.browser(1, clock_offset_ms=2 * 3600 * 1000)
