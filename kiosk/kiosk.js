@@ -18,6 +18,7 @@
 	var statusLine = document.getElementById("status");
 	var q = null;		/* the questionnaire and the kiosk's context */
 	var fresh = null;	/* a newer one, taken at the next survey's start */
+	var notDurable = false;	/* the browser refused persistent storage */
 	var steps = [];		/* the screens of one survey, in order */
 	var step = 0;
 	var answers = {};	/* the person's, cleared at every start */
@@ -322,6 +323,8 @@
 			parts.push("Bị từ chối, cần kiểm tra: " + s.aside);
 		parts.push("Gửi lần cuối: " + (s.lastDelivery ? new Date(s.lastDelivery).toLocaleString("vi-VN") : "chưa"));
 		parts.push(s.online === false ? "Mất kết nối máy chủ" : s.online ? "Đã kết nối" : "Đang kết nối");
+		if (notDurable)
+			parts.push("Trình duyệt không cho lưu bền vững: phiếu chờ gửi có thể bị xoá khi máy thiếu bộ nhớ");
 		statusLine.textContent = parts.join(" · ");
 		statusLine.setAttribute("data-pending", String(s.pending));
 		statusLine.setAttribute("data-aside", String(s.aside));
@@ -348,6 +351,18 @@
 		load().then(function (doc) { fresh = doc; }, function () {});
 	}
 
+	/* The queue is the one copy of what was thanked for until sent: the
+	 * browser must not evict it when the disk fills. Staff are told when
+	 * it says no. */
+	function persist() {
+		if (!navigator.storage || !navigator.storage.persist)
+			return;
+		navigator.storage.persist().then(function (granted) {
+			notDurable = !granted;
+			showStatus(SipasSender.state);
+		}, function () {});
+	}
+
 	function start() {
 		document.addEventListener("pointerdown", function () { idle(idleSeconds()); }, true);
 		document.addEventListener("keydown", function () { idle(idleSeconds()); }, true);
@@ -359,6 +374,7 @@
 		opened.catch(function (e) {
 			statusLine.textContent = "Không mở được bộ nhớ của trình duyệt: " + e;
 		});
+		persist();
 		if (staff)
 			return opened.then(screenStaff);
 		begin();

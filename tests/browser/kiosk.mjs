@@ -171,6 +171,8 @@ const commands = {
 		await page.evaluate((off) => { globalThis.__sipasClockOffset = off; }, c.offsetMs);
 		return {};
 	},
+	// Whether the browser keeps the page's storage against eviction.
+	persisted: async () => ({ persisted: await page.evaluate(() => navigator.storage.persisted()) }),
 	posts: async () => ({ posts }),
 	// What the page's queue holds: id and completion time (its clock).
 	queue: async () => ({ items: await page.evaluate(() => new Promise((resolve, reject) => {

@@ -481,6 +481,17 @@ class PageInBrowser(unittest.TestCase):
             b.cmd("wait", screen="start", timeout=30000)
         self.assertEqual(seen, 1, "the officer added after the page loaded")
 
+    def test_page_asks_for_persistent_storage_and_says_when_refused(self):
+        b = self.browser(1)
+        b.cmd("wait", screen="start")
+        b.cmd("waitStatus", want={"pending": 0})
+        time.sleep(1)
+        refused = "không cho lưu bền vững"
+        if b.cmd("persisted")["persisted"]:
+            self.assertNotIn(refused, b.cmd("status")["text"])
+        else:
+            self.assertIn(refused, b.cmd("status")["text"])
+
     def test_refused_responses_are_kept_aside_for_staff_and_the_rest_delivered(self):
         taken = example(comment="aside-first")
         k = kiosk(1)
