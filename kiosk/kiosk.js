@@ -369,8 +369,9 @@
 		SipasSender.onChange(showStatus);
 		if ("serviceWorker" in navigator)
 			navigator.serviceWorker.register("sw.js", { scope: "./" });
+		/* Staff's view only reads the queue: the kiosk's tab sends it. */
 		var staff = /[?&]staff\b/.test(location.search);
-		var opened = SipasSender.start();
+		var opened = staff ? SipasSender.open() : SipasSender.start();
 		opened.catch(function (e) {
 			statusLine.textContent = "Không mở được bộ nhớ của trình duyệt: " + e;
 		});

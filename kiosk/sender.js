@@ -152,17 +152,32 @@ var SipasSender = (function () {
 
 	/* submitted_at is fixed once and stored before the first attempt: a
 	 * retry must carry exactly the same content, or the server would see
-	 * a different response under the same id. */
+	 * a different response under the same id. In one transaction that
+	 * keeps a time already there (another tab's sender, in a browser
+	 * without Web Locks); what was delivered meanwhile is dropped. */
 	function fixTimes(items) {
-		var changed = items.filter(function (it) { return !it.body.submitted_at; });
-		changed.forEach(function (it) {
-			it.body.submitted_at = new Date(serverTime(it)).toISOString();
-		});
-		if (changed.length === 0)
+		var missing = items.filter(function (it) { return !it.body.submitted_at; });
+		if (missing.length === 0)
 			return Promise.resolve(items);
 		return tx(["queue"], "readwrite", function (t) {
-			changed.forEach(function (it) { t.objectStore("queue").put(it); });
-		}).then(function () { return items; });
+			var store = t.objectStore("queue");
+			missing.forEach(function (it) {
+				var at = new Date(serverTime(it)).toISOString();
+				var req = store.get(it.id);
+				req.onsuccess = function () {
+					var cur = req.result;
+					if (!cur)
+						return;
+					if (!cur.body.submitted_at) {
+						cur.body.submitted_at = at;
+						store.put(cur);
+					}
+					it.body.submitted_at = cur.body.submitted_at;
+				};
+			});
+		}).then(function () {
+			return items.filter(function (it) { return it.body.submitted_at; });
+		});
 	}
 
 	/* What one item's status means: done, aside for staff, or again. */
@@ -228,7 +243,9 @@ var SipasSender = (function () {
 
 	/* One round: the clock, measured afresh (the tablet's may have been
 	 * set since: see serverTime), then the oldest items, until the queue
-	 * is empty or the server asks us to wait. */
+	 * is empty or the server asks us to wait. One sender at a time over
+	 * the queue, whatever the tabs open on it: two would send the same
+	 * item, one of them with another submitted_at. */
 	function run() {
 		if (blocked)
 			return;
@@ -238,7 +255,14 @@ var SipasSender = (function () {
 		}
 		running = true;
 		rerun = false;
-		request("HEAD", "/v1/questionnaire").then(function (r) {
+		if (navigator.locks)
+			navigator.locks.request(DB_NAME + "-sender", round);
+		else
+			round();
+	}
+
+	function round() {
+		return request("HEAD", "/v1/questionnaire").then(function (r) {
 			if (r.status === 403)
 				blocked = "forbidden";
 		}).then(function loop() {
@@ -247,7 +271,9 @@ var SipasSender = (function () {
 			return oldest().then(function (items) {
 				if (items.length === 0)
 					return null;
-				return fixTimes(items).then(deliver).then(function (res) {
+				return fixTimes(items).then(function (fixed) {
+					return fixed.length === 0 ? { again: false } : deliver(fixed);
+				}).then(function (res) {
 					if (res === "blocked")
 						return null;
 					if (res.again)
@@ -265,16 +291,22 @@ var SipasSender = (function () {
 				schedule(next.wait);
 			else if (rerun)
 				schedule(0);
-			return count();
+			return count().catch(function () {});
 		});
 	}
 
+	function open() {
+		opened = openDb().then(function (d) { db = d; });
+		return count();
+	}
+
 	return {
+		/* Opens the queue, without sending: for staff's view of it. */
+		open: open,
 		/* Opens the queue and starts delivering what it holds. */
 		start: function () {
-			opened = openDb().then(function (d) { db = d; });
 			window.addEventListener("online", kick);
-			return count().then(function () { schedule(0); });
+			return open().then(function () { schedule(0); });
 		},
 		/* Resolves once the response is on disk: only then may the page
 		 * say thank you. submitted_at is fixed now when the server's

@@ -520,6 +520,24 @@ class PageInBrowser(unittest.TestCase):
         self.assertEqual(b.cmd("axe")["violations"], [])
         b.cmd("shot", dir=shots_dir(), name="staff")
 
+    def test_staff_view_does_not_send_the_queue(self):
+        b = self.browser(1)
+        b.cmd("wait", screen="start")
+        b.cmd("offlineReady")
+        stop_daemon()
+        self.assertEqual(b.cmd("survey", survey=survey(comment="staff-tab"), audit=None)["screen"], "thanks")
+        # The staff view (in the kiosk's tab here, in another tab as
+        # well) only reads: the kiosk page's sender is the one sender.
+        self.assertEqual(b.cmd("goto", query="?staff")["screen"], "staff")
+        start_daemon()
+        time.sleep(15)      # several tries of a sender that would run
+        self.assertEqual(len(b.cmd("queue")["items"]), 1)
+        self.assertEqual(b.cmd("posts")["posts"], [])
+        self.assertEqual(stored_row("staff-tab"), [])
+        b.cmd("goto", query="")
+        self.delivered(b)
+        self.assertEqual(len(stored_row("staff-tab")), 1)
+
     def test_batch_item_of_a_closed_center_stops_the_page_and_is_kept(self):
         b = self.browser(6)
         b.cmd("wait", screen="start")
