@@ -18,6 +18,7 @@
 	var statusLine = document.getElementById("status");
 	var q = null;		/* the questionnaire and the kiosk's context */
 	var fresh = null;	/* a newer one, taken at the next survey's start */
+	var pending = null;	/* the response being saved: one id, retried as is */
 	var notDurable = false;	/* the browser refused persistent storage */
 	var steps = [];		/* the screens of one survey, in order */
 	var step = 0;
@@ -230,11 +231,14 @@
 		return r;
 	}
 
-	/* Thanks only once the response is on disk. */
+	/* Thanks only once the response is on disk. A retry saves the same
+	 * response, its id included: never two of one person's answers. */
 	function screenSubmit() {
 		show("saving", "Đang lưu…", []);
-		SipasSender.enqueue(response()).then(function () {
+		pending = pending || response();
+		SipasSender.enqueue(pending).then(function () {
 			answers = {};
+			pending = null;
 			show("thanks", "Xin cảm ơn Ông/Bà!", [
 				el("p", { text: "Ý kiến của Ông/Bà đã được ghi nhận." }),
 				el("div", { "class": "actions" }, [el("button", { type: "button", "data-action": "done",
@@ -251,8 +255,10 @@
 	 * kept in the queue all the same. */
 	function go(n) {
 		step = n;
-		if (n === 0)
+		if (n === 0) {
+			pending = null;
 			refresh();
+		}
 		if (n === 0 && SipasSender.state.blocked)
 			return screenAdmin(SipasSender.state.blocked);
 		if (n === 1 && fresh) {

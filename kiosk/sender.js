@@ -308,9 +308,11 @@ var SipasSender = (function () {
 			window.addEventListener("online", kick);
 			return open().then(function () { schedule(0); });
 		},
-		/* Resolves once the response is on disk: only then may the page
-		 * say thank you. submitted_at is fixed now when the server's
-		 * clock is known, else at delivery (see serverTime). */
+		/* Resolves once the response is on disk (the add committed):
+		 * only then may the page say thank you. submitted_at is fixed
+		 * now when the server's clock is known, else at delivery (see
+		 * serverTime). Enqueuing the same response again (a retry after
+		 * an error) keeps the one there. */
 		enqueue: function (body) {
 			var now = Date.now();
 			if (offsetMs !== null && !body.submitted_at)
@@ -319,9 +321,12 @@ var SipasSender = (function () {
 			    session: SESSION, body: body };
 			return tx(["queue"], "readwrite", function (t) {
 				t.objectStore("queue").add(it);
+			}).catch(function (e) {
+				if (!e || e.name !== "ConstraintError")
+					throw e;
 			}).then(function () {
 				kick();
-				return count();
+				count().catch(function () {});
 			});
 		},
 		/* The responses the server refused for good, for staff. */
