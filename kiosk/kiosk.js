@@ -7,6 +7,7 @@
 
 (function () {
 	var IDLE_DEFAULT_S = 60;
+	var IDLE_MAX_S = 3600;	/* setTimeout fires at once beyond 2^31 ms */
 	var THANKS_S = 8;
 	var RESPONDENT = [
 		["gender", "Giới tính", [["male", "Nam"], ["female", "Nữ"], ["other", "Khác"]]],
@@ -31,7 +32,7 @@
 		if (m)
 			localStorage.setItem("sipas.idle", m[1]);
 		var v = parseInt(localStorage.getItem("sipas.idle"), 10);
-		return v > 0 ? v : IDLE_DEFAULT_S;
+		return v > 0 ? Math.min(v, IDLE_MAX_S) : IDLE_DEFAULT_S;
 	}
 
 	function el(tag, attrs, children) {

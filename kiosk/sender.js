@@ -14,6 +14,12 @@ var SipasSender = (function () {
 	 * province is nothing for sipasd, and a server back from an outage is
 	 * found within that. */
 	var BACKOFF_MAX_MS = 60 * 1000;
+	/* A request that has not been answered by then is given up and tried
+	 * again with the same ids: a dead link must not stall the queue. */
+	var REQUEST_TIMEOUT_MS = 30 * 1000;
+	/* A Retry-After above an hour is not sipasd's; and setTimeout fires at
+	 * once beyond 2^31 ms. */
+	var RETRY_AFTER_MAX_S = 3600;
 	/* This page load: performance.now() counts from its start, so only
 	 * an item completed in it can be dated from that clock. */
 	var SESSION = Math.random().toString(36).slice(2) + performance.timeOrigin;
@@ -96,16 +102,21 @@ var SipasSender = (function () {
 
 	function request(method, path, body) {
 		var sentAt = Date.now();
-		var init = { method: method, cache: "no-store", credentials: "include" };
+		var abort = new AbortController();
+		var timeout = setTimeout(function () { abort.abort(); }, REQUEST_TIMEOUT_MS);
+		var init = { method: method, cache: "no-store", credentials: "include",
+		    signal: abort.signal };
 		if (body !== undefined) {
 			init.headers = { "Content-Type": "application/json" };
 			init.body = JSON.stringify(body);
 		}
 		return fetch(path, init).then(function (reply) {
+			clearTimeout(timeout);
 			state.online = true;
 			measure(reply, sentAt);
 			return reply;
 		}, function (e) {
+			clearTimeout(timeout);
 			state.online = false;
 			throw e;
 		});
@@ -117,6 +128,7 @@ var SipasSender = (function () {
 	function delay(reply) {
 		var ra = reply ? parseInt(reply.headers.get("Retry-After"), 10) : NaN;
 		if (!isNaN(ra) && ra >= 0) {
+			ra = Math.min(ra, RETRY_AFTER_MAX_S);
 			holdUntil = performance.now() + ra * 1000;
 			return ra * 1000 + Math.random() * 1000;
 		}
