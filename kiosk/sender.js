@@ -100,12 +100,14 @@ var SipasSender = (function () {
 			offsetMs = d + 500 - (sentAt + Date.now()) / 2;
 	}
 
+	/* No redirect is followed: a reply from anywhere but sipasd (a
+	 * captive portal, a proxy's login page) must not look like one. */
 	function request(method, path, body) {
 		var sentAt = Date.now();
 		var abort = new AbortController();
 		var timeout = setTimeout(function () { abort.abort(); }, REQUEST_TIMEOUT_MS);
 		var init = { method: method, cache: "no-store", credentials: "include",
-		    signal: abort.signal };
+		    redirect: "error", signal: abort.signal };
 		if (body !== undefined) {
 			init.headers = { "Content-Type": "application/json" };
 			init.body = JSON.stringify(body);
@@ -192,9 +194,17 @@ var SipasSender = (function () {
 		});
 	}
 
+	/* A 2xx counts only when it is sipasd's answer about this item. */
+	var DELIVERED = { stored: true, duplicate: true, queued: true };
+	function delivered(it, status, reply) {
+		return (status === 200 || status === 201 || status === 202) &&
+		    reply !== null && typeof reply === "object" && reply.id === it.id &&
+		    DELIVERED[reply.status] === true;
+	}
+
 	/* What one item's status means: done, aside for staff, or again. */
 	function settle(t, it, status, reply) {
-		if (status === 200 || status === 201 || status === 202) {
+		if (delivered(it, status, reply)) {
 			t.objectStore("queue").delete(it.id);
 			t.objectStore("meta").put(Date.now(), "lastDelivery");
 			return "done";
@@ -222,14 +232,18 @@ var SipasSender = (function () {
 				blocked = (body && body.error) || "forbidden";
 				return "blocked";
 			}
+			/* A batch's reply is one entry per item, in order. */
 			var results = one ? [{ status: reply.status, body: body }] :
-			    reply.status === 200 && Array.isArray(body) ?
+			    reply.status === 200 && Array.isArray(body) &&
+			    body.length === items.length && body.every(function (b, i) {
+				return b !== null && typeof b === "object" && b.id === items[i].id;
+			    }) ?
 			    body.map(function (b) {
 				return { status: b.status === "stored" ? 201 :
 				    b.status === "duplicate" ? 200 :
 				    b.status === "queued" ? 202 : b.status, body: b };
 			}) : null;
-			if (results === null)	/* the batch as a whole: 429, 503... */
+			if (results === null)	/* the batch as a whole: 429, 503, not sipasd's... */
 				return { again: true, reply: reply };
 			var again = false;
 			return tx(["queue", "aside", "meta"], "readwrite", function (t) {
