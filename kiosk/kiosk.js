@@ -7,6 +7,7 @@
 
 (function () {
 	var IDLE_DEFAULT_S = 60;
+	var IDLE_MAX_S = 3600;	/* setTimeout fires at once beyond 2^31 ms */
 	var THANKS_S = 8;
 	var RESPONDENT = [
 		["gender", "Giới tính", [["male", "Nam"], ["female", "Nữ"], ["other", "Khác"]]],
@@ -17,6 +18,9 @@
 	var main = document.getElementById("screen");
 	var statusLine = document.getElementById("status");
 	var q = null;		/* the questionnaire and the kiosk's context */
+	var fresh = null;	/* a newer one, taken at the next survey's start */
+	var pending = null;	/* the response being saved: one id, retried as is */
+	var notDurable = false;	/* the browser refused persistent storage */
 	var steps = [];		/* the screens of one survey, in order */
 	var step = 0;
 	var answers = {};	/* the person's, cleared at every start */
@@ -28,7 +32,7 @@
 		if (m)
 			localStorage.setItem("sipas.idle", m[1]);
 		var v = parseInt(localStorage.getItem("sipas.idle"), 10);
-		return v > 0 ? v : IDLE_DEFAULT_S;
+		return v > 0 ? Math.min(v, IDLE_MAX_S) : IDLE_DEFAULT_S;
 	}
 
 	function el(tag, attrs, children) {
@@ -228,11 +232,14 @@
 		return r;
 	}
 
-	/* Thanks only once the response is on disk. */
+	/* Thanks only once the response is on disk. A retry saves the same
+	 * response, its id included: never two of one person's answers. */
 	function screenSubmit() {
 		show("saving", "Đang lưu…", []);
-		SipasSender.enqueue(response()).then(function () {
+		pending = pending || response();
+		SipasSender.enqueue(pending).then(function () {
 			answers = {};
+			pending = null;
 			show("thanks", "Xin cảm ơn Ông/Bà!", [
 				el("p", { text: "Ý kiến của Ông/Bà đã được ghi nhận." }),
 				el("div", { "class": "actions" }, [el("button", { type: "button", "data-action": "done",
@@ -249,8 +256,17 @@
 	 * kept in the queue all the same. */
 	function go(n) {
 		step = n;
+		if (n === 0) {
+			pending = null;
+			refresh();
+		}
 		if (n === 0 && SipasSender.state.blocked)
 			return screenAdmin(SipasSender.state.blocked);
+		if (n === 1 && fresh) {
+			q = fresh;
+			fresh = null;
+			buildSteps();
+		}
 		steps[n]();
 		idle(idleSeconds());
 	}
@@ -314,6 +330,8 @@
 			parts.push("Bị từ chối, cần kiểm tra: " + s.aside);
 		parts.push("Gửi lần cuối: " + (s.lastDelivery ? new Date(s.lastDelivery).toLocaleString("vi-VN") : "chưa"));
 		parts.push(s.online === false ? "Mất kết nối máy chủ" : s.online ? "Đã kết nối" : "Đang kết nối");
+		if (notDurable)
+			parts.push("Trình duyệt không cho lưu bền vững: phiếu chờ gửi có thể bị xoá khi máy thiếu bộ nhớ");
 		statusLine.textContent = parts.join(" · ");
 		statusLine.setAttribute("data-pending", String(s.pending));
 		statusLine.setAttribute("data-aside", String(s.aside));
@@ -331,17 +349,41 @@
 		});
 	}
 
+	/* The organisation changes under a running page (an officer or the
+	 * kiosk moved): at each start screen the questionnaire is asked for
+	 * again, behind it, and taken when the next person starts; a failure
+	 * keeps the one there. Not while a survey is under way: its screens
+	 * are built from one questionnaire. */
+	function refresh() {
+		load().then(function (doc) { fresh = doc; }, function () {});
+	}
+
+	/* The queue is the one copy of what was thanked for until sent: the
+	 * browser must not evict it when the disk fills. Staff are told when
+	 * it says no. */
+	function persist() {
+		if (!navigator.storage || !navigator.storage.persist)
+			return;
+		navigator.storage.persist().then(function (granted) {
+			notDurable = !granted;
+			showStatus(SipasSender.state);
+		}, function () {});
+	}
+
 	function start() {
 		document.addEventListener("pointerdown", function () { idle(idleSeconds()); }, true);
 		document.addEventListener("keydown", function () { idle(idleSeconds()); }, true);
 		SipasSender.onChange(showStatus);
 		if ("serviceWorker" in navigator)
 			navigator.serviceWorker.register("sw.js", { scope: "./" });
-		var opened = SipasSender.start();
+		/* Staff's view only reads the queue: the kiosk's tab sends it. */
+		var staff = /[?&]staff\b/.test(location.search);
+		var opened = staff ? SipasSender.open() : SipasSender.start();
 		opened.catch(function (e) {
 			statusLine.textContent = "Không mở được bộ nhớ của trình duyệt: " + e;
 		});
-		if (/[?&]staff\b/.test(location.search))
+		persist();
+		if (staff)
 			return opened.then(screenStaff);
 		begin();
 	}

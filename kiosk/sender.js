@@ -14,6 +14,15 @@ var SipasSender = (function () {
 	 * province is nothing for sipasd, and a server back from an outage is
 	 * found within that. */
 	var BACKOFF_MAX_MS = 60 * 1000;
+	/* A request that has not been answered by then is given up and tried
+	 * again with the same ids: a dead link must not stall the queue. */
+	var REQUEST_TIMEOUT_MS = 30 * 1000;
+	/* A Retry-After above an hour is not sipasd's; and setTimeout fires at
+	 * once beyond 2^31 ms. */
+	var RETRY_AFTER_MAX_S = 3600;
+	/* This page load: performance.now() counts from its start, so only
+	 * an item completed in it can be dated from that clock. */
+	var SESSION = Math.random().toString(36).slice(2) + performance.timeOrigin;
 
 	var db = null;
 	var opened = null;	/* start()'s promise of db */
@@ -91,18 +100,25 @@ var SipasSender = (function () {
 			offsetMs = d + 500 - (sentAt + Date.now()) / 2;
 	}
 
+	/* No redirect is followed: a reply from anywhere but sipasd (a
+	 * captive portal, a proxy's login page) must not look like one. */
 	function request(method, path, body) {
 		var sentAt = Date.now();
-		var init = { method: method, cache: "no-store", credentials: "include" };
+		var abort = new AbortController();
+		var timeout = setTimeout(function () { abort.abort(); }, REQUEST_TIMEOUT_MS);
+		var init = { method: method, cache: "no-store", credentials: "include",
+		    redirect: "error", signal: abort.signal };
 		if (body !== undefined) {
 			init.headers = { "Content-Type": "application/json" };
 			init.body = JSON.stringify(body);
 		}
 		return fetch(path, init).then(function (reply) {
+			clearTimeout(timeout);
 			state.online = true;
 			measure(reply, sentAt);
 			return reply;
 		}, function (e) {
+			clearTimeout(timeout);
 			state.online = false;
 			throw e;
 		});
@@ -114,6 +130,7 @@ var SipasSender = (function () {
 	function delay(reply) {
 		var ra = reply ? parseInt(reply.headers.get("Retry-After"), 10) : NaN;
 		if (!isNaN(ra) && ra >= 0) {
+			ra = Math.min(ra, RETRY_AFTER_MAX_S);
 			holdUntil = performance.now() + ra * 1000;
 			return ra * 1000 + Math.random() * 1000;
 		}
@@ -134,25 +151,60 @@ var SipasSender = (function () {
 			schedule(0);
 	}
 
-	/* submitted_at is fixed once, from the completion time on our clock
-	 * and the offset measured against the server's, and stored before the
-	 * first attempt: a retry must carry exactly the same content, or the
-	 * server would see a different response under the same id. */
+	/* When an item completed without a known offset was completed, on
+	 * the server's clock. In this page load, performance.now() has run
+	 * steadily since, whatever was done to the wall clock (NTP after
+	 * boot). An item of an earlier load has only the wall clock of its
+	 * completion: right unless the clock was set between then and now;
+	 * never later than the server's now, which sipasd would refuse. */
+	function serverTime(it) {
+		var now = Date.now() + offsetMs;
+		if (it.session === SESSION)
+			return now - (performance.now() - it.perfAt);
+		return Math.min(it.completedAt + offsetMs, now);
+	}
+
+	/* submitted_at is fixed once and stored before the first attempt: a
+	 * retry must carry exactly the same content, or the server would see
+	 * a different response under the same id. In one transaction that
+	 * keeps a time already there (another tab's sender, in a browser
+	 * without Web Locks); what was delivered meanwhile is dropped. */
 	function fixTimes(items) {
-		var changed = items.filter(function (it) { return !it.body.submitted_at; });
-		changed.forEach(function (it) {
-			it.body.submitted_at = new Date(it.completedAt + offsetMs).toISOString();
-		});
-		if (changed.length === 0)
+		var missing = items.filter(function (it) { return !it.body.submitted_at; });
+		if (missing.length === 0)
 			return Promise.resolve(items);
 		return tx(["queue"], "readwrite", function (t) {
-			changed.forEach(function (it) { t.objectStore("queue").put(it); });
-		}).then(function () { return items; });
+			var store = t.objectStore("queue");
+			missing.forEach(function (it) {
+				var at = new Date(serverTime(it)).toISOString();
+				var req = store.get(it.id);
+				req.onsuccess = function () {
+					var cur = req.result;
+					if (!cur)
+						return;
+					if (!cur.body.submitted_at) {
+						cur.body.submitted_at = at;
+						store.put(cur);
+					}
+					it.body.submitted_at = cur.body.submitted_at;
+				};
+			});
+		}).then(function () {
+			return items.filter(function (it) { return it.body.submitted_at; });
+		});
+	}
+
+	/* A 2xx counts only when it is sipasd's answer about this item. */
+	var DELIVERED = { stored: true, duplicate: true, queued: true };
+	function delivered(it, status, reply) {
+		return (status === 200 || status === 201 || status === 202) &&
+		    reply !== null && typeof reply === "object" && reply.id === it.id &&
+		    DELIVERED[reply.status] === true;
 	}
 
 	/* What one item's status means: done, aside for staff, or again. */
 	function settle(t, it, status, reply) {
-		if (status === 200 || status === 201 || status === 202) {
+		if (delivered(it, status, reply)) {
 			t.objectStore("queue").delete(it.id);
 			t.objectStore("meta").put(Date.now(), "lastDelivery");
 			return "done";
@@ -180,14 +232,18 @@ var SipasSender = (function () {
 				blocked = (body && body.error) || "forbidden";
 				return "blocked";
 			}
+			/* A batch's reply is one entry per item, in order. */
 			var results = one ? [{ status: reply.status, body: body }] :
-			    reply.status === 200 && Array.isArray(body) ?
+			    reply.status === 200 && Array.isArray(body) &&
+			    body.length === items.length && body.every(function (b, i) {
+				return b !== null && typeof b === "object" && b.id === items[i].id;
+			    }) ?
 			    body.map(function (b) {
 				return { status: b.status === "stored" ? 201 :
 				    b.status === "duplicate" ? 200 :
 				    b.status === "queued" ? 202 : b.status, body: b };
 			}) : null;
-			if (results === null)	/* the batch as a whole: 429, 503... */
+			if (results === null)	/* the batch as a whole: 429, 503, not sipasd's... */
 				return { again: true, reply: reply };
 			var again = false;
 			return tx(["queue", "aside", "meta"], "readwrite", function (t) {
@@ -211,8 +267,11 @@ var SipasSender = (function () {
 		});
 	}
 
-	/* One round: the clock, then the oldest items, until the queue is
-	 * empty or the server asks us to wait. */
+	/* One round: the clock, measured afresh (the tablet's may have been
+	 * set since: see serverTime), then the oldest items, until the queue
+	 * is empty or the server asks us to wait. One sender at a time over
+	 * the queue, whatever the tabs open on it: two would send the same
+	 * item, one of them with another submitted_at. */
 	function run() {
 		if (blocked)
 			return;
@@ -222,18 +281,25 @@ var SipasSender = (function () {
 		}
 		running = true;
 		rerun = false;
-		var measured = offsetMs !== null ? Promise.resolve() :
-		    request("HEAD", "/v1/questionnaire").then(function (r) {
+		if (navigator.locks)
+			navigator.locks.request(DB_NAME + "-sender", round);
+		else
+			round();
+	}
+
+	function round() {
+		return request("HEAD", "/v1/questionnaire").then(function (r) {
 			if (r.status === 403)
 				blocked = "forbidden";
-		});
-		measured.then(function loop() {
+		}).then(function loop() {
 			if (blocked)
 				return null;
 			return oldest().then(function (items) {
 				if (items.length === 0)
 					return null;
-				return fixTimes(items).then(deliver).then(function (res) {
+				return fixTimes(items).then(function (fixed) {
+					return fixed.length === 0 ? { again: false } : deliver(fixed);
+				}).then(function (res) {
 					if (res === "blocked")
 						return null;
 					if (res.again)
@@ -251,26 +317,42 @@ var SipasSender = (function () {
 				schedule(next.wait);
 			else if (rerun)
 				schedule(0);
-			return count();
+			return count().catch(function () {});
 		});
 	}
 
+	function open() {
+		opened = openDb().then(function (d) { db = d; });
+		return count();
+	}
+
 	return {
+		/* Opens the queue, without sending: for staff's view of it. */
+		open: open,
 		/* Opens the queue and starts delivering what it holds. */
 		start: function () {
-			opened = openDb().then(function (d) { db = d; });
 			window.addEventListener("online", kick);
-			return count().then(function () { schedule(0); });
+			return open().then(function () { schedule(0); });
 		},
-		/* Resolves once the response is on disk: only then may the page
-		 * say thank you. submitted_at is set at delivery (see fixTimes). */
+		/* Resolves once the response is on disk (the add committed):
+		 * only then may the page say thank you. submitted_at is fixed
+		 * now when the server's clock is known, else at delivery (see
+		 * serverTime). Enqueuing the same response again (a retry after
+		 * an error) keeps the one there. */
 		enqueue: function (body) {
-			var it = { id: body.id, completedAt: Date.now(), body: body };
+			var now = Date.now();
+			if (offsetMs !== null && !body.submitted_at)
+				body.submitted_at = new Date(now + offsetMs).toISOString();
+			var it = { id: body.id, completedAt: now, perfAt: performance.now(),
+			    session: SESSION, body: body };
 			return tx(["queue"], "readwrite", function (t) {
 				t.objectStore("queue").add(it);
+			}).catch(function (e) {
+				if (!e || e.name !== "ConstraintError")
+					throw e;
 			}).then(function () {
 				kick();
-				return count();
+				count().catch(function () {});
 			});
 		},
 		/* The responses the server refused for good, for staff. */

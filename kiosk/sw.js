@@ -8,6 +8,9 @@ var CACHE = "sipas-kiosk";
 var QUESTIONNAIRE = "/v1/questionnaire";
 /* The questionnaire too: a page started offline must have one to show. */
 var SHELL = ["./", "kiosk.css", "kiosk.js", "sender.js", QUESTIONNAIRE];
+/* A server that has not answered by then is as good as gone: the page
+ * starts from its copy rather than wait on a dead link. */
+var TIMEOUT_MS = 10 * 1000;
 
 self.addEventListener("install", function (event) {
 	event.waitUntil(caches.open(CACHE).then(function (c) {
@@ -31,6 +34,22 @@ function keep(event, key, reply) {
 	return reply;
 }
 
+function fetchWithin(req) {
+	var abort = new AbortController();
+	var timer = setTimeout(function () { abort.abort(); }, TIMEOUT_MS);
+	return fetch(req, { signal: abort.signal }).finally(function () {
+		clearTimeout(timer);
+	});
+}
+
+/* The last good questionnaire, or the server's own reply (or an error)
+ * when there is none. */
+function kept(reply) {
+	return caches.match(QUESTIONNAIRE).then(function (r) {
+		return r || reply || Response.error();
+	});
+}
+
 self.addEventListener("fetch", function (event) {
 	var req = event.request;
 	var url = new URL(req.url);
@@ -38,14 +57,16 @@ self.addEventListener("fetch", function (event) {
 	if (req.method !== "GET" || url.origin !== self.location.origin)
 		return;
 	if (url.pathname === QUESTIONNAIRE) {
-		/* The server's answer when there is one (a 403 included: the
-		 * page must see a revocation), the last good one otherwise. */
-		event.respondWith(fetch(req).then(function (r) {
+		/* The server's answer when it has one (a 403 included: the
+		 * page must see a revocation); the last good one when it has
+		 * none: no answer in time, 429, or 5xx (sipasd overloaded, a
+		 * proxy in front of a stopped one). */
+		event.respondWith(fetchWithin(req).then(function (r) {
+			if (r.status === 429 || r.status >= 500)
+				return kept(r);
 			return keep(event, QUESTIONNAIRE, r);
 		}, function () {
-			return caches.match(QUESTIONNAIRE).then(function (r) {
-				return r || Response.error();
-			});
+			return kept(null);
 		}));
 		return;
 	}

@@ -44,12 +44,17 @@ async function launch(o) {
 	});
 	if (o.clockOffsetMs) {
 		// The tablet's clock, o.clockOffsetMs off: Date in every document
-		// of the page, before its scripts run.
+		// of the page, before its scripts run; the "clock" command sets
+		// it again (NTP correcting the tablet's clock).
 		await page.evaluateOnNewDocument((off) => {
 			const Real = Date;
+			globalThis.__sipasClockOffset = off;
 			class Shifted extends Real {
-				constructor(...a) { if (a.length === 0) super(Real.now() + off); else super(...a); }
-				static now() { return Real.now() + off; }
+				constructor(...a) {
+					if (a.length === 0) super(Real.now() + globalThis.__sipasClockOffset);
+					else super(...a);
+				}
+				static now() { return Real.now() + globalThis.__sipasClockOffset; }
 			}
 			globalThis.Date = Shifted;
 		}, o.clockOffsetMs);
@@ -97,7 +102,8 @@ async function survey(s, audit) {
 	for (let guard = 0; guard < 40; guard++) {
 		name = await screen();
 		if (name === "saving") {	/* until the response is on disk */
-			await waitScreen("thanks");
+			await page.waitForFunction(() => document.getElementById("screen")
+				.getAttribute("data-screen") === "thanks", { polling: "mutation", timeout: 30000 });
 			continue;
 		}
 		if (!seen.includes(name))
@@ -106,6 +112,11 @@ async function survey(s, audit) {
 			violations[name] = await axe();
 		if (audit && audit.shots)
 			await shot(audit.shots, name);
+		if (name === "thanks" && audit && audit.crashAtThanks) {
+			browser.process().kill("SIGKILL");
+			browser = null;
+			return { seen, violations, screen: name };
+		}
 		if (name === "thanks")
 			break;
 		if (name === "start") {
@@ -153,6 +164,15 @@ const commands = {
 		return { overflow };
 	},
 	status: () => status(),
+	// The tablet's clock set off by c.offsetMs from now on, in this
+	// document and those loaded later.
+	clock: async (c) => {
+		opts.clockOffsetMs = c.offsetMs;
+		await page.evaluate((off) => { globalThis.__sipasClockOffset = off; }, c.offsetMs);
+		return {};
+	},
+	// Whether the browser keeps the page's storage against eviction.
+	persisted: async () => ({ persisted: await page.evaluate(() => navigator.storage.persisted()) }),
 	posts: async () => ({ posts }),
 	// What the page's queue holds: id and completion time (its clock).
 	queue: async () => ({ items: await page.evaluate(() => new Promise((resolve, reject) => {

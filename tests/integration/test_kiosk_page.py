@@ -413,6 +413,85 @@ class PageInBrowser(unittest.TestCase):
             self.assertLess(abs(rows[0]["submitted_at"] - completed[rows[0]["id"]]), 10, c)
         self.assertEqual(b.cmd("posts")["posts"], ["/v1/responses/batch"], "the backlog in one batch")
 
+    def test_browser_killed_at_the_thank_you_screen_loses_nothing(self):
+        b = self.browser(1)
+        b.cmd("wait", screen="start")
+        b.cmd("offlineReady")
+        stop_daemon()
+        # Killed the moment it says thank you: the response was on disk.
+        r = b.cmd("survey", survey=survey(comment="crash-at-thanks"), audit={"crashAtThanks": True})
+        self.assertEqual(r["screen"], "thanks")
+        b.cmd("reopen")
+        b.cmd("wait", screen="start")
+        self.assertEqual(b.cmd("waitStatus", want={"pending": 1})["pending"], 1)
+        start_daemon()
+        self.delivered(b)
+        self.assertEqual(len(stored_row("crash-at-thanks")), 1)
+
+    def test_clock_corrected_after_an_offline_survey_still_dates_it_right(self):
+        # Two hours ahead, the offset measured; then sipasd goes away.
+        b = self.browser(1, clock_offset_ms=2 * 3600 * 1000)
+        b.cmd("wait", screen="start")
+        b.cmd("offlineReady")
+        b.cmd("waitStatus", want={"pending": 0})
+        self.assertIn("Đã kết nối", b.cmd("status")["text"])
+        stop_daemon()
+        # One survey with the offset known, one after a reload (from the
+        # service worker) before any exchange with the server.
+        done = {}
+        self.assertEqual(b.cmd("survey", survey=survey(comment="ntp-known"), audit=None)["screen"], "thanks")
+        done["ntp-known"] = time.time()
+        b.cmd("reload")
+        b.cmd("wait", screen="start")
+        self.assertEqual(b.cmd("survey", survey=survey(comment="ntp-unknown"), audit=None)["screen"], "thanks")
+        done["ntp-unknown"] = time.time()
+        # NTP puts the tablet's clock right before sipasd is back.
+        b.cmd("clock", offsetMs=0)
+        time.sleep(2)
+        start_daemon()
+        self.delivered(b)   # not refused as from the future
+        for c, t in done.items():
+            rows = stored_row(c)
+            self.assertEqual(len(rows), 1, c)
+            self.assertLess(abs(rows[0]["submitted_at"] - t), 60, c)
+
+    def test_questionnaire_is_fetched_again_at_each_return_to_the_start(self):
+        b = self.browser(4, query="?idle=2")
+        b.cmd("wait", screen="start")
+        sipas("officer", "add", "O4", "--name", "Phạm Thị Dung", "--center", "ht-ky-anh", "--counter", "Q2")
+        k = kiosk(4)
+        deadline = time.monotonic() + 30
+        while "O4" not in [o["code"] for o in k.request("GET", "/v1/questionnaire")[2].get("officers", [])]:
+            self.assertLess(time.monotonic(), deadline, "the new officer served within 30 s")
+            time.sleep(0.2)
+            k.close()
+        k.close()
+        # Back at the start (the idle timer), the page asks again behind
+        # the start screen: the next person sees the new officer.
+        officer = 'fieldset[data-key="officer"] label[data-value="O4"]'
+        seen = 0
+        for _ in range(3):
+            b.cmd("tap", selector='[data-action="start"]')
+            b.cmd("tap", selector='fieldset[data-key="service_area"] label[data-value="dat-dai"]')
+            b.cmd("tap", selector='[data-action="next"]')
+            b.cmd("wait", screen="served")
+            seen = b.cmd("count", selector=officer)["count"]
+            if seen:
+                break
+            b.cmd("wait", screen="start", timeout=30000)
+        self.assertEqual(seen, 1, "the officer added after the page loaded")
+
+    def test_page_asks_for_persistent_storage_and_says_when_refused(self):
+        b = self.browser(1)
+        b.cmd("wait", screen="start")
+        b.cmd("waitStatus", want={"pending": 0})
+        time.sleep(1)
+        refused = "không cho lưu bền vững"
+        if b.cmd("persisted")["persisted"]:
+            self.assertNotIn(refused, b.cmd("status")["text"])
+        else:
+            self.assertIn(refused, b.cmd("status")["text"])
+
     def test_refused_responses_are_kept_aside_for_staff_and_the_rest_delivered(self):
         taken = example(comment="aside-first")
         k = kiosk(1)
@@ -440,6 +519,24 @@ class PageInBrowser(unittest.TestCase):
         self.assertEqual(b.cmd("count", selector="tbody tr")["count"], 2)
         self.assertEqual(b.cmd("axe")["violations"], [])
         b.cmd("shot", dir=shots_dir(), name="staff")
+
+    def test_staff_view_does_not_send_the_queue(self):
+        b = self.browser(1)
+        b.cmd("wait", screen="start")
+        b.cmd("offlineReady")
+        stop_daemon()
+        self.assertEqual(b.cmd("survey", survey=survey(comment="staff-tab"), audit=None)["screen"], "thanks")
+        # The staff view (in the kiosk's tab here, in another tab as
+        # well) only reads: the kiosk page's sender is the one sender.
+        self.assertEqual(b.cmd("goto", query="?staff")["screen"], "staff")
+        start_daemon()
+        time.sleep(15)      # several tries of a sender that would run
+        self.assertEqual(len(b.cmd("queue")["items"]), 1)
+        self.assertEqual(b.cmd("posts")["posts"], [])
+        self.assertEqual(stored_row("staff-tab"), [])
+        b.cmd("goto", query="")
+        self.delivered(b)
+        self.assertEqual(len(stored_row("staff-tab")), 1)
 
     def test_batch_item_of_a_closed_center_stops_the_page_and_is_kept(self):
         b = self.browser(6)
