@@ -311,8 +311,14 @@ class Retention(unittest.TestCase):
         self.assertIn("would clear the personal data of %d responses" % old, r.stdout)
         self.assertEqual(psql("SELECT count(*) FROM responses WHERE comment IS NULL"), "0")
 
+        hashes = dict(rows("SELECT id, encode(sha256(content_hash || 'purged'), 'hex') "
+                           "FROM responses WHERE " + self.old(400)))
         r = sipas("purge", "--personal-data-older-than", "400")
         self.assertIn("cleared the personal data of %d responses" % old, r.stdout)
+        # The hash of the personal data goes with it, replaced by one that
+        # still tells a changed content from a retry as far as it can.
+        self.assertEqual(dict(rows("SELECT id, encode(content_hash, 'hex') FROM responses "
+                                   "WHERE " + self.old(400))), hashes)
         cond = " OR ".join("%s IS NOT NULL" % c for c in PERSONAL)
         self.assertEqual(psql("SELECT count(*) FROM responses WHERE (%s) AND %s"
                               % (cond, self.old(400))), "0")
@@ -378,9 +384,50 @@ class Roles(unittest.TestCase):
             self.assertEqual(psql_as(who, "SELECT count(*) FROM responses").stdout.strip(), "200")
         r = psql_as("ombudsman", "SELECT count(comment) FROM responses")
         self.assertEqual(r.stdout.strip(), "200", r.stderr)
+        # The content hash gives the attributes and a short comment away to
+        # whoever hashes candidates; a dossier number names a person. The
+        # audit log's arguments name officers and their postings.
+        for who in ("reporter", "chief", "ombudsman"):
+            for col in ("content_hash", "dossier"):
+                r = psql_as(who, "SELECT %s FROM responses LIMIT 1" % col)
+                self.assertIn("permission denied for table responses", r.stderr, (who, col))
+            r = psql_as(who, "SELECT count(*) FROM audit_log")
+            self.assertIn("permission denied for table audit_log", r.stderr, who)
+            r = psql_as(who, "INSERT INTO audit_log (os_user, host, action, outcome) "
+                        "VALUES ('x', 'x', 'export', 'ok')")
+            self.assertIn("permission denied for table audit_log", r.stderr, who)
         # Figures by officer stay the personnel role's.
         self.assertIn("permission denied", psql_as("ombudsman",
                                                    "SELECT officer_id FROM responses").stderr)
+
+    def test_a_session_holding_the_audit_lock_fails_an_action_not_hangs_it(self):
+        # Any role can take the log's advisory lock and sit on it.
+        holder = subprocess.Popen(
+            ["psql", "-XAtq", "-c", "BEGIN", "-c", "SELECT pg_advisory_xact_lock(4242010)",
+             "-c", "SELECT pg_sleep(120)"], env=dict(W["env"], PGUSER="reporter", PGAPPNAME="lock-holder"),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                if psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                        "AND objid = 4242010 AND granted") == "1":
+                    break
+                time.sleep(0.1)
+            else:
+                self.fail("the holder never took the lock")
+            r = subprocess.run([SIPAS, "purge", "--dry-run"], env=W["env"], capture_output=True,
+                               text=True, timeout=60)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("lock timeout", r.stderr)
+        finally:
+            # Its backend would sleep on, holding the lock, after psql goes.
+            psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                 "WHERE application_name = 'lock-holder'")
+            holder.wait()
+            for _ in range(300):
+                if psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                        "AND objid = 4242010") == "0":
+                    break
+                time.sleep(0.1)
 
     def test_report_roles_cannot_read_the_rollups_by_respondent(self):
         # sql/007 keeps the attributes in the second rollup and its queue:
