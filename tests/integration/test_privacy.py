@@ -578,6 +578,24 @@ class Sealed(unittest.TestCase):
         self.assertEqual(bad.returncode, 1)
         self.assertIn("cannot be opened with this key", bad.stderr)
 
+    def test_a_comment_that_does_not_open_is_flagged_and_the_others_listed(self):
+        # Stored in the clear before the key was set, it begins like a box.
+        plain, sealed = example(comment="x"), example(comment=SECRET_COMMENT)
+        for r in (plain, sealed):
+            self.assertEqual(kiosk(1).post(r)[0], 201)
+        psql("UPDATE responses SET comment = 'sealed: chờ lâu' WHERE id = '%s'" % plain["id"])
+        try:
+            r = self.comments("--format", "csv", check=False)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            got = {row["id"]: row["comment"]
+                   for row in csv.DictReader(io.StringIO(r.stdout.lstrip("\ufeff")))}
+            self.assertEqual(got[sealed["id"]], SECRET_COMMENT)
+            self.assertEqual(got[plain["id"]], "sealed: chờ lâu")
+            self.assertIn("response %s cannot be opened with this key" % plain["id"], r.stderr)
+            self.assertIn("1 comment could not be opened", r.stderr)
+        finally:
+            psql("DELETE FROM responses WHERE id = '%s'" % plain["id"])
+
     def test_duplicate_and_conflict_work_unchanged_with_sealing(self):
         k = kiosk(1)
         r = example(comment=SECRET_COMMENT)
