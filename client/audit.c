@@ -122,6 +122,14 @@ audit_begin(PGconn *conn, const char *action, const char *const *args)
 }
 
 void
+audit_started(PGconn *conn)
+{
+	audit_record(conn, audit_pending.action, "started", "", audit_pending.args);
+	PQclear(cli_exec(conn, "COMMIT", "COMMIT", 0, NULL));
+	PQclear(cli_exec(conn, "BEGIN", "BEGIN", 0, NULL));
+}
+
+void
 audit_commit(PGconn *conn, const char *detail)
 {
 	audit_pending.conn = NULL;

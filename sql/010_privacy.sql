@@ -23,7 +23,9 @@ CREATE TABLE audit_log (
     host         text NOT NULL,
     action       text NOT NULL CHECK (action ~ '^[a-z][a-z -]{0,63}$'),
     arguments    jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(arguments) = 'object'),
-    outcome      text NOT NULL CHECK (outcome IN ('ok', 'failed')),
+    -- started: an export's rows leave before its outcome is known, so
+    -- its start is committed first (client/audit.h, audit_started).
+    outcome      text NOT NULL CHECK (outcome IN ('started', 'ok', 'failed')),
     detail       text NOT NULL DEFAULT '',
     prev_hash    bytea NOT NULL UNIQUE CHECK (length(prev_hash) = 32),
     row_hash     bytea NOT NULL CHECK (length(row_hash) = 32)

@@ -87,7 +87,9 @@ class Audit(unittest.TestCase):
               "--db", reporter)
         self.assertEqual(rows("SELECT db_user, outcome, detail, arguments::text FROM audit_log "
                               "WHERE action = 'export'"),
-                         [["reporter", "ok", "0 responses",
+                         [["reporter", "started", "",
+                           '{"from": "2026-01-01", "center": "ht", "format": "ndjson"}'],
+                          ["reporter", "ok", "0 responses",
                            '{"from": "2026-01-01", "center": "ht", "format": "ndjson"}']])
 
     def test_registry_changes_are_recorded(self):
@@ -512,8 +514,23 @@ class Roles(unittest.TestCase):
         self.assertTrue(first["comment"].startswith("Góp ý số"))
         got = rows("SELECT db_user, outcome, arguments->>'with_personal_data' FROM audit_log "
                    "WHERE action = 'export' ORDER BY id")
-        self.assertEqual(got, [["reporter", "ok", ""], ["reporter", "failed", "yes"],
-                               ["ombudsman", "ok", "yes"]])
+        self.assertEqual(got, [["reporter", "started", ""], ["reporter", "ok", ""],
+                               ["reporter", "failed", "yes"],
+                               ["ombudsman", "started", "yes"], ["ombudsman", "ok", "yes"]])
+
+    def test_export_to_a_closed_pipe_is_audited_as_started_then_failed(self):
+        # Rows may leave before the outcome is known: the start is committed
+        # first, and a reader gone (SIGPIPE) is a failure, recorded.
+        p = subprocess.Popen([SIPAS, "export", "--center", "ht-can-loc", "--db",
+                              db_as("reporter")], env=W["env"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        p.stdout.close()
+        err = p.stderr.read()
+        self.assertNotEqual(p.wait(timeout=60), 0)
+        self.assertIn("writing the export failed", err)
+        got = rows("SELECT outcome, arguments->>'center' FROM audit_log "
+                   "WHERE action = 'export' ORDER BY id DESC LIMIT 2")
+        self.assertEqual(got, [["failed", "ht-can-loc"], ["started", "ht-can-loc"]])
 
 
 SECRET_COMMENT = "Chị Lan, 0912 345 678: cán bộ quầy 2 đòi tiền bồi dưỡng"
