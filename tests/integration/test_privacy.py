@@ -398,6 +398,11 @@ class Roles(unittest.TestCase):
             r = psql_as(who, "INSERT INTO audit_log (os_user, host, action, outcome) "
                         "VALUES ('x', 'x', 'export', 'ok')")
             self.assertIn("permission denied for table audit_log", r.stderr, who)
+        # The auditor's role reads it, with sipas audit.
+        psql("CREATE ROLE auditor LOGIN IN ROLE sipas_audit")
+        r = sipas("audit", "--format", "json", "--db", db_as("auditor"))
+        self.assertEqual(len(json.loads(r.stdout)),
+                         int(psql("SELECT count(*) FROM audit_log")))
         # Figures by officer stay the personnel role's.
         self.assertIn("permission denied", psql_as("ombudsman",
                                                    "SELECT officer_id FROM responses").stderr)
