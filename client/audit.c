@@ -51,8 +51,7 @@ audit_insert(PGconn *conn, const char *action, const char *outcome,
 	params[2] = action;
 	params[3] = outcome;
 	params[4] = detail != NULL ? detail : "";
-	fputs("INSERT INTO audit_log (os_user, host, action, outcome, detail, arguments)"
-	    " VALUES ($1, $2, $3, $4, $5, jsonb_build_object(", f);
+	fputs("SELECT sipas_audit_record($1, $2, $3, $4, $5, jsonb_build_object(", f);
 	for (size_t i = 0; args != NULL && args[i] != NULL; i += 2) {
 		if (args[i + 1] == NULL)
 			continue;
@@ -65,7 +64,7 @@ audit_insert(PGconn *conn, const char *action, const char *outcome,
 	fputs("))", f);
 	fclose(f);
 	res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 	if (!ok)
 		snprintf(err, errlen, "%.*s", (int)strcspn(PQresultErrorMessage(res), "\n"),
 		    PQresultErrorMessage(res));
@@ -82,7 +81,7 @@ audit_record(PGconn *conn, const char *action, const char *outcome,
 
 	if (!audit_insert(conn, action, outcome, detail, args, err, sizeof err))
 		cli_die("recording %s in the audit log: %s%s", action, err,
-		    strstr(err, "audit_log") ? " (run 'sipas db init')" : "");
+		    strstr(err, "sipas_audit_record") ? " (run 'sipas db init')" : "");
 }
 
 /* At exit with an action under way: sipas failed (cli_die) before
@@ -120,6 +119,14 @@ audit_begin(PGconn *conn, const char *action, const char *const *args)
 	audit_pending.conn = conn;
 	audit_pending.action = action;
 	audit_pending.args = args;
+}
+
+void
+audit_started(PGconn *conn)
+{
+	audit_record(conn, audit_pending.action, "started", "", audit_pending.args);
+	PQclear(cli_exec(conn, "COMMIT", "COMMIT", 0, NULL));
+	PQclear(cli_exec(conn, "BEGIN", "BEGIN", 0, NULL));
 }
 
 void

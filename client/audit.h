@@ -26,6 +26,11 @@ void audit_begin(PGconn *conn, const char *action, const char *const *args);
 void audit_begin_argv(PGconn *conn, const char *action, const char *positional,
     int argc, char **argv, const struct option *longopts);
 
+/* Records the action under way as started and COMMITs it, then BEGINs
+ * again: for an action whose effect leaves before its outcome is known (an
+ * export's rows), so that nothing leaves unrecorded. Its outcome follows. */
+void audit_started(PGconn *conn);
+
 /* Records the action under way as done, with a detail, and COMMITs. */
 void audit_commit(PGconn *conn, const char *detail);
 

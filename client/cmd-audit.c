@@ -20,7 +20,8 @@ static const char usage[] =
     "verify checks the chain of hashes and exits 1 naming the first row that\n"
     "was changed, or follows a removed one; on success it prints the last row\n"
     "and its hash: keep them elsewhere, as only they show a removal of the\n"
-    "last rows, which --head ID:HASH checks: that row must still be there.\n";
+    "last rows, which --head ID:HASH checks: that row must still be there.\n"
+    "Needs the database's owner or a role granted sipas_audit.\n";
 
 /* $1 from, $2 to, $3 action, $4 who: each NULL for "any". */
 static const char where_sql[] =

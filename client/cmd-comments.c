@@ -19,8 +19,9 @@ static const char usage[] =
     "Lists the comments of the selected responses in the order submitted: id,\n"
     "time (Vietnam), center and the comment, sealed ones opened with the\n"
     "secret key of FILE ('sipas seal-key new'). --center includes every\n"
-    "center below it. Needs a role granted sipas_comments; recorded in the\n"
-    "audit log.\n";
+    "center below it. A comment the key does not open is listed as stored\n"
+    "and named on standard error, and sipas exits 1. Needs a role granted\n"
+    "sipas_comments; recorded in the audit log.\n";
 
 /* $1 from, $2 to, $3 center: each NULL for any. */
 static const char comments_sql[] =
@@ -70,7 +71,7 @@ cmd_comments(int argc, char **argv)
 	struct table *t;
 	PGresult *res;
 	PGconn *conn;
-	long opened = 0;
+	long opened = 0, unopened = 0;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -101,9 +102,15 @@ cmd_comments(int argc, char **argv)
 	for (int i = 0; i < PQntuples(res); i++) {
 		const char *c = PQgetvalue(res, i, 3);
 		char *plain = NULL;
-		if (seal_is_sealed(c) && (plain = seal_open(c, sk)) == NULL)
-			cli_die("the comment of response %s cannot be opened with this key: "
-			    "it was sealed to another one, or altered", PQgetvalue(res, i, 0));
+		/* Flagged and listed as stored, the rest still opened: a
+		 * comment stored in the clear before sealing may begin like a
+		 * box, and one box sealed to another key spoils no others. */
+		if (seal_is_sealed(c) && (plain = seal_open(c, sk)) == NULL) {
+			fprintf(stderr, "sipas: the comment of response %s cannot be opened "
+			    "with this key (sealed to another one, altered, or stored in "
+			    "the clear): listed as stored\n", PQgetvalue(res, i, 0));
+			unopened++;
+		}
 		for (int k = 0; k < 3; k++)
 			row[k] = PQgetvalue(res, i, k);
 		row[3] = plain != NULL ? plain : c;
@@ -114,12 +121,18 @@ cmd_comments(int argc, char **argv)
 			free(plain);
 		}
 	}
-	snprintf(detail, sizeof detail, "%d comments, %ld opened", PQntuples(res), opened);
+	snprintf(detail, sizeof detail, "%d comments, %ld opened, %ld not", PQntuples(res),
+	    opened, unopened);
 	audit_commit(conn, detail);
 	explicit_bzero(sk, sizeof sk);
 	table_print(t, fmt, stdout);
 	table_free(t);
 	PQclear(res);
 	PQfinish(conn);
+	if (unopened > 0) {
+		fprintf(stderr, "sipas: %ld comment%s could not be opened\n", unopened,
+		    unopened == 1 ? "" : "s");
+		return 1;
+	}
 	return 0;
 }

@@ -2,7 +2,9 @@
  * each, criteria as columns in questionnaire order. Rows are streamed in
  * libpq's single-row mode, so memory stays flat however many there are;
  * PostgreSQL builds the JSON lines itself. */
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +210,10 @@ cmd_export(int argc, char **argv)
 	snprintf(qid, sizeof qid, "%d", q->id);
 	filter_params(&flt, qid, params);
 	sql = ndjson ? ndjson_query(conn, q, &flt) : csv_query(q, &flt);
+	/* A reader gone is a failure recorded (a write error), not a death
+	 * by SIGPIPE with rows out and nothing in the audit log. */
+	signal(SIGPIPE, SIG_IGN);
+	audit_started(conn);
 	if (!PQsendQueryParams(conn, sql, FILTER_NPARAMS, NULL, params, NULL, NULL, 0) ||
 	    !PQsetSingleRowMode(conn))
 		cli_die("exporting: %s", PQerrorMessage(conn));
@@ -226,13 +232,16 @@ cmd_export(int argc, char **argv)
 					    csv_kind_of(q, (size_t)i), i + 1 == n);
 			}
 			rows++;
+			if (ferror(stdout))
+				cli_die("writing the export failed after %ld rows: %s", rows,
+				    strerror(errno));
 		} else if (st != PGRES_TUPLES_OK) {
 			cli_die("exporting, after %ld rows: %s", rows, PQresultErrorMessage(res));
 		}
 		PQclear(res);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
-		cli_die("writing the export failed after %ld rows", rows);
+		cli_die("writing the export failed after %ld rows: %s", rows, strerror(errno));
 	snprintf(err, sizeof err, "%ld responses", rows);
 	audit_commit(conn, err);
 	free(sql);

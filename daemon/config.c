@@ -162,7 +162,7 @@ config_load(const char *path, char *err, size_t errlen)
 	}
 	if (cfg->comment_seal_key != NULL) {
 		char why[128];
-		if (!seal_key_parse(cfg->comment_seal_key, cfg->seal_pk, why, sizeof why)) {
+		if (!seal_public_key_parse(cfg->comment_seal_key, cfg->seal_pk, why, sizeof why)) {
 			snprintf(err, errlen, "%s: comment_seal_key: %s", path, why);
 			config_free(cfg);
 			return NULL;

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "commit.h"
 #include "http.h"
+#include "log.h"
 #include "ingest.h"
 #include "metrics.h"
 #include "org.h"
@@ -25,7 +26,6 @@ limits_now(void)
 
 	lim.now = clock_wall_us();
 	lim.max_age = server.cfg->max_age_days * 86400LL * 1000000;
-	lim.seal_pk = server.cfg->seal ? server.cfg->seal_pk : NULL;
 	return lim;
 }
 
@@ -150,6 +150,20 @@ judged(struct request *req, struct response *r, int *status,
 	return false;
 }
 
+/* The comment sealed with comment_seal_key, or the response refused 503
+ * (the kiosk keeps it and retries): never stored in the clear. */
+static bool
+sealed(struct response *r, int *status)
+{
+	if (response_seal(r, server.cfg->seal ? server.cfg->seal_pk : NULL))
+		return true;
+	log_error("response %s refused: its comment cannot be sealed with "
+	    "comment_seal_key", r->id);
+	*status = 503;
+	response_clear(r);
+	return false;
+}
+
 static void
 reply_refused(struct request *req, int status, const struct response_error *err)
 {
@@ -207,7 +221,7 @@ ingest_response(struct request *req)
 		reply_invalid(req, &err);
 		return;
 	}
-	if (!judged(req, &req->resp, &status, &err)) {
+	if (!judged(req, &req->resp, &status, &err) || !sealed(&req->resp, &status)) {
 		reply_refused(req, status, &err);
 		return;
 	}
@@ -303,7 +317,8 @@ ingest_batch(struct request *req)
 			it->status = 400;
 			continue;
 		}
-		if (!judged(req, &it->resp, &it->status, &it->error))
+		if (!judged(req, &it->resp, &it->status, &it->error) ||
+		    !sealed(&it->resp, &it->status))
 			continue;
 		it->sub.resp = &it->resp;
 		it->sub.kiosk = &req->kiosk;

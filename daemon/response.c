@@ -469,20 +469,22 @@ validate(struct response *r, json_t *obj, const struct catalog *cat,
 	return true;
 }
 
-/* With comment_seal_key, the comment is sealed here, after the content
- * hash and before anything stores it: the spool and the database hold only
- * the box, and the duplicate rule compares the hash of what was sent. */
-static void
+/* With comment_seal_key, the comment is sealed after the content hash and
+ * before anything stores it: the spool and the database hold only the box,
+ * and the duplicate rule compares the hash of what was sent. */
+bool
 response_seal(struct response *r, const unsigned char *pk)
 {
 	char *sealed;
 
 	if (pk == NULL || r->comment == NULL || r->comment[0] == '\0')
-		return;
-	sealed = seal_text(r->comment, pk);
+		return true;
+	if ((sealed = seal_text(r->comment, pk)) == NULL)
+		return false;
 	explicit_bzero(r->comment, strlen(r->comment));
 	free(r->comment);
 	r->comment = sealed;
+	return true;
 }
 
 bool
@@ -496,7 +498,6 @@ response_from_json(struct response *r, json_t *obj, const struct catalog *cat,
 		return false;
 	}
 	response_hash(r);
-	response_seal(r, lim->seal_pk);
 	return true;
 }
 

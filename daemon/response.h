@@ -49,7 +49,6 @@ struct response {
 struct response_limits {
 	int64_t now;		/* microseconds since the epoch */
 	int64_t max_age;	/* microseconds */
-	const unsigned char *seal_pk;	/* comment_seal_key, or NULL */
 };
 
 /* Parses a request body into JSON, refusing duplicate member names. Returns
@@ -65,6 +64,10 @@ json_t *response_batch_load(const char *body, size_t len, size_t max_items,
 bool response_from_json(struct response *r, json_t *obj,
     const struct catalog *cat, const struct response_limits *lim,
     struct response_error *err) __attribute__((warn_unused_result));
+/* Seals the comment to pk (NULL: no sealing). False when it cannot be
+ * sealed: the response must then be refused, never stored in the clear. */
+bool response_seal(struct response *r, const unsigned char *pk)
+    __attribute__((warn_unused_result));
 void response_clear(struct response *r);
 
 /* The validated response as a JSON object, and back: how the spool keeps

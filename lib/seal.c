@@ -30,6 +30,29 @@ seal_key_parse(const char *b64, unsigned char key[SEAL_KEY_LEN], char *err, size
 	return true;
 }
 
+bool
+seal_public_key_parse(const char *b64, unsigned char pk[SEAL_KEY_LEN], char *err,
+    size_t errlen)
+{
+	unsigned char sk[SEAL_KEY_LEN], shared[SEAL_KEY_LEN];
+	int rc;
+
+	if (!seal_key_parse(b64, pk, err, errlen))
+		return false;
+	/* A point of low order gives an all-zero shared secret with any
+	 * ephemeral key, which crypto_box_seal refuses: every seal would fail. */
+	randombytes_buf(sk, sizeof sk);
+	rc = crypto_scalarmult(shared, sk, pk);
+	sodium_memzero(sk, sizeof sk);
+	sodium_memzero(shared, sizeof shared);
+	if (rc != 0) {
+		snprintf(err, errlen, "not a usable public key (a point of low order): "
+		    "make one with 'sipas seal-key new'");
+		return false;
+	}
+	return true;
+}
+
 char *
 seal_text(const char *text, const unsigned char pk[SEAL_KEY_LEN])
 {
@@ -40,8 +63,11 @@ seal_text(const char *text, const unsigned char pk[SEAL_KEY_LEN])
 
 	seal_init();
 	/* A fresh ephemeral key pair a box: never a reused nonce. */
-	if (crypto_box_seal(box, (const unsigned char *)text, len, pk) != 0)
-		abort();	/* a low-order key; seal_key_parse took it */
+	if (crypto_box_seal(box, (const unsigned char *)text, len, pk) != 0) {
+		free(box);
+		free(out);
+		return NULL;	/* a key seal_public_key_parse would refuse */
+	}
 	memcpy(out, SEAL_PREFIX, sizeof SEAL_PREFIX - 1);
 	sodium_bin2base64(out + sizeof SEAL_PREFIX - 1, b64len, box, boxlen,
 	    sodium_base64_VARIANT_ORIGINAL);

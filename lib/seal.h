@@ -15,8 +15,14 @@
 bool seal_key_parse(const char *b64, unsigned char key[SEAL_KEY_LEN], char *err,
     size_t errlen) __attribute__((warn_unused_result));
 
-/* The sealed form of text, owned by the caller. */
-char *seal_text(const char *text, const unsigned char pk[SEAL_KEY_LEN]);
+/* The same for a public key to seal with, refusing one no box can use. */
+bool seal_public_key_parse(const char *b64, unsigned char pk[SEAL_KEY_LEN], char *err,
+    size_t errlen) __attribute__((warn_unused_result));
+
+/* The sealed form of text, owned by the caller, or NULL when it cannot be
+ * sealed to that key. */
+char *seal_text(const char *text, const unsigned char pk[SEAL_KEY_LEN])
+    __attribute__((warn_unused_result));
 
 /* Whether s is a sealed text. */
 bool seal_is_sealed(const char *s);

@@ -23,7 +23,9 @@ CREATE TABLE audit_log (
     host         text NOT NULL,
     action       text NOT NULL CHECK (action ~ '^[a-z][a-z -]{0,63}$'),
     arguments    jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(arguments) = 'object'),
-    outcome      text NOT NULL CHECK (outcome IN ('ok', 'failed')),
+    -- started: an export's rows leave before its outcome is known, so
+    -- its start is committed first (client/audit.h, audit_started).
+    outcome      text NOT NULL CHECK (outcome IN ('started', 'ok', 'failed')),
     detail       text NOT NULL DEFAULT '',
     prev_hash    bytea NOT NULL UNIQUE CHECK (length(prev_hash) = 32),
     row_hash     bytea NOT NULL CHECK (length(row_hash) = 32)
@@ -53,8 +55,12 @@ $$;
 -- old head (a repeatable-read transaction), the primary key and the unique
 -- prev_hash refuse its row: the chain cannot fork. SECURITY DEFINER so that
 -- the writers need no right to read the log; the time is the transaction's.
+-- Any role can take that advisory lock and keep it in an open transaction
+-- (pg_advisory_xact_lock is PUBLIC's): lock_timeout makes the next action
+-- fail, saying so, rather than hang.
 CREATE FUNCTION sipas_audit_chain() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+SET lock_timeout = '10s' AS $$
 DECLARE
     head audit_log;
 BEGIN
@@ -84,11 +90,40 @@ CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION sipas_audit_refuse();
 
--- Who may write and read it. Reports are not audited, exports are: the
--- report role writes rows of its own, never their who, when or chain.
+-- Who may write and read it. Its arguments name officers and their
+-- postings (sipas_report_personnel's, 008): the owner reads it, and the
+-- roles granted sipas_audit (sipas audit). Nobody else inserts directly:
+-- sipas writes every row through sipas_audit_record below.
 REVOKE ALL ON audit_log FROM PUBLIC;
-GRANT INSERT (os_user, host, action, arguments, outcome, detail) ON audit_log TO sipas_report;
-GRANT SELECT ON audit_log TO sipas_report;
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'sipas_audit') THEN
+        CREATE ROLE sipas_audit NOLOGIN;
+    END IF;
+END
+$$;
+GRANT SELECT ON audit_log TO sipas_audit;
+
+-- Writes one row for sipas (client/audit.c): the only way the report roles
+-- record their exports and unsealings. db_user is the caller's current
+-- role, which its session must be allowed to be; who, when and the chain
+-- are never the caller's to say. lock_timeout as in sipas_audit_chain.
+CREATE FUNCTION sipas_audit_record(os_user text, host text, action text, outcome text,
+    detail text, arguments jsonb, who name DEFAULT current_user) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+SET lock_timeout = '10s' AS $$
+BEGIN
+    IF NOT pg_has_role(session_user, who, 'MEMBER') THEN
+        RAISE EXCEPTION 'the audit log: % cannot write as %', session_user, who
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    INSERT INTO audit_log (db_user, os_user, host, action, arguments, outcome, detail)
+        VALUES (who, os_user, host, action, arguments, outcome, detail);
+END
+$$;
+REVOKE ALL ON FUNCTION sipas_audit_record(text, text, text, text, text, jsonb, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sipas_audit_record(text, text, text, text, text, jsonb, name)
+    TO sipas_report;
 
 -- Comments and respondent profiles (docs/privacy.md): row by row, only for
 -- the roles granted sipas_comments; the report roles reach the profiles
@@ -100,13 +135,18 @@ BEGIN
     END IF;
 END
 $$;
--- On top of sipas_report (the catalog, the audit log): the personal
+-- On top of sipas_report (the catalog): the personal
 -- columns, and still not officer_id, which is sipas_report_personnel's.
 GRANT sipas_report TO sipas_comments;
 GRANT SELECT (comment, gender, age_group, ethnicity, education, occupation)
     ON responses TO sipas_comments;
 REVOKE SELECT (comment, gender, age_group, ethnicity, education, occupation)
     ON responses FROM sipas_report;
+-- Nor, for any report role, the content hash (a plain SHA-256 of the
+-- content, attributes and comment included: hashing candidates would
+-- recover them) or the dossier number (it identifies a person). Only
+-- sipas_ingest reads them, for the duplicate and dossier rules.
+REVOKE SELECT (content_hash, dossier) ON responses FROM sipas_report;
 -- The same attributes where sql/007_rollup_dimensions.sql keeps them for
 -- fast reports: the rollup queue's columns, and the second rollup's leaves
 -- by attribute, whose groups are not suppressed. The report roles have them
@@ -135,7 +175,7 @@ BEGIN
          FROM pg_attribute
          WHERE attrelid = 'responses'::regclass AND attnum > 0 AND NOT attisdropped
            AND attname NOT IN ('comment', 'gender', 'age_group', 'ethnicity', 'education',
-                               'occupation')));
+                               'occupation', 'content_hash', 'dossier')));
 END
 $$;
 
@@ -472,8 +512,13 @@ BEGIN
     FOR qid IN SELECT DISTINCT questionnaire_id FROM rollup_pending LOOP
         EXECUTE sipas_rollup_fold_sql(qid, 0);
     END LOOP;
+    -- The content hash would still let a guess at the cleared data be
+    -- checked: it is hashed once more, so that a retry of the response
+    -- (within sipasd's max_age, before the purge in practice) and any
+    -- other content still differ from it: 409 id_conflict, not 200.
     EXECUTE 'WITH c AS (UPDATE responses SET comment = NULL, gender = NULL, age_group = NULL,'
-        ' ethnicity = NULL, education = NULL, occupation = NULL WHERE ' || older
+        ' ethnicity = NULL, education = NULL, occupation = NULL,'
+        ' content_hash = sha256(content_hash || ''purged'') WHERE ' || older
         || ' RETURNING 1) SELECT count(*) FROM c' INTO cleared;
     DELETE FROM response_rollup_by WHERE dim = ANY (attrs) AND day < before;
     FOR qid IN SELECT id FROM questionnaires LOOP

@@ -12,8 +12,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct catalog *c;
-	struct response_limits lim = { 1795659362LL * 1000000, 90LL * 86400 * 1000000,
-		NULL };
+	struct response_limits lim = { 1795659362LL * 1000000, 90LL * 86400 * 1000000 };
 	struct response_error err;
 	struct response r;
 	json_t *doc, *item;

@@ -87,7 +87,9 @@ class Audit(unittest.TestCase):
               "--db", reporter)
         self.assertEqual(rows("SELECT db_user, outcome, detail, arguments::text FROM audit_log "
                               "WHERE action = 'export'"),
-                         [["reporter", "ok", "0 responses",
+                         [["reporter", "started", "",
+                           '{"from": "2026-01-01", "center": "ht", "format": "ndjson"}'],
+                          ["reporter", "ok", "0 responses",
                            '{"from": "2026-01-01", "center": "ht", "format": "ndjson"}']])
 
     def test_registry_changes_are_recorded(self):
@@ -311,8 +313,14 @@ class Retention(unittest.TestCase):
         self.assertIn("would clear the personal data of %d responses" % old, r.stdout)
         self.assertEqual(psql("SELECT count(*) FROM responses WHERE comment IS NULL"), "0")
 
+        hashes = dict(rows("SELECT id, encode(sha256(content_hash || 'purged'), 'hex') "
+                           "FROM responses WHERE " + self.old(400)))
         r = sipas("purge", "--personal-data-older-than", "400")
         self.assertIn("cleared the personal data of %d responses" % old, r.stdout)
+        # The hash of the personal data goes with it, replaced by one that
+        # still tells a changed content from a retry as far as it can.
+        self.assertEqual(dict(rows("SELECT id, encode(content_hash, 'hex') FROM responses "
+                                   "WHERE " + self.old(400))), hashes)
         cond = " OR ".join("%s IS NOT NULL" % c for c in PERSONAL)
         self.assertEqual(psql("SELECT count(*) FROM responses WHERE (%s) AND %s"
                               % (cond, self.old(400))), "0")
@@ -378,9 +386,55 @@ class Roles(unittest.TestCase):
             self.assertEqual(psql_as(who, "SELECT count(*) FROM responses").stdout.strip(), "200")
         r = psql_as("ombudsman", "SELECT count(comment) FROM responses")
         self.assertEqual(r.stdout.strip(), "200", r.stderr)
+        # The content hash gives the attributes and a short comment away to
+        # whoever hashes candidates; a dossier number names a person. The
+        # audit log's arguments name officers and their postings.
+        for who in ("reporter", "chief", "ombudsman"):
+            for col in ("content_hash", "dossier"):
+                r = psql_as(who, "SELECT %s FROM responses LIMIT 1" % col)
+                self.assertIn("permission denied for table responses", r.stderr, (who, col))
+            r = psql_as(who, "SELECT count(*) FROM audit_log")
+            self.assertIn("permission denied for table audit_log", r.stderr, who)
+            r = psql_as(who, "INSERT INTO audit_log (os_user, host, action, outcome) "
+                        "VALUES ('x', 'x', 'export', 'ok')")
+            self.assertIn("permission denied for table audit_log", r.stderr, who)
+        # The auditor's role reads it, with sipas audit.
+        psql("CREATE ROLE auditor LOGIN IN ROLE sipas_audit")
+        r = sipas("audit", "--format", "json", "--db", db_as("auditor"))
+        self.assertEqual(len(json.loads(r.stdout)),
+                         int(psql("SELECT count(*) FROM audit_log")))
         # Figures by officer stay the personnel role's.
         self.assertIn("permission denied", psql_as("ombudsman",
                                                    "SELECT officer_id FROM responses").stderr)
+
+    def test_a_session_holding_the_audit_lock_fails_an_action_not_hangs_it(self):
+        # Any role can take the log's advisory lock and sit on it.
+        holder = subprocess.Popen(
+            ["psql", "-XAtq", "-c", "BEGIN", "-c", "SELECT pg_advisory_xact_lock(4242010)",
+             "-c", "SELECT pg_sleep(120)"], env=dict(W["env"], PGUSER="reporter", PGAPPNAME="lock-holder"),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                if psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                        "AND objid = 4242010 AND granted") == "1":
+                    break
+                time.sleep(0.1)
+            else:
+                self.fail("the holder never took the lock")
+            r = subprocess.run([SIPAS, "purge", "--dry-run"], env=W["env"], capture_output=True,
+                               text=True, timeout=60)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("lock timeout", r.stderr)
+        finally:
+            # Its backend would sleep on, holding the lock, after psql goes.
+            psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                 "WHERE application_name = 'lock-holder'")
+            holder.wait()
+            for _ in range(300):
+                if psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                        "AND objid = 4242010") == "0":
+                    break
+                time.sleep(0.1)
 
     def test_report_roles_cannot_read_the_rollups_by_respondent(self):
         # sql/007 keeps the attributes in the second rollup and its queue:
@@ -465,8 +519,23 @@ class Roles(unittest.TestCase):
         self.assertTrue(first["comment"].startswith("Góp ý số"))
         got = rows("SELECT db_user, outcome, arguments->>'with_personal_data' FROM audit_log "
                    "WHERE action = 'export' ORDER BY id")
-        self.assertEqual(got, [["reporter", "ok", ""], ["reporter", "failed", "yes"],
-                               ["ombudsman", "ok", "yes"]])
+        self.assertEqual(got, [["reporter", "started", ""], ["reporter", "ok", ""],
+                               ["reporter", "failed", "yes"],
+                               ["ombudsman", "started", "yes"], ["ombudsman", "ok", "yes"]])
+
+    def test_export_to_a_closed_pipe_is_audited_as_started_then_failed(self):
+        # Rows may leave before the outcome is known: the start is committed
+        # first, and a reader gone (SIGPIPE) is a failure, recorded.
+        p = subprocess.Popen([SIPAS, "export", "--center", "ht-can-loc", "--db",
+                              db_as("reporter")], env=W["env"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        p.stdout.close()
+        err = p.stderr.read()
+        self.assertNotEqual(p.wait(timeout=60), 0)
+        self.assertIn("writing the export failed", err)
+        got = rows("SELECT outcome, arguments->>'center' FROM audit_log "
+                   "WHERE action = 'export' ORDER BY id DESC LIMIT 2")
+        self.assertEqual(got, [["failed", "ht-can-loc"], ["started", "ht-can-loc"]])
 
 
 SECRET_COMMENT = "Chị Lan, 0912 345 678: cán bộ quầy 2 đòi tiền bồi dưỡng"
@@ -530,6 +599,24 @@ class Sealed(unittest.TestCase):
         bad = self.comments(key=other + "/x.key", check=False)
         self.assertEqual(bad.returncode, 1)
         self.assertIn("cannot be opened with this key", bad.stderr)
+
+    def test_a_comment_that_does_not_open_is_flagged_and_the_others_listed(self):
+        # Stored in the clear before the key was set, it begins like a box.
+        plain, sealed = example(comment="x"), example(comment=SECRET_COMMENT)
+        for r in (plain, sealed):
+            self.assertEqual(kiosk(1).post(r)[0], 201)
+        psql("UPDATE responses SET comment = 'sealed: chờ lâu' WHERE id = '%s'" % plain["id"])
+        try:
+            r = self.comments("--format", "csv", check=False)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            got = {row["id"]: row["comment"]
+                   for row in csv.DictReader(io.StringIO(r.stdout.lstrip("\ufeff")))}
+            self.assertEqual(got[sealed["id"]], SECRET_COMMENT)
+            self.assertEqual(got[plain["id"]], "sealed: chờ lâu")
+            self.assertIn("response %s cannot be opened with this key" % plain["id"], r.stderr)
+            self.assertIn("1 comment could not be opened", r.stderr)
+        finally:
+            psql("DELETE FROM responses WHERE id = '%s'" % plain["id"])
 
     def test_duplicate_and_conflict_work_unchanged_with_sealing(self):
         k = kiosk(1)

@@ -142,6 +142,11 @@ test_comment_seal_key_must_be_a_key(void **state)
 	assert_null(load(text, err, sizeof err));
 	assert_non_null(strstr(err, "comment_seal_key: not a key"));
 	free(text);
+	assert_true(asprintf(&text, "%scomment_seal_key = "
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", base) > 0);
+	assert_null(load(text, err, sizeof err));
+	assert_non_null(strstr(err, "comment_seal_key: not a usable public key"));
+	free(text);
 	cfg = load(base, err, sizeof err);
 	assert_false(cfg->seal);
 	config_free(cfg);

@@ -17,7 +17,7 @@
 /* The server clock: 2026-11-26T02:16:02Z, a minute after the example. */
 static const int64_t NOW = 1795659362LL * 1000000;
 static const struct response_limits LIM = { 1795659362LL * 1000000,
-	90LL * 86400 * 1000000, NULL };
+	90LL * 86400 * 1000000 };
 
 static json_t *
 valid(void)

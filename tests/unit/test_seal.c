@@ -17,7 +17,7 @@ pair(unsigned char pk[SEAL_KEY_LEN], unsigned char sk[SEAL_KEY_LEN])
 	char p[SEAL_KEY_B64], s[SEAL_KEY_B64], err[128];
 
 	seal_keypair(p, s);
-	assert_true(seal_key_parse(p, pk, err, sizeof err));
+	assert_true(seal_public_key_parse(p, pk, err, sizeof err));
 	assert_true(seal_key_parse(s, sk, err, sizeof err));
 }
 
@@ -85,8 +85,26 @@ test_a_key_must_be_32_bytes_of_base64(void **state)
 	assert_false(seal_key_parse("c2hvcnQ=", k, err, sizeof err));
 	assert_false(seal_key_parse("!!!!", k, err, sizeof err));
 	assert_non_null(strstr(err, "base64 of 32 bytes"));
-	assert_true(seal_key_parse("  AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", k, err,
+	assert_true(seal_key_parse("  AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n", k, err,
 	    sizeof err));
+}
+
+/* A low-order point (all zeros here) makes every box fail: refused as a
+ * public key when read, and a seal with it fails instead of aborting. */
+static void
+test_a_low_order_public_key_is_refused_and_seals_nothing(void **state)
+{
+	unsigned char k[SEAL_KEY_LEN];
+	char err[128];
+
+	(void)state;
+	assert_false(seal_public_key_parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", k,
+	    err, sizeof err));
+	assert_non_null(strstr(err, "not a usable public key"));
+	memset(k, 0, sizeof k);
+	assert_null(seal_text("Chờ lâu quá", k));
+	assert_true(seal_public_key_parse("AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=", k,
+	    err, sizeof err));
 }
 
 int
@@ -97,6 +115,7 @@ main(void)
 		cmocka_unit_test(test_the_same_comment_never_seals_the_same_way),
 		cmocka_unit_test(test_another_key_or_an_altered_box_opens_nothing),
 		cmocka_unit_test(test_a_key_must_be_32_bytes_of_base64),
+		cmocka_unit_test(test_a_low_order_public_key_is_refused_and_seals_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,8 +65,7 @@ disk_frees(void)
 static int
 setup_each(void **state)
 {
-	struct response_limits lim = { 1795659362LL * 1000000, 90LL * 86400 * 1000000,
-		NULL };
+	struct response_limits lim = { 1795659362LL * 1000000, 90LL * 86400 * 1000000 };
 	struct response_error err;
 	char text[1024];
 
