@@ -9,6 +9,7 @@
 #include "admin.h"
 #include "db.h"
 #include "http.h"
+#include "kiosk.h"
 #include "metrics.h"
 #include "org.h"
 #include "peer.h"
@@ -66,6 +67,31 @@ admin_healthz(struct request *req)
 	}
 	if (!db_query(ADMIN_PING, 0, NULL, NULL, NULL, on_ping, req))
 		reply_health(req, db_error());
+}
+
+/* Ready means this node can answer kiosks now: 201 while the database
+ * takes their responses, 202 (the spool) while it cannot. A balancer
+ * checks this, not /healthz, so that an outage of the database does not
+ * take every node out of service and leave the kiosks nowhere to go.
+ * Without a registry a kiosk is looked up in the database, so only the
+ * two missing together make the node unready. */
+void
+admin_readyz(struct request *req)
+{
+	const char *why = NULL;
+	json_t *doc;
+
+	if (server.stopping)
+		why = "stopping";
+	else if (server.catalog == NULL)
+		why = "the catalog has not been read from the database yet";
+	else if (!kiosk_registry_present() && !db_ready())
+		why = "the kiosk registry has not been read from the database yet";
+	else if (!db_ready() && !spool_writable())
+		why = "the database is away and the spool cannot take responses";
+	doc = why == NULL ? json_pack("{s:s}", "status", "ready") :
+	    json_pack("{s:s, s:s}", "status", "unavailable", "reason", why);
+	http_reply_json(req, why == NULL ? 200 : 503, doc, NULL);
 }
 
 void

@@ -550,6 +550,12 @@ kiosk_resolve(const unsigned char fp[CERT_FINGERPRINT_LEN], kiosk_cb *cb,
 }
 
 bool
+kiosk_registry_present(void)
+{
+	return reg.current != NULL;
+}
+
+bool
 kiosk_registry_covers(int64_t at)
 {
 	return reg.current != NULL && reg.covered_us > at;

@@ -42,6 +42,9 @@ void kiosk_resolve(const unsigned char fp[CERT_FINGERPRINT_LEN], kiosk_cb *cb,
 void kiosk_start(void);		/* before db_start */
 void kiosk_run(struct event_base *base);	/* reads the registry now and then */
 void kiosk_stop(void);		/* after db_stop */
+/* There is a registry to answer kiosks by: read from the database or
+ * restored from state_dir (/readyz). */
+bool kiosk_registry_present(void);
 /* The registry was read from the database after at (µs since the epoch),
  * so it knows of every revocation made before: what a kiosk sent at at may
  * be judged by it. */

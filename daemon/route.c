@@ -28,6 +28,7 @@ static const struct route routes[] = {
 	{ "/kiosk", false, HTTP_GET, NULL, page_serve },
 	{ "/kiosk/", false, HTTP_GET, NULL, page_serve },
 	{ "/healthz", true, HTTP_GET, NULL, admin_healthz },
+	{ "/readyz", true, HTTP_GET, NULL, admin_readyz },
 	{ "/metrics", true, HTTP_GET, NULL, admin_metrics },
 };
 

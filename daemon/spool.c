@@ -14,8 +14,8 @@
  * "bytes"}), for a person to look at with sipasd --spool-inspect
  * (spool-inspect.c).
  *
- * The directory is one daemon's: sipasd holds an exclusive flock on it
- * while it runs, so that a second one pointed at it (two nodes sharing a
+ * The directory is one daemon's: sipasd holds a write lock (fcntl) on
+ * DIR/lock while it runs, so that a second one pointed at it (two nodes sharing a
  * volume, a copied configuration) refuses to start instead of interleaving
  * its appends and replays with the first's. */
 #include <errno.h>
@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,7 +41,7 @@
 static struct {
 	int fd;
 	int aside_fd;		/* DIR/responses.aside, opened when first needed */
-	int dir_fd;		/* DIR itself, flock'ed while we run */
+	int lock_fd;		/* DIR/lock, write-locked while we run */
 	char *dir;
 	char *path;
 	char *aside_path;
@@ -51,7 +50,7 @@ static struct {
 	off_t replay;		/* first record not known to be in the database */
 	size_t depth;		/* records from replay to end */
 	size_t aside;		/* records set aside since start-up */
-} spool = { .fd = -1, .aside_fd = -1, .dir_fd = -1 };
+} spool = { .fd = -1, .aside_fd = -1, .lock_fd = -1 };
 
 static bool
 sync_dir(void)
@@ -195,18 +194,27 @@ check_file(char *err, size_t errlen)
 	return ok;
 }
 
-/* The lock goes with the descriptor: released when sipasd exits, however. */
+/* A POSIX record lock on DIR/lock, a regular file opened read-write: it
+ * holds on NFS too (a flock on a directory opened read-only fails there
+ * with EBADF). It goes with the process: released when sipasd exits,
+ * however. */
 static bool
 lock_dir(char *err, size_t errlen)
 {
-	spool.dir_fd = open(spool.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (spool.dir_fd == -1) {
-		snprintf(err, errlen, "spool %s: %s", spool.dir, strerror(errno));
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char *path;
+
+	xasprintf(&path, "%s/lock", spool.dir);
+	spool.lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (spool.lock_fd == -1) {
+		snprintf(err, errlen, "spool %s: %s", path, strerror(errno));
+		free(path);
 		return false;
 	}
-	if (flock(spool.dir_fd, LOCK_EX | LOCK_NB) == 0)
+	free(path);
+	if (fcntl(spool.lock_fd, F_SETLK, &fl) == 0)
 		return true;
-	if (errno == EWOULDBLOCK)
+	if (errno == EACCES || errno == EAGAIN)
 		snprintf(err, errlen, "spool directory %s is in use by another "
 		    "sipasd: each node needs a spool_dir of its own", spool.dir);
 	else
@@ -249,15 +257,21 @@ spool_close(void)
 		close(spool.fd);
 	if (spool.aside_fd != -1)
 		close(spool.aside_fd);
-	if (spool.dir_fd != -1)
-		close(spool.dir_fd);
-	spool.fd = spool.aside_fd = spool.dir_fd = -1;
+	if (spool.lock_fd != -1)
+		close(spool.lock_fd);
+	spool.fd = spool.aside_fd = spool.lock_fd = -1;
 	free(spool.dir);
 	free(spool.path);
 	free(spool.aside_path);
 	spool.dir = spool.path = spool.aside_path = NULL;
 	spool.end = spool.replay = 0;
 	spool.depth = spool.aside = 0;
+}
+
+bool
+spool_writable(void)
+{
+	return spool.fd != -1 && spool.end < spool.max_size;
 }
 
 size_t

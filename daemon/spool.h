@@ -44,6 +44,8 @@ bool spool_append(struct submission *const *subs, size_t n)
     __attribute__((warn_unused_result));
 /* Records not yet replayed (for /metrics). */
 size_t spool_depth(void);
+/* The spool is open and not full: a response may be spooled (/readyz). */
+bool spool_writable(void);
 /* Something is left to replay: what replay goes by, not the count. */
 bool spool_pending(void);
 /* Reads up to max records from the replay position into out (caller frees

@@ -106,7 +106,7 @@ class Failover(unittest.TestCase):
               "answered in %.1f s (db_timeout 3 s); storing again %.1f s after "
               "the standby resumed" % (len(waits), max(waits),
                                        load.first(201, resumed) - resumed))
-        load.check_once(self)
+        load.check_once(self, "%s/pg" % W["dir"])
         acked = load.acknowledged()
         self.assertEqual(count_stored(acked, "%s/pg" % W["dir"]), len(acked))
         # Not hanging: well within the kiosks' own 60 s timeout.
@@ -132,7 +132,7 @@ class Failover(unittest.TestCase):
               "202 (spooled) from the kill on; %d acknowledged in all"
               % (promoted - crashed, writing - promoted, load.count(202, crashed),
                  len(load.acknowledged())))
-        load.check_once(self)
+        load.check_once(self, "%s/pg2" % W["dir"])
         acked = load.acknowledged()
         self.assertGreater(load.count(202, crashed), 0)
         self.assertEqual(count_stored(acked, "%s/pg2" % W["dir"]), len(acked))

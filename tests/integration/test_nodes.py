@@ -91,7 +91,7 @@ frontend kiosks
     default_backend sipasd
 backend sipasd
     balance leastconn
-    option httpchk GET /healthz
+    option httpchk GET /readyz
     http-check expect status 200
     default-server inter 200ms fall 2 rise 2 on-marked-down shutdown-sessions
     server a 127.0.0.1:%d check port %d
@@ -202,7 +202,57 @@ def rollup_differences():
     return total
 
 
+def haproxy_running():
+    if HA.get("process") is None:
+        start_haproxy()
+
+
+def wait_admin(port, path, status, timeout=30):
+    deadline = time.monotonic() + timeout
+    while admin_at(port, path)[0] != status:
+        if time.monotonic() > deadline:
+            raise AssertionError("%s on port %d is not %d" % (path, port, status))
+        time.sleep(0.1)
+
+
 class Nodes(unittest.TestCase):
+
+    def test_responses_spooled_behind_haproxy_while_the_database_is_away(self):
+        haproxy_running()
+        # Each node has read its kiosk registry (a node that never has
+        # cannot answer kiosks without the database, and is not ready).
+        for port in (W["port"], B["port"]):
+            k = kiosk(3, port=port)
+            self.assertEqual(k.post(example())[0], 201)
+            k.close()
+        psql("ALTER ROLE sipasd_a NOLOGIN")
+        psql("ALTER ROLE sipasd NOLOGIN")
+        try:
+            psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                 "WHERE usename IN ('sipasd', 'sipasd_a')")
+            for port in (W["admin_port"], B["admin_port"]):
+                wait_admin(port, "/healthz", 503)
+                status, body = admin_at(port, "/readyz")
+                self.assertEqual(status, 200, body)
+            time.sleep(2)  # HAProxy's checks: fall 2 at 200 ms
+            rs = [example() for _ in range(5)]
+            statuses = []
+            for r in rs:
+                k = kiosk(3, port=HA["port"])
+                try:
+                    statuses.append(k.post(r)[0])
+                except (OSError, http.client.HTTPException) as e:
+                    statuses.append(repr(e))
+                k.close()
+            self.assertEqual(statuses, [202] * 5)
+        finally:
+            psql("ALTER ROLE sipasd_a LOGIN")
+            psql("ALTER ROLE sipasd LOGIN")
+        ids = [r["id"] for r in rs]
+        deadline = time.monotonic() + 60
+        while count_stored(ids) != 5:
+            self.assertLess(time.monotonic(), deadline, "the spooled responses were not replayed")
+            time.sleep(0.2)
 
     def test_a_second_sipasd_refuses_a_spool_dir_in_use(self):
         state = os.path.join(W["dir"], "state-c")

@@ -293,6 +293,8 @@ class Spool(unittest.TestCase):
         W["daemon"].wait(30)
         start_unhealthy()
         self.assertEqual(admin("/healthz")[0], 503)
+        # A balancer keeps it in service: it answers kiosks (202).
+        self.assertEqual(admin("/readyz"), (200, {"status": "ready"}))
         r = example()
         post_all(k, [r])
         reconnect()
@@ -313,6 +315,10 @@ class Spool(unittest.TestCase):
         status, health = admin("/healthz")
         self.assertEqual(status, 503)
         self.assertIn("catalog", health["reason"])
+        # Nothing to answer kiosks with: not ready either.
+        status, ready = admin("/readyz")
+        self.assertEqual(status, 503)
+        self.assertIn("catalog", ready["reason"])
         status, _, reply = kiosk(2).post(example())
         self.assertEqual((status, reply), (503, {"error": "unavailable"}))
         reconnect()

@@ -7,6 +7,7 @@ import datetime
 import http.client
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -276,15 +277,19 @@ class Load:
         self.cut = {}           # id -> when an attempt first got no reply
         self.carried = {}       # id -> seconds from then to its acknowledgement
         self.replies = []       # (time answered, status, seconds waited)
+        self.sent = {}          # id -> (the response, its kiosk's number)
         self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True)
                         for i in range(LOAD_CONNECTIONS)]
         for t in self.threads:
             t.start()
 
     def run(self, i):
-        k = kiosk(i % self.kiosks + 1, port=self.port, timeout=60)
+        n = i % self.kiosks + 1
+        k = kiosk(n, port=self.port, timeout=60)
         while not self.stop.is_set():
             r = example()
+            with self.lock:
+                self.sent[r["id"]] = (r, n)
             while True:
                 sent = time.monotonic()
                 try:
@@ -322,7 +327,20 @@ class Load:
         with self.lock:
             return sum(1 for t, s, _ in self.replies if s == status and t > after)
 
-    def check_once(self, test):
+    def check_once(self, test, host=None, sample=20):
+        """Once run() stops, no id can be answered 201 twice by it: a
+        sample of the ids answered 200 or 201, posted again with the same
+        content, must be answered 200 (duplicate), and those ids are
+        stored once each, on the server of socket directory host."""
         with self.lock:
-            twice = [i for i, s in self.statuses.items() if s.count(201) > 1]
-        test.assertEqual(twice, [], "ids answered 201 more than once")
+            stored = sorted(i for i, s in self.statuses.items() if 200 in s or 201 in s)
+            again = [self.sent[i] for i in random.sample(stored, min(sample, len(stored)))]
+        test.assertGreater(len(stored), 0, "nothing was answered 200 or 201")
+        statuses = []
+        for r, n in again:
+            k = kiosk(n, port=self.port, timeout=60)
+            statuses.append(k.post(r)[0])
+            k.close()
+        test.assertEqual(statuses, [200] * len(again), "acknowledged ids posted again")
+        test.assertEqual(count_stored(stored, host), len(stored),
+                         "rows stored for the ids answered 200 or 201")

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -584,6 +585,42 @@ test_a_record_with_only_the_kiosk_counter_is_stored_with_it(void **state)
 	spool_release(recs, 1);
 }
 
+/* The lock is a POSIX record lock on DIR/lock (it holds on NFS, where a
+ * flock on the directory fails): a process holding it, another sipasd,
+ * keeps spool_open from taking the directory, with the reason. */
+static void
+test_a_spool_locked_by_another_process_is_refused(void **state)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int ready[2], go[2], status;
+	char lock[128], err[256], c;
+	pid_t child;
+
+	snprintf(lock, sizeof lock, "%s/lock", dir);
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	child = fork();
+	assert_true(child != -1);
+	if (child == 0) {
+		/* Holds the lock until killed, or until this process ends. */
+		int fd = open(lock, O_RDWR | O_CREAT, 0600);
+		close(go[1]);
+		_exit(fd == -1 || fcntl(fd, F_SETLK, &fl) == -1 ||
+		    write(ready[1], "l", 1) != 1 || read(go[0], &c, 1) == -1);
+	}
+	close(ready[1]);
+	close(go[0]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	assert_false(spool_open(dir, 1 << 20, err, sizeof err));
+	assert_non_null(strstr(err, "is in use by another sipasd"));
+	kill(child, SIGKILL);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	close(ready[0]);
+	close(go[1]);
+	/* Released with the process that held it. */
+	open_spool(1 << 20);
+}
+
 int
 main(void)
 {
@@ -602,6 +639,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_a_record_of_the_previous_version_still_replays, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_a_record_keeps_what_was_judged_at_receipt, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_a_record_with_only_the_kiosk_counter_is_stored_with_it, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_a_spool_locked_by_another_process_is_refused, setup_each, teardown_each),
 	};
 
 	log_init("test_spool", LOG_LEVEL_ERROR);
