@@ -16,7 +16,21 @@
  * read-write) a connection whose server no longer takes writes, a standby
  * after a demotion (25006) or a server shutting down (57P01-57P03), is
  * dropped as soon as it says so, never given another query: the
- * reconnection looks for the server that is primary now. */
+ * reconnection looks for the server that is primary now. sipasd walks the
+ * hosts of such a conninfo itself, one at a time, each given db_timeout:
+ * libpq's own walk applies connect_timeout only when it blocks, and a
+ * first host that accepts and never answers would use up every attempt.
+ *
+ * A synchronous standby that stops answering holds every commit: the
+ * deadline gives the connection up, and its backend, which does not
+ * notice its client leaving while it waits, is cancelled. A wait that is
+ * cancelled (by us or anyone) ends in success with a WARNING, the commit
+ * local only: a query that draws a WARNING is answered as if its
+ * connection broke, its outcome unknown, so that it is spooled and not
+ * acknowledged as stored. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +38,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "conninfo.h"
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
@@ -35,6 +50,10 @@
  * seconds: it is given this many times db_timeout, and a connection whose
  * backend hangs in it is still freed within minutes (100 s by default). */
 #define DB_SLOW_TIMEOUT_FACTOR 10
+
+/* Cancel requests under way at once; more (a server that answers none)
+ * are not sent: the backends then wait for their standby. */
+#define DB_CANCELS_MAX 64
 
 enum dbconn_state {
 	DBCONN_IDLE,		/* waiting for the reconnect delay */
@@ -49,6 +68,7 @@ struct db_query {
 	PGresult *result;	/* its first error, else its first result */
 	struct timespec sent;
 	bool slow;		/* db_query_slow */
+	bool warned;		/* a WARNING came before its Sync */
 };
 
 struct dbconn {
@@ -69,6 +89,7 @@ struct dbconn {
 	int delay;		/* seconds before the next connection attempt */
 	bool retiring;		/* READY, but its server takes no more writes:
 				 * dropped once its current reply is read */
+	unsigned host;		/* CONNECTING: the host of db.conninfo tried */
 };
 
 struct statement {
@@ -78,7 +99,7 @@ struct statement {
 
 static struct {
 	struct event_base *base;
-	char *conninfo;
+	struct conninfo conninfo;	/* one option set for each host */
 	struct statement statements[16];
 	unsigned nstatements;
 	struct dbconn *conns;
@@ -87,6 +108,7 @@ static struct {
 } db;
 
 static void dbconn_connect(struct dbconn *dc);
+static void connect_failed(struct dbconn *dc, const char *what);
 
 static void
 fail_inflight(struct dbconn *dc, const char *why)
@@ -131,6 +153,48 @@ transient(const char *sqlstate)
 	    strcmp(sqlstate, "25006") == 0;
 }
 
+static atomic_uint cancels_running;
+
+static void *
+cancel_run(void *arg)
+{
+	PGcancel *cancel = arg;
+	char err[256];
+
+	(void)PQcancel(cancel, err, sizeof err);	/* nothing more to try */
+	PQfreeCancel(cancel);
+	atomic_fetch_sub(&cancels_running, 1);
+	return NULL;
+}
+
+/* PQcancel blocks (it opens a connection of its own to the server): it
+ * runs on a thread of its own, with every signal blocked, which stay the
+ * event loop's. */
+static void
+cancel_backend(PGconn *conn)
+{
+	PGcancel *cancel;
+	pthread_attr_t attr;
+	pthread_t thread;
+	sigset_t all, old;
+
+	if (atomic_fetch_add(&cancels_running, 1) >= DB_CANCELS_MAX ||
+	    (cancel = PQgetCancel(conn)) == NULL) {
+		atomic_fetch_sub(&cancels_running, 1);
+		return;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&thread, &attr, cancel_run, cancel) != 0) {
+		PQfreeCancel(cancel);
+		atomic_fetch_sub(&cancels_running, 1);
+	}
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static void
 close_conn(struct dbconn *dc)
 {
@@ -141,6 +205,9 @@ close_conn(struct dbconn *dc)
 			event_free(*evs[i]);
 		*evs[i] = NULL;
 	}
+	/* Its backend may be waiting for a synchronous standby. */
+	if (dc->state == DBCONN_READY && dc->ninflight > 0)
+		cancel_backend(dc->conn);
 	if (dc->conn != NULL)
 		PQfinish(dc->conn);
 	dc->conn = NULL;
@@ -232,8 +299,12 @@ complete(struct dbconn *dc, struct db_query *q)
 	dc->ninflight--;
 	dc->nslow -= q->slow;
 	metrics_db_round_trip(clock_seconds_since(&q->sent));
-	if (res != NULL && result_ok(res)) {
+	if (res != NULL && result_ok(res) && !q->warned) {
 		q->cb(res, NULL, q->arg);
+	} else if (res != NULL && result_ok(res)) {
+		struct db_failure f = { "the server warned before committing: "
+		    "the outcome is unknown", true, "" };
+		q->cb(NULL, &f, q->arg);
 	} else {
 		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
 		    NULL;
@@ -249,6 +320,25 @@ complete(struct dbconn *dc, struct db_query *q)
 	}
 	PQclear(res);
 	free(q);
+}
+
+/* libpq parses replies in order, and a commit's WARNING comes after the
+ * query's result and before its Sync: it is the oldest query's. */
+static void
+on_notice(void *arg, const PGresult *res)
+{
+	struct dbconn *dc = arg;
+	struct db_query *q = STAILQ_FIRST(&dc->inflight);
+	const char *severity = PQresultErrorField(res,
+	    PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	if (severity == NULL || strcmp(severity, "WARNING") != 0)
+		return;
+	log_warn("database connection %u: the server warns: %s", dc->no,
+	    message ? message : "?");
+	if (q != NULL)
+		q->warned = true;
 }
 
 static void
@@ -338,7 +428,7 @@ on_connect_io(evutil_socket_t fd, short what, void *arg)
 	case PGRES_POLLING_OK:
 		break;
 	default:
-		lost(dc, "connection failed");
+		connect_failed(dc, "connection failed");
 		return;
 	}
 	if (PQsetnonblocking(dc->conn, 1) != 0 ||
@@ -372,6 +462,7 @@ on_connect_io(evutil_socket_t fd, short what, void *arg)
 	dc->state = DBCONN_READY;
 	arm_deadline(dc);	/* for the statements being prepared */
 	dc->delay = 1;
+	dc->host = 0;
 	db.error[0] = '\0';
 	log_info("database connection %u ready (server %d, database %s)", dc->no,
 	    PQserverVersion(dc->conn), PQdb(dc->conn));
@@ -385,13 +476,37 @@ dbconn_connect(struct dbconn *dc)
 	/* libpq's connect_timeout does not apply to PQconnectPoll: our own. */
 	evtimer_add(dc->timer, &timeout);
 	dc->state = DBCONN_CONNECTING;
-	dc->conn = PQconnectStart(db.conninfo);
+	dc->conn = PQconnectStartParams(db.conninfo.keywords,
+	    db.conninfo.hosts[dc->host], 0);
 	if (dc->conn == NULL || PQstatus(dc->conn) == CONNECTION_BAD) {
-		lost(dc, "connection failed");
+		connect_failed(dc, "connection failed");
 		return;
 	}
+	PQsetNoticeReceiver(dc->conn, on_notice, dc);
 	dc->io = event_new(db.base, PQsocket(dc->conn), EV_WRITE, on_connect_io, dc);
 	event_add(dc->io, NULL);
+}
+
+/* The next host of the list at once, the first again after a delay. */
+static void
+connect_failed(struct dbconn *dc, const char *what)
+{
+	char why[256];
+
+	if (dc->host + 1 < db.conninfo.nhosts) {
+		snprintf(why, sizeof why, "%s", dc->conn ? PQerrorMessage(dc->conn) :
+		    "");
+		why[strcspn(why, "\n")] = '\0';
+		log_warn("database connection %u: %s with host %u of %u%s%s; "
+		    "trying the next", dc->no, what, dc->host + 1, db.conninfo.nhosts,
+		    why[0] ? ": " : "", why);
+		close_conn(dc);
+		dc->host++;
+		dbconn_connect(dc);
+		return;
+	}
+	dc->host = 0;
+	lost(dc, what);
 }
 
 static void
@@ -405,7 +520,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 		dbconn_connect(dc);
 		break;
 	case DBCONN_CONNECTING:
-		lost(dc, "connection timed out");
+		connect_failed(dc, "connection timed out");
 		break;
 	case DBCONN_READY:
 		metrics_db_timeout();
@@ -431,8 +546,11 @@ db_prepare(const char *name, const char *sql)
 void
 db_start(struct event_base *base, const char *conninfo, unsigned nconns)
 {
+	char err[256];
+
+	if (!conninfo_split(&db.conninfo, conninfo, err, sizeof err))
+		fatalx("db: %s", err);
 	db.base = base;
-	db.conninfo = xstrdup(conninfo);
 	db.nconns = nconns;
 	db.conns = xcalloc(nconns, sizeof *db.conns);
 	snprintf(db.error, sizeof db.error, "connecting");
@@ -461,8 +579,7 @@ db_stop(void)
 	free(db.conns);
 	db.conns = NULL;
 	db.nconns = 0;
-	free(db.conninfo);
-	db.conninfo = NULL;
+	conninfo_free(&db.conninfo);
 }
 
 /* The ready connection with the fewest queries in flight, avoiding those

@@ -23,13 +23,23 @@ def setUpModule():
     W["daemon"].send_signal(signal.SIGTERM)
     W["daemon"].wait(30)
     subprocess.run([SANDBOX, "standby", W["dir"]], check=True)
+    set_db(["pg", "pg2"])
+    start_daemon()
+
+
+def set_db(hosts):
     conf = os.path.join(W["dir"], "sipasd.conf")
     with open(conf) as f:
         lines = [l for l in f if not l.startswith("db = ")]
-    lines.append("db = host=%s/pg,%s/pg2 dbname=sipas user=sipasd "
-                 "target_session_attrs=read-write\n" % (W["dir"], W["dir"]))
+    lines.append("db = host=%s dbname=sipas user=sipasd target_session_attrs=read-write\n"
+                 % ",".join("%s/%s" % (W["dir"], h) for h in hosts))
     with open(conf, "w") as f:
         f.writelines(lines)
+
+
+def restart_daemon():
+    W["daemon"].send_signal(signal.SIGTERM)
+    W["daemon"].wait(30)
     start_daemon()
 
 
@@ -42,6 +52,11 @@ def psql_on(node, sql):
     r = subprocess.run(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql],
                        env=env, capture_output=True, text=True, check=True)
     return r.stdout.strip()
+
+
+def sipasd_backends(node):
+    return int(psql_on(node, "SELECT count(*) FROM pg_stat_activity "
+                       "WHERE usename = 'sipasd'"))
 
 
 def sandbox(*args):
@@ -58,6 +73,28 @@ def wait_until(what, cond, timeout):
 
 class Failover(unittest.TestCase):
     """In order: each leaves the servers as the next expects."""
+
+    def test_0_first_host_that_never_answers_is_passed_over(self):
+        # The first host of the list accepts connections and never says a
+        # word, as a server behind a network that drops its replies does:
+        # each host gets its own db_timeout, so that the second is tried
+        # (libpq's asynchronous connect applies no connect_timeout).
+        hang = os.path.join(W["dir"], "hang")
+        os.mkdir(hang)
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(os.path.join(hang, ".s.PGSQL.5432"))
+        os.chmod(os.path.join(hang, ".s.PGSQL.5432"), 0o777)   # sipasd runs as nobody
+        listener.listen(64)
+        try:
+            set_db(["hang", "pg", "pg2"])
+            restart_daemon()
+            k = kiosk(1)
+            self.assertEqual(k.post(example())[0], 201)
+            k.close()
+        finally:
+            listener.close()
+            set_db(["pg", "pg2"])
+            restart_daemon()
 
     def test_1_read_only_server_is_left_and_its_responses_spooled(self):
         # The primary refuses writes while sipasd is connected to it, as
@@ -93,7 +130,12 @@ class Failover(unittest.TestCase):
         stopped = time.monotonic()
         wait_until("nothing was spooled with the standby stopped",
                    lambda: load.count(202, stopped) >= LOAD_CONNECTIONS, 60)
-        time.sleep(3)
+        # Several db_timeouts go by: each one that gives up a connection
+        # must take its backend along, or the backends left waiting for
+        # the standby pile up to max_connections and lock every client out.
+        while time.monotonic() < stopped + 20:
+            time.sleep(1)
+        backends = sipasd_backends("pg")
         sandbox("resume", "pg2")
         resumed = time.monotonic()
         wait_until("nothing was stored after the standby came back",
@@ -104,13 +146,39 @@ class Failover(unittest.TestCase):
             waits = [w for t, s, w in load.replies if s == 202 and t > stopped]
         print("\nstandby stopped: %d responses spooled (202), the slowest "
               "answered in %.1f s (db_timeout 3 s); storing again %.1f s after "
-              "the standby resumed" % (len(waits), max(waits),
-                                       load.first(201, resumed) - resumed))
+              "the standby resumed; %d sipasd backends on the primary 20 s after "
+              "the stop" % (len(waits), max(waits), load.first(201, resumed) - resumed,
+                            backends))
         load.check_once(self, "%s/pg" % W["dir"])
         acked = load.acknowledged()
         self.assertEqual(count_stored(acked, "%s/pg" % W["dir"]), len(acked))
         # Not hanging: well within the kiosks' own 60 s timeout.
         self.assertLess(max(waits), 30)
+        # db_connections (4), and those being given up at that moment.
+        self.assertLessEqual(backends, 2 * 4, "sipasd's backends after 20 s "
+                             "of a stopped standby")
+
+    def test_2b_commit_whose_wait_for_the_standby_is_cancelled_is_spooled(self):
+        # A cancelled wait for the synchronous standby (pg_cancel_backend,
+        # or a statement cancelled by anyone) ends in success with only a
+        # WARNING: the commit is local, possibly on no standby. sipasd must
+        # not answer 201 for it, but 202, and store it again on replay.
+        sandbox("stop", "pg2")
+        r = example()
+        k = kiosk(1, timeout=60)
+        t, result = post_in_background(k, r)
+        wait_until("no backend waits for the standby",
+                   lambda: psql_on("pg", "SELECT count(*) FROM pg_stat_activity "
+                                   "WHERE wait_event = 'SyncRep'") != "0", 10)
+        psql_on("pg", "SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+                "WHERE wait_event = 'SyncRep'")
+        t.join(30)
+        k.close()
+        sandbox("resume", "pg2")
+        self.assertEqual(result["r"][0], 202, result["r"])
+        wait_healthy(30)
+        wait_spool_empty(60)
+        self.assertEqual(count_stored([r["id"]], "%s/pg" % W["dir"]), 1)
 
     def test_3_primary_lost_standby_promoted_nothing_acknowledged_lost(self):
         load = Load(KIOSKS)
