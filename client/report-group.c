@@ -158,8 +158,11 @@ report_group_suppress(const struct report *r, struct report_group *g, size_t n)
 
 	if (!report_by_respondents(r))
 		return;
+	/* A group of no one hides no one (an empty selection's total); one
+	 * the database suppressed comes with no respondents and stays so. */
 	for (size_t i = 0; i < n; i++)
-		g[i].suppressed = g[i].counts.n < r->min_cell;
+		g[i].suppressed = g[i].suppressed ||
+		    (g[i].counts.n > 0 && g[i].counts.n < r->min_cell);
 	/* Each pass suppresses at least one more group, or ends. */
 	do {
 		changed = false;

@@ -548,7 +548,7 @@ respondent_fetch(PGconn *conn, const struct report *r, const struct query *qu,
 	size_t len;
 	FILE *f = open_memstream(&sql, &len);
 
-	fputs("SELECT g.m0, g.m1", f);
+	fputs("SELECT g.m0, g.m1, g.suppressed", f);
 	for (size_t d = 0; d < qu->nsql; d++) {
 		fputs(", ", f);
 		put_slot(f, qu->sql[d]->key, d);
@@ -562,7 +562,7 @@ respondent_fetch(PGconn *conn, const struct report *r, const struct query *qu,
 			fprintf(f, ", g.%s[%zu]", *col, s);
 	for (size_t k = 1; k <= K; k++)
 		fprintf(f, ", g.cells[%zu]", k);
-	fputs(" FROM (SELECT m0, m1", f);
+	fputs(" FROM (SELECT m0, m1, suppressed", f);
 	for (size_t d = 0; d < 2; d++)
 		fprintf(f, ", k%zu%s AS k%zu", d, d < qu->nsql ? respondent_cast(qu->sql[d]) : "", d);
 	fprintf(f, ", n, rated, p_sum, p_sq, cells FROM sipas_respondent_rollup($1::smallint, "
@@ -579,7 +579,8 @@ respondent_fetch(PGconn *conn, const struct report *r, const struct query *qu,
 	g = xcalloc((size_t)PQntuples(res) + 1, sizeof *g);
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct report_group *x = &g[i];
-		int col = 2;
+		int col = 3;
+		x->suppressed = PQgetvalue(res, i, 2)[0] == 't';
 		for (size_t d = 0; d < qu->nsql; d++, col += 2) {
 			if (PQgetvalue(res, i, (int)d)[0] == 't')
 				continue;	/* a margin: no key in this slot */

@@ -435,6 +435,21 @@ class People(unittest.TestCase):
         got = self.report("--by", "officer")
         self.assertFalse(any(g["suppressed"] for g in got["groups"]))
 
+    def test_an_empty_breakdown_by_respondents_has_a_total_of_zero(self):
+        # No response in the period: nobody to protect, and a total of zero
+        # must not look like one hidden; the group of those who did not
+        # answer is not invented either.
+        for dims in ("gender", "gender,quarter"):
+            got = self.report("--by", dims, "--from", "2031-01-01", "--to", "2031-03-31")
+            self.assertEqual(got["groups"], [], dims)
+            self.assertFalse(got["total"]["suppressed"], dims)
+            self.assertEqual(got["total"]["n"], 0, dims)
+        table = role("chief", "report", "--by", "gender", "--from", "2031-01-01",
+                     "--to", "2031-03-31").stdout
+        self.assertIn("Toàn bộ: 0 phiếu", table)
+        self.assertRegex(next(x for x in table.splitlines() if "Tổng cộng" in x),
+                         r"Tổng cộng\s+0\s")
+
     def test_a_suppressed_group_says_nothing_of_the_target(self):
         # Whether a group is below the target is a figure of it: with a
         # target between the groups' indices, a suppressed group's flag
