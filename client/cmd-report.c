@@ -335,6 +335,41 @@ parse_options(int argc, char **argv, struct report *r, enum output_format *fmt)
 		parse_compare(r, compare);
 }
 
+/* $1 a center's code, $2 the --as-of day: the day it closed if that was
+ * before, and the center its history is under that day (through its
+ * successors), NULL when it has none open that day and keeps its own. */
+static const char as_of_center_sql[] =
+    "WITH RECURSIVE succ (id, closed_on, successor_id, depth) AS ("
+    " SELECT id, closed_on, successor_id, 0 FROM centers WHERE code = $1"
+    " UNION ALL SELECT c.id, c.closed_on, c.successor_id, s.depth + 1 FROM succ s"
+    "  JOIN centers c ON c.id = s.successor_id"
+    "  WHERE s.closed_on < $2::date AND coalesce(c.opened_on <= $2::date, true) AND s.depth < 64"
+    ") SELECT (SELECT closed_on FROM succ WHERE depth = 0),"
+    " (SELECT c.code FROM succ s JOIN centers c ON c.id = s.id"
+    "  WHERE s.depth > 0 AND coalesce(s.closed_on >= $2::date, true)"
+    "  ORDER BY s.depth DESC LIMIT 1)"
+    " WHERE (SELECT closed_on FROM succ WHERE depth = 0) < $2::date";
+
+/* Under the tree of --as-of, a center closed into a successor before that
+ * day is no part of it: its responses are counted under the successor,
+ * which is what to ask for (an empty report would say nothing of why). */
+static void
+check_as_of_center(PGconn *conn, const struct report *r)
+{
+	PGresult *res;
+
+	if (r->as_of == NULL || r->f.center == NULL)
+		return;
+	res = cli_exec(conn, "looking up the center's successors", as_of_center_sql, 2,
+	    (const char *[]){ r->f.center, r->as_of });
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 1))
+		cli_die("--as-of %s: center '%s' closed on %s; in the tree of that day "
+		    "its responses are counted under '%s': use --center %s", r->as_of,
+		    r->f.center, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+		    PQgetvalue(res, 0, 1));
+	PQclear(res);
+}
+
 int
 cmd_report(int argc, char **argv)
 {
@@ -362,6 +397,7 @@ cmd_report(int argc, char **argv)
 	PQclear(cli_exec(conn, "setting the memory of the query",
 	    "SET LOCAL work_mem = '128MB'", 0, NULL));
 	filter_check(conn, &r.f, usage);
+	check_as_of_center(conn, &r);
 	for (size_t d = 0; d < r.nby; d++)
 		if (r.by[d]->kind == DIM_PERSONNEL)
 			filter_require_personnel(conn, "figures by officer (--by officer)");

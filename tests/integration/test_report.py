@@ -736,11 +736,11 @@ class Report(unittest.TestCase):
         env = dict(W["env"], PGDATABASE=name,
                    SIPAS_DB="host=%s/pg dbname=%s user=sipas" % (W["dir"], name))
 
-        def run(*args):
+        def run(*args, status=0):
             r = subprocess.run([os.path.join(os.environ.get("abs_top_builddir", SRC), "client",
                                              "sipas"), *args], env=env, capture_output=True, text=True)
-            self.assertEqual(r.returncode, 0, "sipas %s: %s" % (" ".join(args), r.stderr))
-            return r.stdout
+            self.assertEqual(r.returncode, status, "sipas %s: %s" % (" ".join(args), r.stderr))
+            return r.stdout if status == 0 else r.stderr
 
         def sql(statement):
             r = subprocess.run(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", statement],
@@ -875,6 +875,17 @@ class Report(unittest.TestCase):
                 self.assertEqual(n_by("--by", "kiosk", "--center", "h-dist", "--from", "2025-01-01")[0],
                                  {"h-com": 3})
                 self.assertEqual(n_by("--by", "procedure", "--center", "h-old")[0], {"-": 6})
+                # A center closed by the --as-of day is no part of that
+                # tree: refused, naming where its responses are counted.
+                err = run("report", *period, "--by", "center", "--center", "h-old",
+                          "--as-of", "2025-12-01", status=1)
+                self.assertIn("'h-old' closed on 2025-06-30", err)
+                self.assertIn("--center h-last", err)
+                # One closed into no successor keeps its own responses.
+                self.assertEqual(n_by("--by", "center", "--center", "h-gone",
+                                      "--as-of", "2025-08-01")[0], {"h-gone": 1})
+                self.assertEqual(n_by("--by", "center", "--center", "h-old",
+                                      "--as-of", "2025-06-15")[0], {"h-com": 5, "h-old": 4})
             sql("SELECT sipas_rollup_compact()")
 
     # -- export ------------------------------------------------------------
