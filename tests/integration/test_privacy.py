@@ -329,6 +329,7 @@ class Retention(unittest.TestCase):
         self.assertEqual(psql("SELECT md5(string_agg(id || answers::text || overall, ',' "
                               "ORDER BY id)) FROM responses"), answers)
         self.assertEqual(self.reports(), before)
+        self.assertEqual(self.leaves_differ_from_the_responses(), 0)
         # By a respondent attribute over the purged period: the purged
         # respondents are now among those who did not say.
         after = json.loads(sipas("report", "--by", "gender", "--format", "json").stdout)
@@ -342,6 +343,94 @@ class Retention(unittest.TestCase):
                                     ["ok", "400", "no", "%d responses" % old]])
         r = sipas("purge", "--personal-data-older-than", "400")
         self.assertIn("cleared the personal data of 0 responses", r.stdout)
+
+    def leaves_differ_from_the_responses(self):
+        """The rows of the second rollup's leaves by respondent attribute
+        that a rollup of the responses as they are now does not give (and
+        the other way round): none when the leaves follow every purge."""
+        fresh = psql("SELECT sipas_rollup_by_query('responses', id) FROM questionnaires "
+                     "WHERE code = 'sipas-dv-2023'")
+        cols = ("dim, grain, day, center_id, questionnaire_id, gender, age_group, ethnicity, "
+                "education, occupation, n, rated, cells")
+        attrs = "dim IN ('gender', 'age_group', 'ethnicity', 'education', 'occupation')"
+        return int(psql("WITH leaves AS (SELECT %s FROM response_rollup_by WHERE %s), "
+                        "fresh AS (SELECT %s FROM (%s) f WHERE %s) "
+                        "SELECT (SELECT count(*) FROM (TABLE leaves EXCEPT ALL TABLE fresh) a) "
+                        "+ (SELECT count(*) FROM (TABLE fresh EXCEPT ALL TABLE leaves) b)"
+                        % (cols, attrs, cols, fresh, attrs)))
+
+    def test_purge_one_response_erases_its_personal_data_everywhere(self):
+        psql("SELECT sipas_rollup_compact()")
+        recent = "submitted_at > now() - interval '200 days'"
+        rid, gender, month = psql(
+            "SELECT id, gender, date_trunc('month', submitted_at AT TIME ZONE "
+            "'Asia/Ho_Chi_Minh')::date FROM responses WHERE gender IS NOT NULL AND %s "
+            "ORDER BY id LIMIT 1" % recent).split("|")
+        personal = ("SELECT md5(string_agg(concat_ws('|', id, %s, encode(content_hash, 'hex')), "
+                    "',' ORDER BY id)) FROM responses WHERE id <> '%s'"
+                    % (", ".join(PERSONAL), rid))
+        others = psql(personal)
+        answers = psql("SELECT md5(string_agg(id || answers::text || overall, ',' ORDER BY id)) "
+                       "FROM responses")
+        before = self.reports()
+        leaf = ("SELECT coalesce(sum(n), 0) FROM response_rollup_gender_month WHERE day = '%s' "
+                "AND gender IS NOT DISTINCT FROM %s")
+        mine = int(psql(leaf % (month, "'%s'" % gender)))
+        unsaid = int(psql(leaf % (month, "NULL")))
+        by_gender = json.loads(sipas("report", "--by", "gender", "--format", "json").stdout)
+        self.assertEqual(self.leaves_differ_from_the_responses(), 0)
+
+        r = sipas("purge", "--response", rid, "--dry-run")
+        self.assertIn("would clear the personal data of response %s" % rid, r.stdout)
+        self.assertEqual(psql("SELECT gender FROM responses WHERE id = '%s'" % rid), gender)
+
+        rehashed = psql("SELECT encode(sha256(content_hash || 'purged'), 'hex') FROM responses "
+                        "WHERE id = '%s'" % rid)
+        r = sipas("purge", "--response", rid)
+        self.assertIn("cleared the personal data of response %s" % rid, r.stdout)
+        self.assertEqual(rows("SELECT %s, encode(content_hash, 'hex') FROM responses "
+                              "WHERE id = '%s'" % (", ".join(PERSONAL), rid)),
+                         [[""] * len(PERSONAL) + [rehashed]])
+        self.assertEqual(psql(personal), others, "another response was changed")
+        self.assertEqual(psql("SELECT md5(string_agg(id || answers::text || overall, ',' "
+                              "ORDER BY id)) FROM responses"), answers)
+        # The profile is no longer counted under its values in the second
+        # rollup's leaves: it moved to "not given", in every attribute's.
+        self.assertEqual(int(psql(leaf % (month, "'%s'" % gender))), mine - 1)
+        self.assertEqual(int(psql(leaf % (month, "NULL"))), unsaid + 1)
+        self.assertEqual(self.leaves_differ_from_the_responses(), 0)
+        after = json.loads(sipas("report", "--by", "gender", "--format", "json").stdout)
+        n = lambda rep, k: sum(g["n"] or 0 for g in rep["groups"] if g["gender"] == k)
+        self.assertEqual(n(after, gender), n(by_gender, gender) - 1)
+        self.assertEqual(n(after, "-"), n(by_gender, "-") + 1)
+        self.assertEqual(after["total"]["n"], by_gender["total"]["n"])
+        # Every report not by a respondent attribute is the same.
+        self.assertEqual(self.reports()[:-1], before[:-1])
+
+        got = rows("SELECT outcome, arguments->>'response', arguments->>'dry_run', detail "
+                   "FROM audit_log WHERE action = 'purge' AND arguments->>'response' = '%s' "
+                   "ORDER BY id" % rid)
+        self.assertEqual(got, [["ok", rid, "yes", "1 responses"], ["ok", rid, "no", "1 responses"]])
+        r = sipas("purge", "--response", rid)
+        self.assertIn("response %s holds no personal data" % rid, r.stdout)
+
+    def test_purge_an_unknown_response_changes_nothing(self):
+        state = ("SELECT md5(string_agg(concat_ws('|', id, %s, encode(content_hash, 'hex')), "
+                 "',' ORDER BY id)) FROM responses" % ", ".join(PERSONAL))
+        before = psql(state)
+        leaves = "SELECT md5(string_agg(r::text, ',' ORDER BY r::text)) FROM response_rollup_by r"
+        leaves_before = psql(leaves)
+        unknown = str(uuid.uuid4())
+        r = sipas("purge", "--response", unknown, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no response %s" % unknown, r.stderr)
+        self.assertEqual(psql(state), before)
+        self.assertEqual(psql(leaves), leaves_before)
+        self.assertEqual(rows("SELECT outcome FROM audit_log WHERE action = 'purge' "
+                              "AND arguments->>'response' = '%s'" % unknown), [["failed"]])
+        for bad in (("--response", "not-a-uuid"),
+                    ("--response", unknown, "--personal-data-older-than", "30")):
+            self.assertEqual(sipas("purge", *bad, check=False).returncode, 2, bad)
 
     def test_default_retention_is_documented_and_used(self):
         r = sipas("purge", "--dry-run")
