@@ -152,6 +152,38 @@ class Audit(unittest.TestCase):
                      "WHERE id = %s" % (target, target))
         self.assertEqual(self.verify().returncode, 0)
 
+    def test_verify_does_not_trust_the_hash_functions_in_the_database(self):
+        # Rows whose text needs escaping, or has a client address, checked
+        # by sipas against what the database's trigger computed.
+        psql("INSERT INTO audit_log (os_user, host, action, outcome, detail, arguments, "
+             "client_addr) VALUES (E'qu\\\"ote\\\\', 'h\u00f4st', 'test escapes', 'ok', "
+             "E'tab\\there\\nnew line \\x01 \\x1f ti\u1ebfng Vi\u1ec7t /', "
+             "'{\"k\": \"\\u0002 \\\\\\\" \\\\\\\\\", \"n\": [1, 2.50, null]}', "
+             "'2001:db8::7'), ('t', 't', 'test escapes', 'ok', '', '{}', '192.0.2.7')")
+        r = self.verify()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # The owner (or a superuser) replaces the functions the trigger and
+        # a verification inside the database rely on, and edits a row.
+        saved = [psql("SELECT pg_get_functiondef('%s'::regproc)" % f)
+                 for f in ("sipas_audit_row_hash", "sipas_audit_canonical")]
+        target = psql("SELECT id FROM audit_log WHERE action = 'kiosk add' "
+                      "AND arguments->>'code' = 'K1'")
+        try:
+            psql("CREATE OR REPLACE FUNCTION sipas_audit_row_hash(a audit_log) RETURNS bytea "
+                 "LANGUAGE sql STABLE AS $$ SELECT a.row_hash $$; "
+                 "CREATE OR REPLACE FUNCTION sipas_audit_canonical(a audit_log) RETURNS text "
+                 "LANGUAGE sql STABLE AS $$ SELECT '' $$")
+            as_superuser("UPDATE audit_log SET os_user = 'someone-else' WHERE id = %s" % target)
+            r = self.verify()
+            self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertIn("row %s was changed after it was written" % target, r.stderr)
+        finally:
+            as_superuser("UPDATE audit_log SET os_user = '%s' WHERE id = %s"
+                         % (getpass.getuser(), target))
+            for definition in saved:
+                psql(definition)
+        self.assertEqual(self.verify().returncode, 0)
+
     def test_verify_names_the_row_after_a_deleted_one(self):
         target = int(psql("SELECT id FROM audit_log WHERE action = 'kiosk add' "
                           "AND arguments->>'code' = 'K2'"))
