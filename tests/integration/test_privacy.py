@@ -11,6 +11,7 @@ import json
 import random
 import re
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -21,7 +22,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from world import (W, VN, SANDBOX, SIPAS, example, kiosk, psql, sipas, start_world,  # noqa: E402
-                   stop_world, tls, wait_healthy, wait_spool_empty)
+                   stop_world, tls, wait_healthy, wait_log, wait_spool_empty)
 
 
 def rows(sql):
@@ -686,6 +687,48 @@ class Sealed(unittest.TestCase):
 
     def stored_comment(self, rid):
         return psql("SELECT comment FROM responses WHERE id = '%s'" % rid)
+
+    def reload(self, text):
+        """sipasd reloaded with text as its configuration: its log lines."""
+        with open(os.path.join(W["dir"], "sipasd.conf"), "w") as f:
+            f.write(text)
+        since = os.path.getsize(W["log"])
+        W["daemon"].send_signal(signal.SIGHUP)
+        wait_log("reloaded", since)
+        with open(W["log"]) as f:
+            f.seek(since)
+            return f.read().splitlines()
+
+    def test_a_reload_that_turns_sealing_off_or_changes_the_key_says_so(self):
+        conf = os.path.join(W["dir"], "sipasd.conf")
+        with open(conf) as f:
+            saved = f.read()
+        other = tempfile.mkdtemp()
+        subprocess.run([SIPAS, "seal-key", "new", "--out", other + "/x"], check=True,
+                       capture_output=True)
+        with open(other + "/x.pub") as f:
+            other_pub = f.read().strip()
+        plain = re.compile(r" sipasd warn: .*comment_seal_key.*plain text")
+        changed = re.compile(r" sipasd info: .*comment_seal_key changed")
+        try:
+            lines = self.reload(saved)
+            self.assertEqual([l for l in lines if plain.search(l) or changed.search(l)], [],
+                             "the same key: nothing to say")
+            unsealed = re.sub(r"(?m)^comment_seal_key = .*\n", "", saved)
+            self.assertNotEqual(unsealed, saved)
+            lines = self.reload(unsealed)
+            self.assertEqual(len([l for l in lines if plain.search(l)]), 1, lines)
+            # And so it is: the next comment is stored as sent.
+            r = example(comment="lưu không niêm phong")
+            self.assertEqual(kiosk(1).post(r)[0], 201)
+            self.assertEqual(self.stored_comment(r["id"]), "lưu không niêm phong")
+            self.reload(saved)
+            lines = self.reload(re.sub(r"(?m)^comment_seal_key = .*$",
+                                       "comment_seal_key = " + other_pub, saved))
+            self.assertEqual(len([l for l in lines if changed.search(l)]), 1, lines)
+            self.assertEqual([l for l in lines if plain.search(l)], [], lines)
+        finally:
+            self.reload(saved)
 
     def test_seal_key_new_writes_a_pair_and_says_where_the_secret_goes(self):
         self.assertIn("off the server", self.made.stdout)
