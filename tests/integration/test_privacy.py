@@ -529,6 +529,51 @@ class Roles(unittest.TestCase):
         self.assertIn("permission denied", psql_as("ombudsman",
                                                    "SELECT officer_id FROM responses").stderr)
 
+    def test_grant_and_revoke_through_sipas_are_audited(self):
+        psql("CREATE ROLE clerk LOGIN")
+        member = lambda role: psql("SELECT pg_has_role('clerk', '%s', 'MEMBER')" % role)
+        actions = lambda: rows("SELECT action, outcome, db_user, arguments->>'role', "
+                               "arguments->>'user', detail FROM audit_log "
+                               "WHERE action IN ('grant', 'revoke') ORDER BY id")
+        self.assertEqual(member("sipas_comments"), "f")
+        r = sipas("grant", "sipas_comments", "clerk")
+        self.assertIn("granted sipas_comments to clerk", r.stdout)
+        self.assertEqual(member("sipas_comments"), "t")
+        self.assertEqual(psql_as("clerk", "SELECT count(comment) FROM responses").stdout.strip(),
+                         "200")
+        sipas("grant", "sipas_comments", "clerk")
+        r = sipas("revoke", "sipas_comments", "clerk")
+        self.assertIn("revoked sipas_comments from clerk", r.stdout)
+        self.assertEqual(member("sipas_comments"), "f")
+        self.assertIn("permission denied", psql_as("clerk", "SELECT comment FROM responses").stderr)
+        self.assertEqual(actions(), [
+            ["grant", "ok", "sipas", "sipas_comments", "clerk", "granted"],
+            ["grant", "ok", "sipas", "sipas_comments", "clerk", "already granted"],
+            ["revoke", "ok", "sipas", "sipas_comments", "clerk", "revoked"]])
+        listed = json.loads(sipas("audit", "--action", "grant", "--format", "json").stdout)
+        self.assertEqual([(a["arguments"], a["outcome"]) for a in listed][0],
+                         ({"role": "sipas_comments", "user": "clerk"}, "ok"))
+        # Only sipas's own roles: anything else is refused before the
+        # database is touched, and nothing is granted or recorded.
+        for role in ("pg_read_all_data", "pg_write_server_files", "sipas", "reporter",
+                     "SIPAS_COMMENTS", "sipas_comments; DROP TABLE responses"):
+            r = sipas("grant", role, "clerk", check=False)
+            self.assertEqual(r.returncode, 2, role)
+            self.assertIn("not one of sipas's roles", r.stderr)
+        for role in ("pg_read_all_data", "pg_write_server_files", "sipas", "reporter"):
+            self.assertEqual(member(role), "f", role)
+        r = sipas("revoke", "pg_signal_backend", "clerk", check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(len(actions()), 3)
+        self.assertEqual(psql("SELECT count(*) FROM responses"), "200")
+        # An unknown user: an error, recorded as failed, nothing granted.
+        r = sipas("grant", "sipas_audit", "nobody_here", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no database role 'nobody_here'", r.stderr)
+        self.assertEqual(actions()[-1][:5], ["grant", "failed", "sipas", "sipas_audit",
+                                             "nobody_here"])
+        self.assertIn("sipas_report_personnel", sipas("grant", "--help").stdout)
+
     def test_a_session_holding_the_audit_lock_fails_an_action_not_hangs_it(self):
         # Any role can take the log's advisory lock and sit on it.
         holder = subprocess.Popen(
