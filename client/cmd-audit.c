@@ -1,9 +1,14 @@
 /* sipas audit: the log of administrative actions, listed with filters, and
- * its hash chain verified (sql/010_privacy.sql). */
+ * its hash chain verified here, not by functions in the database
+ * (sql/010_privacy.sql). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "output.h"
 #include "sipas.h"
@@ -17,7 +22,8 @@ static const char usage[] =
     "time), who (database role, operating-system user, host), the action, its\n"
     "arguments and its outcome. --from and --to are Vietnam days, included;\n"
     "--who matches the database role, the session's role or the OS user.\n"
-    "verify checks the chain of hashes and exits 1 naming the first row that\n"
+    "verify recomputes the chain of hashes (in sipas, not with the database's\n"
+    "functions) and exits 1 naming the first row that\n"
     "was changed, or follows a removed one; on success it prints the last row\n"
     "and its hash: keep them elsewhere, as only they show a removal of the\n"
     "last rows, which --head ID:HASH checks: that row must still be there.\n"
@@ -100,21 +106,113 @@ audit_list(int argc, char **argv)
 	return 0;
 }
 
-/* The first row that breaks the chain, and why: its number does not follow
- * its predecessor's (a row removed before it), its prev_hash is not its
- * predecessor's hash (the predecessor changed, its hash recomputed, or
- * removed), or its own hash is not that of its content (changed). */
+/* Each row's columns as stored, in the text forms of the hashed string
+ * below, oldest first. Only built-in functions of pg_catalog, named so,
+ * which the database's owner cannot replace (sql/010_privacy.sql's
+ * sipas_audit_canonical and sipas_audit_row_hash, which the trigger uses,
+ * it can). */
 static const char verify_sql[] =
-    "SELECT id, problem FROM ("
-    " SELECT id, CASE"
-    "  WHEN id <> coalesce(lag(id) OVER w, 0) + 1 THEN"
-    "   format('follows row %s: the rows between were removed', coalesce(lag(id) OVER w, 0))"
-    "  WHEN prev_hash <> coalesce(lag(row_hash) OVER w, decode(repeat('00', 32), 'hex')) THEN"
-    "   'does not follow the hash of the row before it, which was changed'"
-    "  WHEN row_hash <> sipas_audit_row_hash(a) THEN 'was changed after it was written'"
-    "  END AS problem"
-    " FROM audit_log a WINDOW w AS (ORDER BY id)) v"
-    " WHERE problem IS NOT NULL ORDER BY id LIMIT 1";
+    "SELECT a.id, pg_catalog.to_char(a.at AT TIME ZONE 'UTC',"
+    " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), a.db_user, a.session_user_name,"
+    " pg_catalog.host(a.client_addr), a.os_user, a.host, a.action,"
+    " CAST(a.arguments AS pg_catalog.text), a.outcome, a.detail,"
+    " pg_catalog.encode(a.prev_hash, 'hex'), pg_catalog.encode(a.row_hash, 'hex')"
+    " FROM audit_log a ORDER BY a.id";
+
+/* Columns of verify_sql's result. */
+enum { V_ID = 0, V_AT = 1, V_ARGUMENTS = 8, V_PREV = 11, V_ROW = 12 };
+
+/* s as a JSON string, escaped as PostgreSQL's escape_json does. */
+static void
+audit_json_string(FILE *f, const char *s)
+{
+	putc('"', f);
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\b': fputs("\\b", f); break;
+		case '\f': fputs("\\f", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if ((unsigned char)*s < ' ')
+				fprintf(f, "\\u%04x", (unsigned)*s);
+			else
+				putc(*s, f);
+		}
+	}
+	putc('"', f);
+}
+
+/* The SHA-256, in hex, of row i of verify_sql's result: of the text of
+ * the JSON array of its columns id, at, db_user, session_user_name,
+ * host(client_addr), os_user, host, action, arguments, outcome, detail
+ * and the hex of prev_hash, written as jsonb writes it: ", " between the
+ * elements, the id a number, a missing client address null, the arguments
+ * as stored (jsonb's own text), the rest strings. The same byte string as
+ * sipas_audit_canonical in sql/010_privacy.sql, which the trigger hashes:
+ * change one, change both (sql/012_audit_verify.sql). */
+static void
+audit_row_hash(PGresult *res, int i, char hex[2 * SHA256_DIGEST_LENGTH + 1])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	char *text;
+	size_t len;
+	FILE *f = open_memstream(&text, &len);
+
+	fprintf(f, "[%s", PQgetvalue(res, i, V_ID));
+	for (int c = V_AT; c <= V_PREV; c++) {
+		fputs(", ", f);
+		if (PQgetisnull(res, i, c))
+			fputs("null", f);
+		else if (c == V_ARGUMENTS)
+			fputs(PQgetvalue(res, i, c), f);
+		else
+			audit_json_string(f, PQgetvalue(res, i, c));
+	}
+	putc(']', f);
+	fclose(f);
+	if (EVP_Digest(text, len, md, NULL, EVP_sha256(), NULL) != 1)
+		cli_die("computing SHA-256: %s", ERR_reason_error_string(ERR_get_error()));
+	for (int b = 0; b < SHA256_DIGEST_LENGTH; b++)
+		snprintf(hex + 2 * b, 3, "%02x", md[b]);
+	free(text);
+}
+
+/* Checks the chain, each row's hash computed here: exits 1 naming the
+ * first row whose number does not follow its predecessor's (a row removed
+ * before it), whose prev_hash is not its predecessor's hash (the
+ * predecessor changed, its hash recomputed, or removed), or whose own hash
+ * is not that of its content (changed). */
+static void
+audit_check_chain(PGconn *conn)
+{
+	PGresult *res = cli_exec(conn, "verifying the audit log", verify_sql, 0, NULL);
+	char prev[2 * SHA256_DIGEST_LENGTH + 1], hash[sizeof prev];
+	long long last = 0, id;
+
+	memset(prev, '0', sizeof prev - 1);
+	prev[sizeof prev - 1] = '\0';
+	for (int i = 0; i < PQntuples(res); i++) {
+		id = strtoll(PQgetvalue(res, i, V_ID), NULL, 10);
+		if (id != last + 1)
+			cli_die("audit log broken: row %lld follows row %lld: the rows between "
+			    "were removed; the rows after it are not vouched for", id, last);
+		if (strcmp(PQgetvalue(res, i, V_PREV), prev) != 0)
+			cli_die("audit log broken: row %lld does not follow the hash of the row "
+			    "before it, which was changed; the rows after it are not vouched "
+			    "for", id);
+		audit_row_hash(res, i, hash);
+		if (strcmp(PQgetvalue(res, i, V_ROW), hash) != 0)
+			cli_die("audit log broken: row %lld was changed after it was written; "
+			    "the rows after it are not vouched for", id);
+		snprintf(prev, sizeof prev, "%s", PQgetvalue(res, i, V_ROW));
+		last = id;
+	}
+	PQclear(res);
+}
 
 /* --head ID:HASH, as verify printed it once: that row must still be there
  * with that hash, and the chain up to it whole, which is what shows a
@@ -176,11 +274,7 @@ audit_verify(int argc, char **argv)
 	/* One snapshot for the check and the head it reports. */
 	PQclear(cli_exec(conn, "BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 	    0, NULL));
-	res = cli_exec(conn, "verifying the audit log", verify_sql, 0, NULL);
-	if (PQntuples(res) > 0)
-		cli_die("audit log broken: row %s %s; the rows after it are not "
-		    "vouched for", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
-	PQclear(res);
+	audit_check_chain(conn);
 	if (head != NULL)
 		audit_check_head(conn, head);
 	res = cli_exec(conn, "reading the audit log",

@@ -49,9 +49,13 @@ static const char usage_text[] =
     "  audit verify                  check the audit log's chain of hashes\n"
     "  purge [--personal-data-older-than DAYS] [--dry-run]\n"
     "                                clear old comments and respondent profiles\n"
+    "  purge --response ID [--dry-run]\n"
+    "                                clear one response's, at a person's request\n"
     "  seal-key new --out PREFIX     a key pair for sealed comments\n"
     "  comments --key FILE [--from DATE] [--to DATE] [--center CODE]\n"
     "                                the comments, sealed ones opened\n"
+    "  grant ROLE USER               give a login one of sipas's roles\n"
+    "  revoke ROLE USER              take it back\n"
     "\n"
     "The database is --db CONNINFO, else $SIPAS_DB, else libpq's PG* variables.\n"
     "Every command takes --help. See sipas(1).\n";
@@ -80,6 +84,8 @@ main(int argc, char **argv)
 		{ "purge", cmd_purge },
 		{ "seal-key", cmd_seal_key },
 		{ "comments", cmd_comments },
+		{ "grant", cmd_grant },
+		{ "revoke", cmd_revoke },
 	};
 	int ch;
 

@@ -79,6 +79,8 @@ int cmd_audit(int argc, char **argv);
 int cmd_purge(int argc, char **argv);
 int cmd_seal_key(int argc, char **argv);
 int cmd_comments(int argc, char **argv);
+int cmd_grant(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
 
 #define CLI_COMMON_LONGOPTS \
 	{ "db", required_argument, NULL, 'D' }, \

@@ -289,6 +289,22 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	server.stop_timer = check;
 }
 
+/* A reload that changes how the comments from now on are stored says so:
+ * removing comment_seal_key stores them in plain text, which must not go
+ * unnoticed; a new key means the old secret key no longer opens them. */
+static void
+reload_log_sealing(const struct config *old, const struct config *new)
+{
+	if (old->seal && !new->seal)
+		log_warn("reload: comment_seal_key removed: comments are now stored "
+		    "in plain text");
+	else if (!old->seal && new->seal)
+		log_info("reload: comment_seal_key set: comments are now sealed");
+	else if (old->seal && memcmp(old->seal_pk, new->seal_pk, sizeof old->seal_pk) != 0)
+		log_info("reload: comment_seal_key changed: comments are now sealed to "
+		    "the new key; those stored before stay sealed to the old one");
+}
+
 /* New state is built whole and swapped in only if all of it is valid; on
  * any error the running configuration stays. Connections are kept: each
  * holds a reference to the TLS context it was accepted with. */
@@ -314,6 +330,7 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 			log_warn("reload: %s changed; it takes effect at the next "
 			    "restart", k->name);
 	}
+	reload_log_sealing(server.cfg, cfg);
 	SSL_CTX_free(server.ssl_ctx);
 	server.ssl_ctx = ctx;
 	config_free(server.cfg);

@@ -11,6 +11,7 @@ import json
 import random
 import re
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -21,7 +22,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from world import (W, VN, SANDBOX, SIPAS, example, kiosk, psql, sipas, start_world,  # noqa: E402
-                   stop_world, tls, wait_healthy, wait_spool_empty)
+                   stop_world, tls, wait_healthy, wait_log, wait_spool_empty)
 
 
 def rows(sql):
@@ -150,6 +151,38 @@ class Audit(unittest.TestCase):
                      "'{\"center\": \"ht-ky-anh\"}' WHERE id = %s; "
                      "UPDATE audit_log SET row_hash = sipas_audit_row_hash(audit_log) "
                      "WHERE id = %s" % (target, target))
+        self.assertEqual(self.verify().returncode, 0)
+
+    def test_verify_does_not_trust_the_hash_functions_in_the_database(self):
+        # Rows whose text needs escaping, or has a client address, checked
+        # by sipas against what the database's trigger computed.
+        psql("INSERT INTO audit_log (os_user, host, action, outcome, detail, arguments, "
+             "client_addr) VALUES (E'qu\\\"ote\\\\', 'h\u00f4st', 'test escapes', 'ok', "
+             "E'tab\\there\\nnew line \\x01 \\x1f ti\u1ebfng Vi\u1ec7t /', "
+             "'{\"k\": \"\\u0002 \\\\\\\" \\\\\\\\\", \"n\": [1, 2.50, null]}', "
+             "'2001:db8::7'), ('t', 't', 'test escapes', 'ok', '', '{}', '192.0.2.7')")
+        r = self.verify()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # The owner (or a superuser) replaces the functions the trigger and
+        # a verification inside the database rely on, and edits a row.
+        saved = [psql("SELECT pg_get_functiondef('%s'::regproc)" % f)
+                 for f in ("sipas_audit_row_hash", "sipas_audit_canonical")]
+        target = psql("SELECT id FROM audit_log WHERE action = 'kiosk add' "
+                      "AND arguments->>'code' = 'K1'")
+        try:
+            psql("CREATE OR REPLACE FUNCTION sipas_audit_row_hash(a audit_log) RETURNS bytea "
+                 "LANGUAGE sql STABLE AS $$ SELECT a.row_hash $$; "
+                 "CREATE OR REPLACE FUNCTION sipas_audit_canonical(a audit_log) RETURNS text "
+                 "LANGUAGE sql STABLE AS $$ SELECT '' $$")
+            as_superuser("UPDATE audit_log SET os_user = 'someone-else' WHERE id = %s" % target)
+            r = self.verify()
+            self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertIn("row %s was changed after it was written" % target, r.stderr)
+        finally:
+            as_superuser("UPDATE audit_log SET os_user = '%s' WHERE id = %s"
+                         % (getpass.getuser(), target))
+            for definition in saved:
+                psql(definition)
         self.assertEqual(self.verify().returncode, 0)
 
     def test_verify_names_the_row_after_a_deleted_one(self):
@@ -329,6 +362,7 @@ class Retention(unittest.TestCase):
         self.assertEqual(psql("SELECT md5(string_agg(id || answers::text || overall, ',' "
                               "ORDER BY id)) FROM responses"), answers)
         self.assertEqual(self.reports(), before)
+        self.assertEqual(self.leaves_differ_from_the_responses(), 0)
         # By a respondent attribute over the purged period: the purged
         # respondents are now among those who did not say.
         after = json.loads(sipas("report", "--by", "gender", "--format", "json").stdout)
@@ -342,6 +376,94 @@ class Retention(unittest.TestCase):
                                     ["ok", "400", "no", "%d responses" % old]])
         r = sipas("purge", "--personal-data-older-than", "400")
         self.assertIn("cleared the personal data of 0 responses", r.stdout)
+
+    def leaves_differ_from_the_responses(self):
+        """The rows of the second rollup's leaves by respondent attribute
+        that a rollup of the responses as they are now does not give (and
+        the other way round): none when the leaves follow every purge."""
+        fresh = psql("SELECT sipas_rollup_by_query('responses', id) FROM questionnaires "
+                     "WHERE code = 'sipas-dv-2023'")
+        cols = ("dim, grain, day, center_id, questionnaire_id, gender, age_group, ethnicity, "
+                "education, occupation, n, rated, cells")
+        attrs = "dim IN ('gender', 'age_group', 'ethnicity', 'education', 'occupation')"
+        return int(psql("WITH leaves AS (SELECT %s FROM response_rollup_by WHERE %s), "
+                        "fresh AS (SELECT %s FROM (%s) f WHERE %s) "
+                        "SELECT (SELECT count(*) FROM (TABLE leaves EXCEPT ALL TABLE fresh) a) "
+                        "+ (SELECT count(*) FROM (TABLE fresh EXCEPT ALL TABLE leaves) b)"
+                        % (cols, attrs, cols, fresh, attrs)))
+
+    def test_purge_one_response_erases_its_personal_data_everywhere(self):
+        psql("SELECT sipas_rollup_compact()")
+        recent = "submitted_at > now() - interval '200 days'"
+        rid, gender, month = psql(
+            "SELECT id, gender, date_trunc('month', submitted_at AT TIME ZONE "
+            "'Asia/Ho_Chi_Minh')::date FROM responses WHERE gender IS NOT NULL AND %s "
+            "ORDER BY id LIMIT 1" % recent).split("|")
+        personal = ("SELECT md5(string_agg(concat_ws('|', id, %s, encode(content_hash, 'hex')), "
+                    "',' ORDER BY id)) FROM responses WHERE id <> '%s'"
+                    % (", ".join(PERSONAL), rid))
+        others = psql(personal)
+        answers = psql("SELECT md5(string_agg(id || answers::text || overall, ',' ORDER BY id)) "
+                       "FROM responses")
+        before = self.reports()
+        leaf = ("SELECT coalesce(sum(n), 0) FROM response_rollup_gender_month WHERE day = '%s' "
+                "AND gender IS NOT DISTINCT FROM %s")
+        mine = int(psql(leaf % (month, "'%s'" % gender)))
+        unsaid = int(psql(leaf % (month, "NULL")))
+        by_gender = json.loads(sipas("report", "--by", "gender", "--format", "json").stdout)
+        self.assertEqual(self.leaves_differ_from_the_responses(), 0)
+
+        r = sipas("purge", "--response", rid, "--dry-run")
+        self.assertIn("would clear the personal data of response %s" % rid, r.stdout)
+        self.assertEqual(psql("SELECT gender FROM responses WHERE id = '%s'" % rid), gender)
+
+        rehashed = psql("SELECT encode(sha256(content_hash || 'purged'), 'hex') FROM responses "
+                        "WHERE id = '%s'" % rid)
+        r = sipas("purge", "--response", rid)
+        self.assertIn("cleared the personal data of response %s" % rid, r.stdout)
+        self.assertEqual(rows("SELECT %s, encode(content_hash, 'hex') FROM responses "
+                              "WHERE id = '%s'" % (", ".join(PERSONAL), rid)),
+                         [[""] * len(PERSONAL) + [rehashed]])
+        self.assertEqual(psql(personal), others, "another response was changed")
+        self.assertEqual(psql("SELECT md5(string_agg(id || answers::text || overall, ',' "
+                              "ORDER BY id)) FROM responses"), answers)
+        # The profile is no longer counted under its values in the second
+        # rollup's leaves: it moved to "not given", in every attribute's.
+        self.assertEqual(int(psql(leaf % (month, "'%s'" % gender))), mine - 1)
+        self.assertEqual(int(psql(leaf % (month, "NULL"))), unsaid + 1)
+        self.assertEqual(self.leaves_differ_from_the_responses(), 0)
+        after = json.loads(sipas("report", "--by", "gender", "--format", "json").stdout)
+        n = lambda rep, k: sum(g["n"] or 0 for g in rep["groups"] if g["gender"] == k)
+        self.assertEqual(n(after, gender), n(by_gender, gender) - 1)
+        self.assertEqual(n(after, "-"), n(by_gender, "-") + 1)
+        self.assertEqual(after["total"]["n"], by_gender["total"]["n"])
+        # Every report not by a respondent attribute is the same.
+        self.assertEqual(self.reports()[:-1], before[:-1])
+
+        got = rows("SELECT outcome, arguments->>'response', arguments->>'dry_run', detail "
+                   "FROM audit_log WHERE action = 'purge' AND arguments->>'response' = '%s' "
+                   "ORDER BY id" % rid)
+        self.assertEqual(got, [["ok", rid, "yes", "1 responses"], ["ok", rid, "no", "1 responses"]])
+        r = sipas("purge", "--response", rid)
+        self.assertIn("response %s holds no personal data" % rid, r.stdout)
+
+    def test_purge_an_unknown_response_changes_nothing(self):
+        state = ("SELECT md5(string_agg(concat_ws('|', id, %s, encode(content_hash, 'hex')), "
+                 "',' ORDER BY id)) FROM responses" % ", ".join(PERSONAL))
+        before = psql(state)
+        leaves = "SELECT md5(string_agg(r::text, ',' ORDER BY r::text)) FROM response_rollup_by r"
+        leaves_before = psql(leaves)
+        unknown = str(uuid.uuid4())
+        r = sipas("purge", "--response", unknown, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no response %s" % unknown, r.stderr)
+        self.assertEqual(psql(state), before)
+        self.assertEqual(psql(leaves), leaves_before)
+        self.assertEqual(rows("SELECT outcome FROM audit_log WHERE action = 'purge' "
+                              "AND arguments->>'response' = '%s'" % unknown), [["failed"]])
+        for bad in (("--response", "not-a-uuid"),
+                    ("--response", unknown, "--personal-data-older-than", "30")):
+            self.assertEqual(sipas("purge", *bad, check=False).returncode, 2, bad)
 
     def test_default_retention_is_documented_and_used(self):
         r = sipas("purge", "--dry-run")
@@ -406,6 +528,51 @@ class Roles(unittest.TestCase):
         # Figures by officer stay the personnel role's.
         self.assertIn("permission denied", psql_as("ombudsman",
                                                    "SELECT officer_id FROM responses").stderr)
+
+    def test_grant_and_revoke_through_sipas_are_audited(self):
+        psql("CREATE ROLE clerk LOGIN")
+        member = lambda role: psql("SELECT pg_has_role('clerk', '%s', 'MEMBER')" % role)
+        actions = lambda: rows("SELECT action, outcome, db_user, arguments->>'role', "
+                               "arguments->>'user', detail FROM audit_log "
+                               "WHERE action IN ('grant', 'revoke') ORDER BY id")
+        self.assertEqual(member("sipas_comments"), "f")
+        r = sipas("grant", "sipas_comments", "clerk")
+        self.assertIn("granted sipas_comments to clerk", r.stdout)
+        self.assertEqual(member("sipas_comments"), "t")
+        self.assertEqual(psql_as("clerk", "SELECT count(comment) FROM responses").stdout.strip(),
+                         "200")
+        sipas("grant", "sipas_comments", "clerk")
+        r = sipas("revoke", "sipas_comments", "clerk")
+        self.assertIn("revoked sipas_comments from clerk", r.stdout)
+        self.assertEqual(member("sipas_comments"), "f")
+        self.assertIn("permission denied", psql_as("clerk", "SELECT comment FROM responses").stderr)
+        self.assertEqual(actions(), [
+            ["grant", "ok", "sipas", "sipas_comments", "clerk", "granted"],
+            ["grant", "ok", "sipas", "sipas_comments", "clerk", "already granted"],
+            ["revoke", "ok", "sipas", "sipas_comments", "clerk", "revoked"]])
+        listed = json.loads(sipas("audit", "--action", "grant", "--format", "json").stdout)
+        self.assertEqual([(a["arguments"], a["outcome"]) for a in listed][0],
+                         ({"role": "sipas_comments", "user": "clerk"}, "ok"))
+        # Only sipas's own roles: anything else is refused before the
+        # database is touched, and nothing is granted or recorded.
+        for role in ("pg_read_all_data", "pg_write_server_files", "sipas", "reporter",
+                     "SIPAS_COMMENTS", "sipas_comments; DROP TABLE responses"):
+            r = sipas("grant", role, "clerk", check=False)
+            self.assertEqual(r.returncode, 2, role)
+            self.assertIn("not one of sipas's roles", r.stderr)
+        for role in ("pg_read_all_data", "pg_write_server_files", "sipas", "reporter"):
+            self.assertEqual(member(role), "f", role)
+        r = sipas("revoke", "pg_signal_backend", "clerk", check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(len(actions()), 3)
+        self.assertEqual(psql("SELECT count(*) FROM responses"), "200")
+        # An unknown user: an error, recorded as failed, nothing granted.
+        r = sipas("grant", "sipas_audit", "nobody_here", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no database role 'nobody_here'", r.stderr)
+        self.assertEqual(actions()[-1][:5], ["grant", "failed", "sipas", "sipas_audit",
+                                             "nobody_here"])
+        self.assertIn("sipas_report_personnel", sipas("grant", "--help").stdout)
 
     def test_a_session_holding_the_audit_lock_fails_an_action_not_hangs_it(self):
         # Any role can take the log's advisory lock and sit on it.
@@ -565,6 +732,48 @@ class Sealed(unittest.TestCase):
 
     def stored_comment(self, rid):
         return psql("SELECT comment FROM responses WHERE id = '%s'" % rid)
+
+    def reload(self, text):
+        """sipasd reloaded with text as its configuration: its log lines."""
+        with open(os.path.join(W["dir"], "sipasd.conf"), "w") as f:
+            f.write(text)
+        since = os.path.getsize(W["log"])
+        W["daemon"].send_signal(signal.SIGHUP)
+        wait_log("reloaded", since)
+        with open(W["log"]) as f:
+            f.seek(since)
+            return f.read().splitlines()
+
+    def test_a_reload_that_turns_sealing_off_or_changes_the_key_says_so(self):
+        conf = os.path.join(W["dir"], "sipasd.conf")
+        with open(conf) as f:
+            saved = f.read()
+        other = tempfile.mkdtemp()
+        subprocess.run([SIPAS, "seal-key", "new", "--out", other + "/x"], check=True,
+                       capture_output=True)
+        with open(other + "/x.pub") as f:
+            other_pub = f.read().strip()
+        plain = re.compile(r" sipasd warn: .*comment_seal_key.*plain text")
+        changed = re.compile(r" sipasd info: .*comment_seal_key changed")
+        try:
+            lines = self.reload(saved)
+            self.assertEqual([l for l in lines if plain.search(l) or changed.search(l)], [],
+                             "the same key: nothing to say")
+            unsealed = re.sub(r"(?m)^comment_seal_key = .*\n", "", saved)
+            self.assertNotEqual(unsealed, saved)
+            lines = self.reload(unsealed)
+            self.assertEqual(len([l for l in lines if plain.search(l)]), 1, lines)
+            # And so it is: the next comment is stored as sent.
+            r = example(comment="lưu không niêm phong")
+            self.assertEqual(kiosk(1).post(r)[0], 201)
+            self.assertEqual(self.stored_comment(r["id"]), "lưu không niêm phong")
+            self.reload(saved)
+            lines = self.reload(re.sub(r"(?m)^comment_seal_key = .*$",
+                                       "comment_seal_key = " + other_pub, saved))
+            self.assertEqual(len([l for l in lines if changed.search(l)]), 1, lines)
+            self.assertEqual([l for l in lines if plain.search(l)], [], lines)
+        finally:
+            self.reload(saved)
 
     def test_seal_key_new_writes_a_pair_and_says_where_the_secret_goes(self):
         self.assertIn("off the server", self.made.stdout)
