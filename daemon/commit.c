@@ -76,12 +76,20 @@ static const char insert_sql[] =
  * with its questionnaire at its center by a row of another id. The same id wins: a kiosk
  * retrying what was stored gets its duplicate. */
 static const char compare_sql[] =
+    /* Its commit writes a record (the message, once), and so waits for the
+     * synchronous standby like an insert's: a duplicate found here is then
+     * on the standby too (answered 200, or a replayed record let go), not
+     * only on a primary whose wait for it was cancelled. A transaction
+     * that wrote nothing would not wait. */
+    "WITH durable AS MATERIALIZED (SELECT pg_logical_emit_message(true, "
+    " 'sipasd', 'duplicates looked up')) "
     "SELECT r.content_hash = u.hash, "
     " EXISTS (SELECT FROM responses d WHERE d.questionnaire_id = u.questionnaire "
     "  AND d.center_id = u.center AND d.dossier = u.dossier AND d.id <> u.id) "
     "FROM unnest($1::uuid[], $2::bytea[], $3::smallint[], $4::text[], $5::int[]) "
     " WITH ORDINALITY AS u(id, hash, questionnaire, dossier, center, ord) "
     "LEFT JOIN responses r ON r.id = u.id "
+    "CROSS JOIN durable "
     "ORDER BY u.ord";
 
 static struct {

@@ -27,13 +27,11 @@ list_item(const char *list, unsigned i)
 
 	if (strchr(list, ',') == NULL)
 		return xstrdup(list);
+	/* lists_pair made sure that the list has item i. */
 	for (; i > 0 && p != NULL; i--)
 		if ((p = strchr(p, ',')) != NULL)
 			p++;
-	/* A shorter list than the hosts': libpq's default for the rest. */
-	if (p == NULL)
-		return xstrdup("");
-	return xstrndup(p, strcspn(p, ","));
+	return p != NULL ? xstrndup(p, strcspn(p, ",")) : xstrdup("");
 }
 
 static bool
@@ -41,6 +39,36 @@ is_list(const char *keyword)
 {
 	return strcmp(keyword, "host") == 0 || strcmp(keyword, "hostaddr") == 0 ||
 	    strcmp(keyword, "port") == 0;
+}
+
+/* As libpq: a list of ports of one item serves every host, else one item
+ * a host; so do host names and hostaddr values. */
+static bool
+lists_pair(const PQconninfoOption *opts, unsigned nhosts, char *err, size_t errlen)
+{
+	unsigned nhost = 0, naddr = 0, nport = 0;
+
+	for (const PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL)
+			continue;
+		if (strcmp(o->keyword, "host") == 0)
+			nhost = list_length(o->val);
+		else if (strcmp(o->keyword, "hostaddr") == 0)
+			naddr = list_length(o->val);
+		else if (strcmp(o->keyword, "port") == 0)
+			nport = list_length(o->val);
+	}
+	if (nhost > 0 && naddr > 0 && nhost != naddr) {
+		snprintf(err, errlen, "could not match %u host names to %u hostaddr "
+		    "values", nhost, naddr);
+		return false;
+	}
+	if (nport > 1 && nport != nhosts) {
+		snprintf(err, errlen, "could not match %u port numbers to %u hosts",
+		    nport, nhosts);
+		return false;
+	}
+	return true;
 }
 
 bool
@@ -66,6 +94,11 @@ conninfo_split(struct conninfo *ci, const char *text, char *err, size_t errlen)
 		if (strcmp(o->keyword, "host") == 0 || strcmp(o->keyword, "hostaddr") == 0)
 			if (list_length(o->val) > ci->nhosts)
 				ci->nhosts = list_length(o->val);
+	}
+	if (!lists_pair(opts, ci->nhosts, err, errlen)) {
+		PQconninfoFree(opts);
+		ci->nhosts = 0;
+		return false;
 	}
 	ci->keywords = xcalloc(nkeys + 1, sizeof *ci->keywords);
 	hosts = xcalloc(ci->nhosts, sizeof *hosts);

@@ -25,7 +25,7 @@
  * deadline gives the connection up, and its backend, which does not
  * notice its client leaving while it waits, is cancelled. A wait that is
  * cancelled (by us or anyone) ends in success with a WARNING, the commit
- * local only: a query that draws a WARNING is answered as if its
+ * local only: a query that draws that WARNING is answered as if its
  * connection broke, its outcome unknown, so that it is spooled and not
  * acknowledged as stored. */
 #include <pthread.h>
@@ -227,6 +227,7 @@ lost(struct dbconn *dc, const char *what)
 	log_error("database connection %u %s; reconnecting in %d s", dc->no,
 	    db.error, dc->delay);
 	close_conn(dc);
+	dc->host = 0;	/* the next attempt walks the list from its start */
 	evtimer_add(dc->timer, &tv);
 	/* Short enough that service resumes soon after PostgreSQL does. */
 	dc->delay = dc->delay < 4 ? dc->delay * 2 : 5;
@@ -323,7 +324,9 @@ complete(struct dbconn *dc, struct db_query *q)
 }
 
 /* libpq parses replies in order, and a commit's WARNING comes after the
- * query's result and before its Sync: it is the oldest query's. */
+ * query's result and before its Sync: it is the oldest query's. A commit
+ * whose wait for the synchronous standby was cancelled is on the primary
+ * only: its query is failed as if its connection broke. */
 static void
 on_notice(void *arg, const PGresult *res)
 {
@@ -337,7 +340,11 @@ on_notice(void *arg, const PGresult *res)
 		return;
 	log_warn("database connection %u: the server warns: %s", dc->no,
 	    message ? message : "?");
-	if (q != NULL)
+	/* PostgreSQL's words (lc_messages must be English for this to work);
+	 * other warnings, such as one on every transaction near wraparound,
+	 * say nothing of a commit's outcome. */
+	if (q != NULL && message != NULL &&
+	    strstr(message, "wait for synchronous replication") != NULL)
 		q->warned = true;
 }
 
@@ -462,7 +469,6 @@ on_connect_io(evutil_socket_t fd, short what, void *arg)
 	dc->state = DBCONN_READY;
 	arm_deadline(dc);	/* for the statements being prepared */
 	dc->delay = 1;
-	dc->host = 0;
 	db.error[0] = '\0';
 	log_info("database connection %u ready (server %d, database %s)", dc->no,
 	    PQserverVersion(dc->conn), PQdb(dc->conn));
@@ -505,7 +511,6 @@ connect_failed(struct dbconn *dc, const char *what)
 		dbconn_connect(dc);
 		return;
 	}
-	dc->host = 0;
 	lost(dc, what);
 }
 

@@ -105,6 +105,12 @@ what_libpq_cannot_parse_is_refused(void **state)
 	assert_non_null(strstr(err, "quoted"));
 	assert_false(conninfo_split(&ci, "hots=pg1", err, sizeof err));
 	assert_non_null(strstr(err, "hots"));
+	/* Lists that do not pair, as libpq refuses them. */
+	assert_false(conninfo_split(&ci, "host=a,b,c port=1,2", err, sizeof err));
+	assert_string_equal(err, "could not match 2 port numbers to 3 hosts");
+	assert_false(conninfo_split(&ci, "host=a,b hostaddr=10.0.0.1,10.0.0.2,10.0.0.3",
+	    err, sizeof err));
+	assert_string_equal(err, "could not match 2 host names to 3 hostaddr values");
 	conninfo_free(&ci);	/* harmless after a failure */
 }
 
