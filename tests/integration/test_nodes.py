@@ -127,11 +127,16 @@ def tearDownModule():
         if proc is not None:
             proc.terminate()
             proc.wait(10)
+    status = 0
     if P.get("daemon") is not None and P["daemon"].poll() is None:
         P["daemon"].send_signal(signal.SIGTERM)
-        P["daemon"].wait(60)
+        status = P["daemon"].wait(60)
     stop_b()
     stop_world()
+    # Under ASan a leak, of a connection awaiting its header say, is an
+    # exit status.
+    if status != 0:
+        raise AssertionError("node p exited with %s:\n%s" % (status, p_log()[-4000:]))
 
 
 def start_haproxy():
