@@ -20,6 +20,8 @@
 const struct conf_key config_keys[] = {
 	KEY(listen, CONF_ADDRESS, RESTART, "0.0.0.0:8443", 0, 0,
 	    "kiosk listener, HTTPS with mutual TLS"),
+	KEY(proxy_protocol, CONF_BOOL, RESTART, "no", 0, 0,
+	    "kiosk connections begin with a PROXY protocol v2 header"),
 	KEY(admin_listen, CONF_ADDRESS, RESTART, "127.0.0.1:9090", 0, 0,
 	    "operators' listener, plain HTTP: keep it on loopback"),
 	KEY(tls_cert, CONF_STRING, RELOAD, NULL, 0, 0,

@@ -11,6 +11,7 @@
 
 struct config {
 	char *listen;
+	bool proxy_protocol;
 	char *admin_listen;
 	char *tls_cert;
 	char *tls_key;

@@ -6,7 +6,9 @@
  *
  * One timer a connection, one deadline at a time:
  * - from accept, request_timeout for the handshake and the whole first
- *   request; nothing after the handshake restarts it;
+ *   request; nothing after the handshake restarts it (with proxy_protocol,
+ *   proxy.c gives the PROXY header a request_timeout of its own first,
+ *   and this one starts when the header is read);
  * - after a reply, idle_timeout until the first byte of the next request
  *   (a pipelined one is there already), then request_timeout from that
  *   byte for the whole request, body included;
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
@@ -31,6 +34,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "peer.h"
+#include "proxy.h"
 #include "sipasd.h"
 #include "xmalloc.h"
 
@@ -240,22 +244,33 @@ http_conn_new(struct bufferevent *bev, bool admin, const char *peer,
 	return c;
 }
 
+/* address:port for log lines. */
 static void
-on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
+http_peer_name(const struct sockaddr *sa, char *peer, size_t len)
 {
-	bool admin = arg != NULL;
+	char host[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		evutil_inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+		snprintf(peer, len, "[%s]:%d", host, ntohs(s6->sin6_port));
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+		evutil_inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+		snprintf(peer, len, "%s:%d", host, ntohs(s4->sin_port));
+	}
+}
+
+/* A kiosk connection from sa, or an admin one: counted against its
+ * address, then TLS. Its place among max_connections is taken already. */
+static void
+conn_accept(evutil_socket_t fd, const struct sockaddr *sa, bool admin)
+{
 	struct bufferevent *bev;
 	struct peer *from = NULL;
-	char host[INET6_ADDRSTRLEN], peer[64];
+	char peer[64];
 	int one = 1, sndbuf = KERNEL_SNDBUF;
 
-	/* Refused cheaply: no TLS, no allocation. */
-	if (server.nconns >= (unsigned)server.cfg->max_connections) {
-		metrics_refused(REFUSED_MAX_CONNECTIONS);
-		evutil_closesocket(fd);
-		return;
-	}
 	if (!admin && (from = peer_admit(sa)) == NULL) {
 		metrics_refused(REFUSED_ADDRESS);
 		evutil_closesocket(fd);
@@ -264,15 +279,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (!admin)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-	if (sa->sa_family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-		evutil_inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
-		snprintf(peer, sizeof peer, "[%s]:%d", host, ntohs(s6->sin6_port));
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
-		evutil_inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
-		snprintf(peer, sizeof peer, "%s:%d", host, ntohs(s4->sin_port));
-	}
+	http_peer_name(sa, peer, sizeof peer);
 	if (admin) {
 		bev = bufferevent_socket_new(server.base, fd,
 		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
@@ -293,6 +300,72 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	http_conn_new(bev, admin, peer, NULL)->from = from;
+}
+
+/* A missing or broken PROXY header is a misconfigured balancer, or someone
+ * reaching the kiosk port around it: worth a line, but not one per
+ * connection of a flood. */
+static void
+proxy_refusal_log(const char *peer, const char *why)
+{
+	static time_t last;
+	static unsigned long more;
+	time_t now = time(NULL);
+
+	if (now == last) {
+		more++;
+		return;
+	}
+	log_info("%s: closed, %s (proxy_protocol = yes; %lu more since the "
+	    "last such line)", peer, why, more);
+	last = now;
+	more = 0;
+}
+
+/* The PROXY header is read: the connection goes on from the kiosk's
+ * address, as one accepted without it does. */
+static void
+on_proxied(evutil_socket_t fd, const struct sockaddr *from, const char *why,
+    void *arg)
+{
+	char peer[64];
+
+	server.nconns--;	/* the place held while the header came */
+	http_peer_name(from, peer, sizeof peer);
+	if (why != NULL) {
+		metrics_refused(REFUSED_PROXY);
+		proxy_refusal_log(peer, why);
+		evutil_closesocket(fd);
+		return;
+	}
+	log_debug("%s: PROXY header read", peer);
+	conn_accept(fd, from, false);
+}
+
+static void
+on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	bool admin = arg != NULL;
+
+	/* Refused cheaply: no TLS, no allocation. */
+	if (server.nconns >= (unsigned)server.cfg->max_connections) {
+		metrics_refused(REFUSED_MAX_CONNECTIONS);
+		evutil_closesocket(fd);
+		return;
+	}
+	if (admin || !server.cfg->proxy_protocol) {
+		conn_accept(fd, sa, admin);
+		return;
+	}
+	/* Its place among max_connections is held while the header comes. */
+	if (!proxy_read(server.base, fd, sa, salen, server.cfg->request_timeout,
+	    on_proxied, NULL)) {
+		log_error("cannot wait for a PROXY header: out of memory");
+		evutil_closesocket(fd);
+		return;
+	}
+	server.nconns++;
 }
 
 static void
@@ -350,6 +423,7 @@ http_close_all(bool force)
 	if (server.admin_listener != NULL)
 		evconnlistener_free(server.admin_listener);
 	server.kiosk_listener = server.admin_listener = NULL;
+	server.nconns -= proxy_close_all();
 	for (c = TAILQ_FIRST(&server.conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (force || c->state == CONN_HANDSHAKE ||

@@ -17,6 +17,7 @@ enum refusal {
 	REFUSED_MAX_CONNECTIONS,	/* max_connections, at accept */
 	REFUSED_ADDRESS,		/* the per-address limits, at accept */
 	REFUSED_KIOSK,			/* max_connections_per_kiosk, after the handshake */
+	REFUSED_PROXY,			/* proxy_protocol: no valid header in time */
 	REFUSED_COUNT
 };
 

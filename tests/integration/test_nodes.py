@@ -17,14 +17,16 @@ HAPROXY = "/usr/sbin/haproxy"
 
 B = {}          # node b: port, admin_port, dir, conf, log, daemon
 HA = {}         # haproxy: port, conf, process
+P = {}          # node p (proxy_protocol = yes) and its HAProxy (send-proxy-v2)
 
 
 def node_conf(name, port, admin_port, spool, state, extra=""):
     """The world's configuration with another node's ports, directories and
-    name."""
+    name, and the keys of extra in place of the world's."""
+    own = ["listen", "admin_listen", "spool_dir", "state_dir", "node_name"]
+    own += [l.split(" ")[0] for l in extra.splitlines()]
     with open(os.path.join(W["dir"], "sipasd.conf")) as f:
-        lines = [l for l in f if not l.split(" ")[0] in
-                 ("listen", "admin_listen", "spool_dir", "state_dir", "node_name")]
+        lines = [l for l in f if not l.split(" ")[0] in own]
     # Node a alone connects as sipasd_a.
     lines = [l.replace("user=sipasd_a\n", "user=sipasd\n") for l in lines]
     lines += ["listen = 127.0.0.1:%d\n" % port, "admin_listen = 127.0.0.1:%d\n" % admin_port,
@@ -76,7 +78,8 @@ def stop_b():
 
 def haproxy_conf():
     """The shape of etc/haproxy-sipasd.cfg, on the test's ports, checking
-    every 200 ms."""
+    every 200 ms, without its send-proxy-v2: nodes a and b also take the
+    tests' direct connections (node p is the PROXY protocol's)."""
     return """global
     maxconn 2000
 defaults
@@ -120,11 +123,20 @@ def setUpModule():
 
 
 def tearDownModule():
-    if HA.get("process") is not None:
-        HA["process"].terminate()
-        HA["process"].wait(10)
+    for proc in (HA.get("process"), P.get("haproxy")):
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+    status = 0
+    if P.get("daemon") is not None and P["daemon"].poll() is None:
+        P["daemon"].send_signal(signal.SIGTERM)
+        status = P["daemon"].wait(60)
     stop_b()
     stop_world()
+    # Under ASan a leak, of a connection awaiting its header say, is an
+    # exit status.
+    if status != 0:
+        raise AssertionError("node p exited with %s:\n%s" % (status, p_log()[-4000:]))
 
 
 def start_haproxy():
@@ -215,7 +227,188 @@ def wait_admin(port, path, status, timeout=30):
         time.sleep(0.1)
 
 
+def start_proxied_node():
+    """Node p, proxy_protocol = yes, a handshake at a time per address and
+    a 2 s request_timeout, behind an HAProxy of its own sending the PROXY
+    protocol version 2, as etc/haproxy-sipasd.cfg does."""
+    if P.get("daemon") is not None:
+        return
+    P["port"], P["admin_port"], P["ha_port"] = free_port(), free_port(), free_port()
+    spool, state = os.path.join(W["dir"], "spool-p"), os.path.join(W["dir"], "state-p")
+    own_dirs(spool, state)
+    conf = node_conf("p", P["port"], P["admin_port"], spool, state,
+                     "proxy_protocol = yes\nmax_connections_per_ip = 1\n"
+                     "new_connections_per_ip = 0\nrequest_timeout = 2s\nlog_level = debug\n")
+    P["log"] = os.path.join(W["dir"], "sipasd-p.log")
+    with open(P["log"], "a") as log:
+        P["daemon"] = subprocess.Popen([SIPASD, "-c", conf], stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if admin_at(P["admin_port"], "/healthz")[0] == 200:
+                break
+        except OSError:
+            pass
+        if time.monotonic() > deadline or P["daemon"].poll() is not None:
+            raise AssertionError("node p did not become healthy:\n" + open(P["log"]).read())
+        time.sleep(0.1)
+    haconf = os.path.join(W["dir"], "haproxy-p.cfg")
+    with open(haconf, "w") as f:
+        f.write("""global
+    maxconn 2000
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 90s
+    timeout server 90s
+frontend kiosks
+    bind 127.0.0.1:%d
+    default_backend sipasd
+backend sipasd
+    option httpchk GET /readyz
+    http-check expect status 200
+    default-server inter 200ms fall 2 rise 2 send-proxy-v2
+    server p 127.0.0.1:%d check port %d
+""" % (P["ha_port"], P["port"], P["admin_port"]))
+    with open(os.path.join(W["dir"], "haproxy-p.log"), "w") as log:
+        P["haproxy"] = subprocess.Popen([HAPROXY, "-db", "-f", haconf], stdout=log,
+                                        stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            k = kiosk_from(1, "127.0.0.1")
+            ok = k.request("GET", "/v1/questionnaire")[0] == 200
+            k.close()
+            if ok:
+                return
+        except (OSError, http.client.HTTPException):
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError("HAProxy does not pass kiosks to node p:\n" + open(P["log"]).read())
+        time.sleep(0.2)
+
+
+def kiosk_from(n, source, port=None):
+    """Kiosk n connected from the loopback address source (Linux routes all
+    of 127/8 on lo) to node p's HAProxy, or to port."""
+    k = kiosk(n, port=port or P["ha_port"])
+    sock = socket.create_connection(("127.0.0.1", k.port), timeout=k.timeout,
+                                    source_address=(source, 0))
+    k.conn = http.client.HTTPSConnection("localhost", k.port, context=k.ctx, timeout=k.timeout)
+    k.conn.sock = k.ctx.wrap_socket(sock, server_hostname="localhost")
+    return k
+
+
+def p_log():
+    with open(P["log"]) as f:
+        return f.read()
+
+
+def wait_p_log(pattern, since, timeout=20):
+    deadline = time.monotonic() + timeout
+    while not re.search(pattern, p_log()[since:]):
+        if time.monotonic() > deadline:
+            raise AssertionError("node p never logged %r:\n%s" % (pattern, p_log()[since:]))
+        time.sleep(0.05)
+
+
+def closed_without_reply(sock, timeout=15):
+    """Whether the peer closes sock (within timeout, against node p's 2 s
+    deadline) having sent nothing."""
+    sock.settimeout(timeout)
+    try:
+        return sock.recv(4096) == b""
+    except ConnectionResetError:
+        return True
+    finally:
+        sock.close()
+
+
 class Nodes(unittest.TestCase):
+
+    @unittest.skipUnless(os.path.exists(HAPROXY), "haproxy not installed (scripts/deps)")
+    def test_proxy_protocol_limits_and_logs_the_kiosk_address(self):
+        start_proxied_node()
+        since = len(p_log())
+        # A connection from 127.0.0.2 that never starts its handshake holds
+        # the one handshake 127.0.0.2 may have in progress.
+        hold = socket.create_connection(("127.0.0.1", P["ha_port"]), timeout=10,
+                                        source_address=("127.0.0.2", 0))
+        try:
+            wait_p_log(r"127\.0\.0\.2:\d+: PROXY header", since)
+            refused = metric(admin_at(P["admin_port"], "/metrics")[1],
+                             'sipasd_connections_refused_total{limit="address"}')
+            with self.assertRaises((OSError, http.client.HTTPException)):
+                kiosk_from(2, "127.0.0.2").request("GET", "/v1/questionnaire")
+            self.assertEqual(metric(admin_at(P["admin_port"], "/metrics")[1],
+                                    'sipasd_connections_refused_total{limit="address"}'),
+                             refused + 1)
+            # Another address is served meanwhile, and logged as itself.
+            other = kiosk_from(3, "127.0.0.3")
+            r = example()
+            self.assertEqual(other.post(r)[0], 201)
+            other.close()
+            self.assertEqual(count_stored([r["id"]]), 1)
+            wait_p_log(r"127\.0\.0\.3:\d+: TLS ", since)
+        finally:
+            hold.close()
+        # Its slot given back, 127.0.0.2 is served again.
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                k = kiosk_from(2, "127.0.0.2")
+                served = k.request("GET", "/v1/questionnaire")[0] == 200
+                k.close()
+                if served:
+                    break
+            except (OSError, http.client.HTTPException):
+                pass
+            self.assertLess(time.monotonic(), deadline, "127.0.0.2 never served again")
+            time.sleep(0.2)
+        kiosk_lines = [l for l in p_log()[since:].splitlines() if ": TLS " in l]
+        self.assertTrue(kiosk_lines)
+        self.assertEqual([l for l in kiosk_lines if "127.0.0.1:" in l], [],
+                         "a kiosk logged as HAProxy's address")
+
+    @unittest.skipUnless(os.path.exists(HAPROXY), "haproxy not installed (scripts/deps)")
+    def test_proxy_protocol_connection_without_header_closed_without_reply(self):
+        start_proxied_node()
+        before = metric(admin_at(P["admin_port"], "/metrics")[1],
+                        'sipasd_connections_refused_total{limit="proxy_header"}')
+        # A kiosk straight to the node: its ClientHello is no PROXY header.
+        k = kiosk(1, port=P["port"])
+        with self.assertRaises((OSError, http.client.HTTPException)):
+            k.request("GET", "/v1/questionnaire")
+        k.close()
+        # Plain HTTP: no reply at all.
+        s = socket.create_connection(("127.0.0.1", P["port"]), timeout=10)
+        s.sendall(b"GET /v1/questionnaire HTTP/1.1\r\nHost: p\r\n\r\n")
+        self.assertTrue(closed_without_reply(s))
+        # Version 1 (text) is not taken.
+        s = socket.create_connection(("127.0.0.1", P["port"]), timeout=10)
+        s.sendall(b"PROXY TCP4 127.0.0.9 127.0.0.1 5000 8443\r\n")
+        self.assertTrue(closed_without_reply(s))
+        # Half a header, then silence: counted among the open connections
+        # (max_connections) while waiting, closed at request_timeout (2 s).
+        silent = []
+        for _ in range(3):
+            silent.append(socket.create_connection(("127.0.0.1", P["port"]), timeout=10))
+            silent[-1].sendall(b"\r\n\r\n\x00\r\nQUIT\n\x21")
+        # Three, and the scrape: the health checks come and go.
+        deadline = time.monotonic() + 10
+        while metric(admin_at(P["admin_port"], "/metrics")[1], "sipasd_connections_open") < 4:
+            self.assertLess(time.monotonic(), deadline, "connections awaiting a header not counted")
+            time.sleep(0.05)
+        for s in silent:
+            self.assertTrue(closed_without_reply(s))
+        # UDP over IPv4 is not a kiosk.
+        s = socket.create_connection(("127.0.0.1", P["port"]), timeout=10)
+        s.sendall(b"\r\n\r\n\x00\r\nQUIT\n\x21\x12\x00\x0c" + bytes(12))
+        self.assertTrue(closed_without_reply(s))
+        after = metric(admin_at(P["admin_port"], "/metrics")[1],
+                       'sipasd_connections_refused_total{limit="proxy_header"}')
+        self.assertEqual(after, before + 7)
+        self.assertIsNone(P["daemon"].poll())
 
     def test_responses_spooled_behind_haproxy_while_the_database_is_away(self):
         haproxy_running()

@@ -225,7 +225,7 @@ test_copy_key_follows_the_type(void **state)
 static void
 test_every_key_has_help_and_the_restart_keys_are_known(void **state)
 {
-	const char *restart = " listen admin_listen db db_connections user "
+	const char *restart = " listen proxy_protocol admin_listen db db_connections user "
 	    "spool_dir state_dir spool_max_size ";
 	char word[64];
 
