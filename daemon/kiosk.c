@@ -6,8 +6,8 @@
  * A certificate not in it waits for a fresh read (at most one a second), so
  * that a kiosk enrolled a moment ago is served at once and strangers cannot
  * make sipasd query the database per request. A copy is kept in state_dir
- * (state.c) so that a restart while the database is away still knows every
- * kiosk. */
+ * (a snapshot, snapshot.c) so that a restart while the database is away
+ * still knows every kiosk. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +20,8 @@
 #include "db.h"
 #include "kiosk.h"
 #include "log.h"
-#include "state.h"
 #include "sipasd.h"
+#include "snapshot.h"
 #include "xmalloc.h"
 
 #define STATE_FILE	"registry.json"
@@ -59,19 +59,16 @@ struct kiosk_wait {
 	void *arg;
 };
 
+static const struct snapshot_kind registry_kind;
 static struct {
-	struct registry *current;	/* NULL until the first read */
-	int64_t loaded_us;		/* when current was read, wall clock µs */
+	struct snapshot snap;		/* of struct registry */
 	struct timespec asked;		/* when the last read was sent */
 	int64_t asked_us;		/* the same, wall clock, µs */
 	int64_t covered_us;		/* when the last read that worked was sent */
 	int64_t skew_us;		/* the database's clock minus ours, at most */
-	bool reading;			/* a read is in flight */
-	bool failed;			/* the last read failed: the database is away */
-	struct event *tick;
-	char *saved;			/* what state_dir holds, to write only changes */
 	STAILQ_HEAD(, kiosk_wait) waiting;
-} reg = { .waiting = STAILQ_HEAD_INITIALIZER(reg.waiting) };
+} reg = { .snap = { .kind = &registry_kind },
+    .waiting = STAILQ_HEAD_INITIALIZER(reg.waiting) };
 
 /* bytea as hex, and times and days as integers: independent of the
  * session's bytea_output and DateStyle. The placements are one text per
@@ -108,8 +105,10 @@ cmp_id(const void *a, const void *b)
 }
 
 static void
-registry_free(struct registry *r)
+registry_free(void *data)
 {
+	struct registry *r = data;
+
 	if (r == NULL)
 		return;
 	free(r->by_fp);
@@ -185,36 +184,40 @@ registry_index(struct registry *r)
 	qsort(r->by_id, r->n, sizeof *r->by_id, cmp_id);
 }
 
+static const struct registry *
+current(void)
+{
+	return reg.snap.current;
+}
+
 static const struct kiosk *
-find(const unsigned char *fp)
+find_in(const struct registry *r, const unsigned char *fp)
 {
 	struct kiosk key;
 
-	if (reg.current == NULL || reg.current->n == 0)
+	if (r == NULL || r->n == 0)
 		return NULL;
 	memcpy(key.fp, fp, CERT_FINGERPRINT_LEN);
-	return bsearch(&key, reg.current->by_fp, reg.current->n,
-	    sizeof *reg.current->by_fp, cmp_fp);
+	return bsearch(&key, r->by_fp, r->n, sizeof *r->by_fp, cmp_fp);
+}
+
+static const struct kiosk *
+find(const unsigned char *fp)
+{
+	return find_in(current(), fp);
 }
 
 static const struct kiosk *
 find_id(int id)
 {
+	const struct registry *r = current();
 	struct kiosk key, *k = &key, **hit;
 
-	if (reg.current == NULL || reg.current->n == 0)
+	if (r == NULL || r->n == 0)
 		return NULL;
 	key.ref.id = id;
-	hit = bsearch(&k, reg.current->by_id, reg.current->n,
-	    sizeof *reg.current->by_id, cmp_id);
+	hit = bsearch(&k, r->by_id, r->n, sizeof *r->by_id, cmp_id);
 	return hit != NULL ? *hit : NULL;
-}
-
-static double
-interval(void)
-{
-	return server.cfg->kiosk_cache_ttl > 0 ?
-	    (double)server.cfg->kiosk_cache_ttl : 1.0;
 }
 
 /* The registry in memory may still be used: read recently, or the
@@ -222,10 +225,7 @@ interval(void)
 static bool
 usable(void)
 {
-	/* The wall clock: the copy restored after a reboot is as old as the
-	 * database last confirmed it, not as old as the machine's uptime. */
-	return reg.current != NULL && clock_wall_us() - reg.loaded_us <=
-	    server.cfg->kiosk_offline_ttl * 1000000;
+	return snapshot_usable(&reg.snap);
 }
 
 /* Answers a request that was waiting, or comes now. */
@@ -288,10 +288,10 @@ parse_row(PGresult *res, int row, struct kiosk *k)
 
 /* Logs what changed that an operator would want to see in the log. */
 static void
-log_changes(const struct registry *now)
+log_changes(const struct registry *was_read, const struct registry *now)
 {
-	for (size_t i = 0; i < now->n && reg.current != NULL; i++) {
-		const struct kiosk *was = find(now->by_fp[i].fp);
+	for (size_t i = 0; i < now->n && was_read != NULL; i++) {
+		const struct kiosk *was = find_in(was_read, now->by_fp[i].fp);
 		if (was != NULL && !was->revoked && now->by_fp[i].revoked)
 			log_info("kiosk %s is revoked: refusing its requests",
 			    now->by_fp[i].ref.code);
@@ -300,8 +300,9 @@ log_changes(const struct registry *now)
 
 /* The registry as kept on disk: one array per kiosk. */
 static char *
-registry_dump(const struct registry *r)
+registry_dump(const void *data)
 {
+	const struct registry *r = data;
 	json_t *all = json_array();
 	char hex[2 * CERT_FINGERPRINT_LEN + 1], *text, *spans;
 
@@ -321,7 +322,7 @@ registry_dump(const struct registry *r)
 	return text;
 }
 
-static struct registry *
+static void *
 registry_parse(const char *text, size_t len)
 {
 	json_t *all = json_loadb(text, len, 0, NULL), *row;
@@ -360,83 +361,21 @@ registry_parse(const char *text, size_t len)
 	return r;
 }
 
-/* Keeps the registry just read in state_dir: written when it changed,
- * else only marked as confirmed now. */
 static void
-keep(const struct registry *r)
+registry_restored(const void *data, time_t written)
 {
-	char *text = registry_dump(r);
+	const struct registry *r = data;
 
-	if (text == NULL)
-		return;
-	if (reg.saved != NULL && strcmp(reg.saved, text) == 0) {
-		state_touch(STATE_FILE);
-		free(text);
-		return;
-	}
-	if (state_save(STATE_FILE, text, strlen(text))) {
-		free(reg.saved);
-		reg.saved = text;
-	} else {
-		free(text);
-	}
-}
-
-/* The copy in state_dir, as if read when it was last confirmed; replay
- * still waits for the database to be read (failed). */
-static void
-restore(void)
-{
-	size_t len;
-	time_t written;
-	char *text = state_read(STATE_FILE, &len, &written);
-	struct registry *r;
-	double age;
-
-	if (text == NULL)
-		return;
-	if ((r = registry_parse(text, len)) == NULL) {
-		log_error("state_dir: %s is not a kiosk registry; ignoring it",
-		    STATE_FILE);
-		free(text);
-		return;
-	}
-	reg.current = r;
-	reg.saved = text;
-	reg.failed = true;
-	reg.loaded_us = (int64_t)written * 1000000;
-	age = difftime(time(NULL), written);
 	log_info("kiosk registry: %zu kiosk(s) from state_dir, as the database "
-	    "had them %.0f s ago", r->n, age);
+	    "had them %.0f s ago", r->n, difftime(time(NULL), written));
 }
 
-static void
-on_read(PGresult *res, const struct db_failure *f, void *arg)
+static void *
+registry_from_result(PGresult *res)
 {
-	struct registry *r;
-	int rows;
+	int rows = PQntuples(res);
+	struct registry *r = xcalloc(1, sizeof *r);
 
-	bool was_failed = reg.failed;
-
-	reg.reading = false;
-	reg.failed = res == NULL;
-	if (res == NULL) {
-		if (reg.current != NULL && !usable())
-			log_error("kiosk registry: %s; the last one read is older "
-			    "than kiosk_offline_ttl (%lld s): refusing kiosks with "
-			    "503 until the database answers", f->message,
-			    server.cfg->kiosk_offline_ttl);
-		else if (!was_failed && db_ready())
-			/* The database answers, but not this: revocations and
-			 * replay wait for it. */
-			log_warn("kiosk registry: cannot read it: %s", f->message);
-		else
-			log_debug("kiosk registry: %s", f->message);
-		answer_waiting(false);
-		return;
-	}
-	rows = PQntuples(res);
-	r = xcalloc(1, sizeof *r);
 	r->by_fp = xreallocarray(NULL, (size_t)rows + 1, sizeof *r->by_fp);
 	for (int i = 0; i < rows; i++) {
 		memset(&r->by_fp[r->n], 0, sizeof r->by_fp[r->n]);
@@ -446,81 +385,88 @@ on_read(PGresult *res, const struct db_failure *f, void *arg)
 		}
 	}
 	registry_index(r);
+	return r;
+}
+
+static void
+registry_loaded(PGresult *res, const void *old, bool news)
+{
+	const struct registry *r = current();
+
 	/* The database read its clock between our sending and our reading
 	 * the reply: measured from the sending, the skew is at its largest,
 	 * which errs towards "revoked" (set aside for a person) rather than
 	 * towards storing what a revoked kiosk sent. */
-	if (rows > 0)
+	if (PQntuples(res) > 0)
 		reg.skew_us = strtoll(PQgetvalue(res, 0, 7), NULL, 10) -
 		    reg.asked_us;
 	reg.covered_us = reg.asked_us;
-	if (reg.current == NULL || was_failed)
+	if (news)
 		log_info("kiosk registry: %zu kiosk(s)", r->n);
-	log_changes(r);
-	keep(r);
-	registry_free(reg.current);
-	reg.current = r;
-	reg.loaded_us = clock_wall_us();
+	log_changes(old, r);
 	answer_waiting(true);
 }
 
+/* A read that could not be sent is told as one that failed: requests
+ * waiting for it are answered. */
 static void
-read_registry(void)
+registry_failed(const struct db_failure *f, bool was_failed, bool sent)
 {
-	if (reg.reading)
-		return;
-	int64_t sent = clock_wall_us();
+	if (current() != NULL && !usable())
+		log_error("kiosk registry: %s; the last one read is older "
+		    "than kiosk_offline_ttl (%lld s): refusing kiosks with "
+		    "503 until the database answers", f->message,
+		    server.cfg->kiosk_offline_ttl);
+	else if (!was_failed && db_ready())
+		/* The database answers, but not this: revocations and
+		 * replay wait for it. */
+		log_warn("kiosk registry: cannot read it: %s", f->message);
+	else
+		log_debug("kiosk registry: %s", f->message);
+	answer_waiting(false);
+}
 
-	if (!db_query(KIOSK_REGISTRY, 0, NULL, NULL, NULL, on_read, NULL)) {
-		struct db_failure f = { "database unavailable", true, "" };
-		on_read(NULL, &f, NULL);
-		return;
-	}
-	/* Only a read the database was asked counts against strangers. */
+/* Only a read the database was asked counts against strangers. */
+static void
+registry_asked(int64_t sent_us)
+{
 	clock_gettime(CLOCK_MONOTONIC, &reg.asked);
-	reg.asked_us = sent;
-	reg.reading = true;
+	reg.asked_us = sent_us;
 }
 
-static void
-on_tick(evutil_socket_t fd, short what, void *arg)
-{
-	struct timeval tv = { 0, 0 };
-	double next = interval();
-
-	read_registry();
-	tv.tv_sec = (time_t)next;
-	evtimer_add(reg.tick, &tv);
-}
+static const struct snapshot_kind registry_kind = {
+	.file = STATE_FILE,
+	.statement = KIOSK_REGISTRY,
+	.sql = registry_sql,
+	.what = "a kiosk registry",
+	.from_result = registry_from_result,
+	.dump = registry_dump,
+	.parse = registry_parse,
+	.free = registry_free,
+	.restored = registry_restored,
+	.loaded = registry_loaded,
+	.failed = registry_failed,
+	.asked = registry_asked,
+};
 
 void
 kiosk_start(void)
 {
-	db_prepare(KIOSK_REGISTRY, registry_sql);
+	snapshot_start(&reg.snap);
 }
 
 void
 kiosk_run(struct event_base *base)
 {
-	struct timeval now = { 0, 0 };
-
-	restore();
-	reg.tick = evtimer_new(base, on_tick, NULL);
-	evtimer_add(reg.tick, &now);
+	snapshot_run(&reg.snap, base);
 }
 
 /* After db_stop, which has failed the read in flight. */
 void
 kiosk_stop(void)
 {
-	if (reg.tick != NULL)
-		event_free(reg.tick);
-	reg.tick = NULL;
 	answer_waiting(false);
-	registry_free(reg.current);
-	reg.current = NULL;
-	free(reg.saved);
-	reg.saved = NULL;
+	snapshot_stop(&reg.snap);
 }
 
 void
@@ -532,13 +478,14 @@ kiosk_resolve(const unsigned char fp[CERT_FINGERPRINT_LEN], kiosk_cb *cb,
 	/* A copy not confirmed by the database (read from state_dir, or the
 	 * last read failed) is what serves while the database is away, not
 	 * once it answers. */
-	if ((find(fp) != NULL && !reg.failed) || !db_ready()) {
+	if ((find(fp) != NULL && !reg.snap.failed) || !db_ready()) {
 		answer(fp, cb, arg, false);
 		return;
 	}
 	/* Strangers make the registry be read at most once a second. */
-	if (!reg.reading && clock_seconds_since(&reg.asked) < MISS_REFRESH_S) {
-		answer(fp, cb, arg, !reg.failed && reg.current != NULL);
+	if (!reg.snap.reading &&
+	    clock_seconds_since(&reg.asked) < MISS_REFRESH_S) {
+		answer(fp, cb, arg, !reg.snap.failed && current() != NULL);
 		return;
 	}
 	w = xcalloc(1, sizeof *w);
@@ -546,19 +493,19 @@ kiosk_resolve(const unsigned char fp[CERT_FINGERPRINT_LEN], kiosk_cb *cb,
 	w->cb = cb;
 	w->arg = arg;
 	STAILQ_INSERT_TAIL(&reg.waiting, w, entry);
-	read_registry();
+	snapshot_read(&reg.snap);
 }
 
 bool
 kiosk_registry_present(void)
 {
-	return reg.current != NULL;
+	return current() != NULL;
 }
 
 bool
 kiosk_registry_covers(int64_t at)
 {
-	return reg.current != NULL && reg.covered_us > at;
+	return current() != NULL && reg.covered_us > at;
 }
 
 bool
@@ -587,7 +534,7 @@ kiosk_placement(const struct kiosk_ref *k, int day)
 	struct kiosk_place now = { k->center_id, k->counter_id };
 
 	for (size_t i = 0; in != NULL && i < in->nspans; i++) {
-		const struct kiosk_span *sp = &reg.current->spans[in->span0 + i];
+		const struct kiosk_span *sp = &current()->spans[in->span0 + i];
 		if (sp->from <= day && day < sp->until)
 			return sp->place;
 	}
@@ -598,25 +545,23 @@ void
 kiosk_remember(const unsigned char fp[CERT_FINGERPRINT_LEN], bool revoked,
     const struct kiosk_ref *ref)
 {
+	const struct registry *was = current();
 	struct registry *r = xcalloc(1, sizeof *r);
-	size_t n = reg.current != NULL ? reg.current->n : 0;
+	size_t n = was != NULL ? was->n : 0;
 
 	r->by_fp = xreallocarray(NULL, n + 1, sizeof *r->by_fp);
 	if (n > 0)
-		memcpy(r->by_fp, reg.current->by_fp, n * sizeof *r->by_fp);
+		memcpy(r->by_fp, was->by_fp, n * sizeof *r->by_fp);
 	memset(&r->by_fp[n], 0, sizeof r->by_fp[n]);
 	memcpy(r->by_fp[n].fp, fp, CERT_FINGERPRINT_LEN);
 	r->by_fp[n].revoked = revoked;
 	r->by_fp[n].ref = *ref;
 	r->n = n + 1;
-	if (n > 0 && reg.current->nspans > 0) {
-		r->spans = xreallocarray(NULL, reg.current->nspans, sizeof *r->spans);
-		memcpy(r->spans, reg.current->spans,
-		    reg.current->nspans * sizeof *r->spans);
-		r->nspans = reg.current->nspans;
+	if (n > 0 && was->nspans > 0) {
+		r->spans = xreallocarray(NULL, was->nspans, sizeof *r->spans);
+		memcpy(r->spans, was->spans, was->nspans * sizeof *r->spans);
+		r->nspans = was->nspans;
 	}
 	registry_index(r);
-	registry_free(reg.current);
-	reg.current = r;
-	reg.loaded_us = clock_wall_us();
+	snapshot_set(&reg.snap, r);
 }

@@ -1,9 +1,10 @@
 /* The organisation in memory: every center with its opening and closing
  * days, every counter, officer and posting span of the province, as rows
- * of one query (one snapshot) and indexes over them. It is read again
- * every kiosk_cache_ttl seconds and swapped in whole; while the database is
- * unreachable the last one read serves for kiosk_offline_ttl at most, as
- * the kiosk registry does, and a copy in state_dir serves a restart. Days
+ * of one query and indexes over them. It is a snapshot (snapshot.c), as
+ * the kiosk registry is: read again every kiosk_cache_ttl seconds and
+ * swapped in whole; while the database is unreachable the last one read
+ * serves for kiosk_offline_ttl at most, and a copy in state_dir serves a
+ * restart. Days
  * are Vietnam days as integers (days since 1970-01-01), what the database
  * sends; an open end is INT_MIN or INT_MAX. */
 #include <limits.h>
@@ -17,7 +18,7 @@
 #include "log.h"
 #include "org.h"
 #include "sipasd.h"
-#include "state.h"
+#include "snapshot.h"
 #include "xmalloc.h"
 
 #define STATE_FILE	"organisation.json"
@@ -47,13 +48,8 @@ struct org {
 	size_t ncenters, ncounters, nofficers, npostings;
 };
 
-static struct {
-	struct org *current;		/* NULL until the first read */
-	int64_t loaded_us;		/* when current was read, wall clock */
-	bool reading, failed;
-	struct event *tick;
-	char *saved;			/* what state_dir holds */
-} org;
+static const struct snapshot_kind org_kind;
+static struct snapshot org = { .kind = &org_kind };
 
 /* The counters a kiosk is fixed to that were found inactive, warned of
  * once: the kiosk goes on being served, and the log is not flooded. */
@@ -118,8 +114,10 @@ cmp_posting(const void *a, const void *b)
 }
 
 static void
-org_free(struct org *o)
+org_free(void *data)
 {
+	struct org *o = data;
+
 	if (o == NULL)
 		return;
 	for (size_t i = 0; i < o->n; i++) {
@@ -227,11 +225,16 @@ active(const struct org_row *r, int day)
 
 /* --- reading --- */
 
+static const struct org *
+current(void)
+{
+	return org.current;
+}
+
 static bool
 usable(void)
 {
-	return org.current != NULL && clock_wall_us() - org.loaded_us <=
-	    server.cfg->kiosk_offline_ttl * 1000000;
+	return snapshot_usable(&org);
 }
 
 static void
@@ -254,7 +257,7 @@ day_or(PGresult *res, int row, int col, int open)
 	return PQgetisnull(res, row, col) ? open : atoi(PQgetvalue(res, row, col));
 }
 
-static struct org *
+static void *
 org_from_result(PGresult *res)
 {
 	struct org *o = xcalloc(1, sizeof *o);
@@ -274,8 +277,9 @@ org_from_result(PGresult *res)
 
 /* The copy in state_dir: the rows as arrays of the query's columns. */
 static char *
-org_dump(const struct org *o)
+org_dump(const void *data)
 {
+	const struct org *o = data;
 	json_t *all = json_array();
 	char kind[2] = "", *text;
 
@@ -291,7 +295,7 @@ org_dump(const struct org *o)
 	return text;
 }
 
-static struct org *
+static void *
 org_parse(const char *text, size_t len)
 {
 	json_t *all = json_loadb(text, len, 0, NULL), *row;
@@ -318,119 +322,71 @@ org_parse(const char *text, size_t len)
 }
 
 static void
-keep(const struct org *o)
+org_restored(const void *data, time_t written)
 {
-	char *text = org_dump(o);
+	const struct org *o = data;
 
-	if (text == NULL)
-		return;
-	if (org.saved != NULL && strcmp(org.saved, text) == 0) {
-		state_touch(STATE_FILE);
-		free(text);
-	} else if (state_save(STATE_FILE, text, strlen(text))) {
-		free(org.saved);
-		org.saved = text;
-	} else {
-		free(text);
-	}
-}
-
-static void
-restore(void)
-{
-	size_t len;
-	time_t written;
-	char *text = state_read(STATE_FILE, &len, &written);
-	struct org *o;
-
-	if (text == NULL)
-		return;
-	if ((o = org_parse(text, len)) == NULL) {
-		log_error("state_dir: %s is not an organisation; ignoring it",
-		    STATE_FILE);
-		free(text);
-		return;
-	}
-	org.current = o;
-	org.saved = text;
-	org.failed = true;
-	org.loaded_us = (int64_t)written * 1000000;
 	log_info("organisation: %zu center(s), %zu counter(s), %zu officer(s) "
 	    "from state_dir", o->ncenters, o->ncounters, o->nofficers);
 }
 
 static void
-on_read(PGresult *res, const struct db_failure *f, void *arg)
+org_loaded(PGresult *res, const void *old, bool news)
 {
-	bool was_failed = org.failed;
-	struct org *o;
+	const struct org *o = current();
 
-	org.reading = false;
-	org.failed = res == NULL;
-	if (res == NULL) {
-		if (!was_failed && db_ready())
-			log_warn("organisation: cannot read it: %s; judging "
-			    "responses by the one read last", f->message);
-		if (org.current != NULL && !usable())
-			log_error("organisation: %s; the last one read is older "
-			    "than kiosk_offline_ttl (%lld s): refusing responses "
-			    "with 503", f->message, server.cfg->kiosk_offline_ttl);
-		return;
-	}
-	o = org_from_result(res);
-	if (org.current == NULL || was_failed)
+	if (news)
 		log_info("organisation: %zu center(s), %zu counter(s), %zu "
 		    "officer(s)", o->ncenters, o->ncounters, o->nofficers);
-	keep(o);
-	org_free(org.current);
-	org.current = o;
-	org.loaded_us = clock_wall_us();
 }
 
-/* Every kiosk_cache_ttl; every second while the database has not
- * answered, so that a start serves as soon as it does. */
+/* A read that could not be sent (the database is not ready) is not
+ * logged: db.c says why the database is away. */
 static void
-on_tick(evutil_socket_t fd, short what, void *arg)
+org_failed(const struct db_failure *f, bool was_failed, bool sent)
 {
-	struct timeval tv = { server.cfg->kiosk_cache_ttl > 0 && !org.failed &&
-	    org.current != NULL ? (time_t)server.cfg->kiosk_cache_ttl : 1, 0 };
-
-	if (!org.reading) {
-		if (db_query(ORG_READ, 0, NULL, NULL, NULL, on_read, NULL)) {
-			org.reading = true;
-		} else {
-			org.failed = true;
-		}
-	}
-	evtimer_add(org.tick, &tv);
+	if (!sent)
+		return;
+	if (!was_failed && db_ready())
+		log_warn("organisation: cannot read it: %s; judging "
+		    "responses by the one read last", f->message);
+	if (org.current != NULL && !usable())
+		log_error("organisation: %s; the last one read is older "
+		    "than kiosk_offline_ttl (%lld s): refusing responses "
+		    "with 503", f->message, server.cfg->kiosk_offline_ttl);
 }
+
+static const struct snapshot_kind org_kind = {
+	.file = STATE_FILE,
+	.statement = ORG_READ,
+	.sql = read_sql,
+	.what = "an organisation",
+	.retry_each_second = true,
+	.from_result = org_from_result,
+	.dump = org_dump,
+	.parse = org_parse,
+	.free = org_free,
+	.restored = org_restored,
+	.loaded = org_loaded,
+	.failed = org_failed,
+};
 
 void
 org_start(void)
 {
-	db_prepare(ORG_READ, read_sql);
+	snapshot_start(&org);
 }
 
 void
 org_run(struct event_base *base)
 {
-	struct timeval now = { 0, 0 };
-
-	restore();
-	org.tick = evtimer_new(base, on_tick, NULL);
-	evtimer_add(org.tick, &now);
+	snapshot_run(&org, base);
 }
 
 void
 org_stop(void)
 {
-	if (org.tick != NULL)
-		event_free(org.tick);
-	org.tick = NULL;
-	org_free(org.current);
-	org.current = NULL;
-	free(org.saved);
-	org.saved = NULL;
+	snapshot_stop(&org);
 	free(warned.ids);
 	warned.ids = NULL;
 	warned.n = 0;
@@ -453,9 +409,7 @@ org_remember_centers(const int *center_ids, size_t n)
 		row_set(&o->rows[o->n++], 'c', v, "", "");
 	}
 	org_build(o);
-	org_free(org.current);
-	org.current = o;
-	org.loaded_us = clock_wall_us();
+	snapshot_set(&org, o);
 }
 
 /* --- judging --- */
@@ -570,12 +524,12 @@ org_judge(const struct kiosk_ref *k, struct response *r,
 
 	r->center_id = at.center_id;
 	r->counter_id = r->officer_id = 0;
-	if (!usable() || (c = center(org.current, at.center_id)) == NULL)
+	if (!usable() || (c = center(current(), at.center_id)) == NULL)
 		return judge_without(&at, r);
 	if (day < c->from || day > c->until)
 		return ORG_CLOSED;
-	if (!judge_counter(org.current, k, &at, r, day, err) ||
-	    !judge_officer(org.current, at.center_id, r, day, err))
+	if (!judge_counter(current(), k, &at, r, day, err) ||
+	    !judge_officer(current(), at.center_id, r, day, err))
 		return ORG_INVALID;
 	return ORG_ACCEPTED;
 }
@@ -611,7 +565,7 @@ officers_at(const struct org *o, int center_id, int day)
 json_t *
 org_context(const struct kiosk_ref *k, int64_t now)
 {
-	const struct org *o = org.current;
+	const struct org *o = current();
 	const struct org_row *c;
 	int day = clock_vn_day(now);
 	struct kiosk_place at = kiosk_placement(k, day);

@@ -1,5 +1,6 @@
 /* What sipasd keeps in state_dir to start and serve without the database:
- * the catalog and the kiosk registry as last read from it. Each file is
+ * the catalog, the kiosk registry and the organisation as last read from
+ * it. Each file is
  * written whole, to a temporary name, fsync'ed and renamed over the old
  * one, so that a power cut leaves the old copy or the new, never half. */
 #include <errno.h>
