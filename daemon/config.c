@@ -2,6 +2,8 @@
  * sipasd.conf(5) and etc/sipasd.conf; a test checks that they agree. */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,8 @@ const struct conf_key config_keys[] = {
 	    "kiosk listener, HTTPS with mutual TLS"),
 	KEY(proxy_protocol, CONF_BOOL, RESTART, "no", 0, 0,
 	    "kiosk connections begin with a PROXY protocol v2 header"),
+	KEY(proxy_protocol_from, CONF_STRING, RESTART, NULL, 0, 0,
+	    "the balancers' addresses, the only senders of that header"),
 	KEY(admin_listen, CONF_ADDRESS, RESTART, "127.0.0.1:9090", 0, 0,
 	    "operators' listener, plain HTTP: keep it on loopback"),
 	KEY(tls_cert, CONF_STRING, RELOAD, NULL, 0, 0,
@@ -141,6 +145,44 @@ set_node_name(struct config *cfg, const char *path, char *err, size_t errlen)
 	return true;
 }
 
+/* Whoever sends the PROXY header chooses the address sipasd believes: with
+ * proxy_protocol, the balancers that may are named, and others refused. */
+static bool
+set_proxy_from(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	char *list, *word, *save = NULL;
+
+	if (cfg->proxy_protocol && cfg->proxy_protocol_from == NULL) {
+		snprintf(err, errlen, "%s: proxy_protocol = yes needs proxy_protocol_from, "
+		    "the addresses of the balancers that send the header", path);
+		return false;
+	}
+	if (cfg->proxy_protocol_from == NULL)
+		return true;
+	list = xstrdup(cfg->proxy_protocol_from);
+	for (word = strtok_r(list, ", \t", &save); word != NULL;
+	    word = strtok_r(NULL, ", \t", &save)) {
+		struct sockaddr_storage ss = { 0 };
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		if (inet_pton(AF_INET, word, &s4->sin_addr) == 1) {
+			ss.ss_family = AF_INET;
+		} else if (inet_pton(AF_INET6, word, &s6->sin6_addr) == 1) {
+			ss.ss_family = AF_INET6;
+		} else {
+			snprintf(err, errlen, "%s: proxy_protocol_from: '%s' is not an "
+			    "address", path, word);
+			free(list);
+			return false;
+		}
+		cfg->proxy_from = xreallocarray(cfg->proxy_from, cfg->nproxy_from + 1,
+		    sizeof *cfg->proxy_from);
+		cfg->proxy_from[cfg->nproxy_from++] = ss;
+	}
+	free(list);
+	return true;
+}
+
 struct config *
 config_load(const char *path, char *err, size_t errlen)
 {
@@ -171,7 +213,8 @@ config_load(const char *path, char *err, size_t errlen)
 		}
 		cfg->seal = true;
 	}
-	if (!set_node_name(cfg, path, err, errlen)) {
+	if (!set_node_name(cfg, path, err, errlen) ||
+	    !set_proxy_from(cfg, path, err, errlen)) {
 		config_free(cfg);
 		return NULL;
 	}
@@ -185,5 +228,6 @@ config_free(struct config *cfg)
 	if (cfg == NULL)
 		return;
 	conf_free(config_keys, cfg);
+	free(cfg->proxy_from);
 	free(cfg);
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "conffile.h"
 #include "log.h"
@@ -12,6 +13,7 @@
 struct config {
 	char *listen;
 	bool proxy_protocol;
+	char *proxy_protocol_from;
 	char *admin_listen;
 	char *tls_cert;
 	char *tls_key;
@@ -51,6 +53,9 @@ struct config {
 	/* comment_seal_key decoded by config_load; seal: whether there is one */
 	bool seal;
 	unsigned char seal_pk[SEAL_KEY_LEN];
+	/* proxy_protocol_from's addresses, decoded by config_load */
+	struct sockaddr_storage *proxy_from;
+	size_t nproxy_from;
 };
 
 /* Keys marked restart keep their running value on reload. */

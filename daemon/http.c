@@ -358,6 +358,14 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		conn_accept(fd, sa, admin);
 		return;
 	}
+	if (!peer_address_in(sa, server.cfg->proxy_from, server.cfg->nproxy_from)) {
+		char peer[64];
+		http_peer_name(sa, peer, sizeof peer);
+		metrics_refused(REFUSED_PROXY_SOURCE);
+		proxy_refusal_log(peer, "not one of proxy_protocol_from");
+		evutil_closesocket(fd);
+		return;
+	}
 	/* Its place among max_connections is held while the header comes. */
 	if (!proxy_read(server.base, fd, sa, salen, server.cfg->request_timeout,
 	    on_proxied, NULL)) {

@@ -139,7 +139,7 @@ static void
 render_limits(struct evbuffer *out, const struct metrics_gauges *g)
 {
 	static const char *const names[] = { "max_connections", "address",
-		"kiosk", "proxy_header" };
+		"kiosk", "proxy_header", "proxy_source" };
 
 	evbuffer_add_printf(out, "# HELP sipasd_connections_refused_total "
 	    "Connections closed before being served, by the limit they hit.\n"

@@ -18,6 +18,7 @@ enum refusal {
 	REFUSED_ADDRESS,		/* the per-address limits, at accept */
 	REFUSED_KIOSK,			/* max_connections_per_kiosk, after the handshake */
 	REFUSED_PROXY,			/* proxy_protocol: no valid header in time */
+	REFUSED_PROXY_SOURCE,		/* proxy_protocol: not from proxy_protocol_from */
 	REFUSED_COUNT
 };
 

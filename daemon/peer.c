@@ -67,14 +67,33 @@ sweep(void)
 	}
 }
 
+/* An IPv4 address as IPv6 writes it mapped (::ffff:a.b.c.d), so that the
+ * two spellings of one address are one key, and no IPv6 address is. */
 static void
 key(const struct sockaddr *sa, unsigned char out[16])
 {
 	memset(out, 0, 16);
-	if (sa->sa_family == AF_INET6)
+	if (sa->sa_family == AF_INET6) {
 		memcpy(out, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-	else
-		memcpy(out, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else {
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	}
+}
+
+bool
+peer_address_in(const struct sockaddr *sa, const struct sockaddr_storage *list,
+    size_t n)
+{
+	unsigned char a[16], b[16];
+
+	key(sa, a);
+	for (size_t i = 0; i < n; i++) {
+		key((const struct sockaddr *)&list[i], b);
+		if (memcmp(a, b, 16) == 0)
+			return true;
+	}
+	return false;
 }
 
 static struct peer **

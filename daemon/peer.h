@@ -12,6 +12,8 @@
 #ifndef SIPASD_PEER_H
 #define SIPASD_PEER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/socket.h>
 
 #include "cert.h"
@@ -36,6 +38,11 @@ void peer_cert_release(struct peer_cert *pc);
 int peer_cert_throttle(struct peer_cert *pc);
 /* The most connections one certificate holds now, for /metrics. */
 unsigned peer_cert_max_held(void);
+
+/* Whether sa is one of the n addresses of list, however each is spelt
+ * (IPv4, or IPv4 mapped into IPv6). */
+bool peer_address_in(const struct sockaddr *sa, const struct sockaddr_storage *list,
+    size_t n);
 
 /* At exit, for leak checkers. */
 void peer_clear(void);

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+
 #include <cmocka.h>
 
 #include "config.h"
@@ -161,6 +163,32 @@ test_comment_seal_key_must_be_a_key(void **state)
 	free(text);
 }
 
+/* Whoever sends the PROXY header chooses the address sipasd believes: the
+ * balancers that may must be named. */
+static void
+test_proxy_protocol_needs_the_balancers_addresses(void **state)
+{
+	const char *base = "tls_cert = /c.pem\ntls_key = /k.pem\nclient_ca = /ca.pem\n"
+	    "proxy_protocol = yes\n";
+	char err[256], *text;
+	struct config *cfg;
+
+	assert_null(load(base, err, sizeof err));
+	assert_non_null(strstr(err, "proxy_protocol = yes needs proxy_protocol_from"));
+	assert_true(asprintf(&text, "%sproxy_protocol_from = 10.0.0.1, 10.0.0.300\n", base) > 0);
+	assert_null(load(text, err, sizeof err));
+	assert_non_null(strstr(err, "proxy_protocol_from: '10.0.0.300' is not an address"));
+	free(text);
+	assert_true(asprintf(&text, "%sproxy_protocol_from = 10.0.0.1, fd00::2 10.0.0.3\n",
+	    base) > 0);
+	cfg = load(text, err, sizeof err);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->nproxy_from, 3);
+	assert_int_equal(cfg->proxy_from[1].ss_family, AF_INET6);
+	config_free(cfg);
+	free(text);
+}
+
 static void
 test_missing_file_is_an_error_naming_it(void **state)
 {
@@ -225,7 +253,8 @@ test_copy_key_follows_the_type(void **state)
 static void
 test_every_key_has_help_and_the_restart_keys_are_known(void **state)
 {
-	const char *restart = " listen proxy_protocol admin_listen db db_connections user "
+	const char *restart = " listen proxy_protocol proxy_protocol_from admin_listen db "
+	    "db_connections user "
 	    "spool_dir state_dir spool_max_size ";
 	char word[64];
 
@@ -266,6 +295,7 @@ main(void)
 		cmocka_unit_test(test_tls_files_are_required),
 		cmocka_unit_test(test_missing_file_is_an_error_naming_it),
 		cmocka_unit_test(test_comment_seal_key_must_be_a_key),
+		cmocka_unit_test(test_proxy_protocol_needs_the_balancers_addresses),
 		cmocka_unit_test(test_copy_key_follows_the_type),
 		cmocka_unit_test(test_every_key_has_help_and_the_restart_keys_are_known),
 		cmocka_unit_test(test_print_keys_shows_defaults_and_restart),

@@ -29,7 +29,8 @@ header(unsigned char *buf, unsigned char ver_cmd, unsigned char fam,
 	buf[13] = fam;
 	buf[14] = (unsigned char)(len >> 8);
 	buf[15] = (unsigned char)len;
-	memcpy(buf + 16, addr, addrlen);
+	if (addrlen > 0)
+		memcpy(buf + 16, addr, addrlen);
 	return 16 + addrlen;
 }
 
@@ -78,6 +79,29 @@ tcp_over_ipv6_gives_the_source(void **state)
 	inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
 	assert_string_equal(host, "2001:db8::7");
 	assert_int_equal(ntohs(s6->sin6_port), 1234);
+}
+
+/* A dual-stack balancer writes an IPv4 kiosk as ::ffff:a.b.c.d: it is the
+ * IPv4 address, in the logs and the per-address limits. */
+static void
+tcp_over_ipv6_of_a_mapped_ipv4_address_is_ipv4(void **state)
+{
+	unsigned char buf[64], addr[36] = { 0 };
+	struct sockaddr_storage ss;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
+	const char *why = NULL;
+	size_t total, n;
+	char host[INET_ADDRSTRLEN];
+
+	inet_pton(AF_INET6, "::ffff:203.0.113.7", addr);
+	inet_pton(AF_INET6, "2001:db8::31", addr + 16);
+	addr[32] = 0x04, addr[33] = 0xd2;	/* 1234 */
+	n = header(buf, 0x21, 0x21, 36, addr, 36);
+	assert_int_equal(proxy_parse(buf, n, &total, &ss, &why), PROXY_PARSED);
+	assert_int_equal(ss.ss_family, AF_INET);
+	inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+	assert_string_equal(host, "203.0.113.7");
+	assert_int_equal(ntohs(s4->sin_port), 1234);
 }
 
 static void
@@ -291,6 +315,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tcp_over_ipv4_gives_the_source),
 		cmocka_unit_test(tcp_over_ipv6_gives_the_source),
+		cmocka_unit_test(tcp_over_ipv6_of_a_mapped_ipv4_address_is_ipv4),
 		cmocka_unit_test(local_leaves_the_socket_address),
 		cmocka_unit_test(a_bad_signature_fails_at_its_first_byte),
 		cmocka_unit_test(a_bad_version_or_command_is_refused),
