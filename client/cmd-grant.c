@@ -8,6 +8,7 @@
 
 #include "audit.h"
 #include "sipas.h"
+#include "xmalloc.h"
 
 /* The group roles the migrations define (sql/004_roles.sql, 006, 010):
  * these only, never a role of PostgreSQL's own (pg_read_all_data...) nor
@@ -68,7 +69,7 @@ grant_run(bool grant, int argc, char **argv)
 	static const struct option longopts[] = { CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 } };
 	const char *role, *user, *done;
-	char *ident, sql[256];
+	char *ident, *sql;
 	PGconn *conn;
 	bool member;
 	int ch;
@@ -87,10 +88,10 @@ grant_run(bool grant, int argc, char **argv)
 	if (member != grant) {
 		if ((ident = PQescapeIdentifier(conn, user, strlen(user))) == NULL)
 			cli_die("quoting '%s': %s", user, PQerrorMessage(conn));
-		snprintf(sql, sizeof sql, grant ? "GRANT %s TO %s" : "REVOKE %s FROM %s",
-		    role, ident);
+		xasprintf(&sql, grant ? "GRANT %s TO %s" : "REVOKE %s FROM %s", role, ident);
 		PQfreemem(ident);
 		PQclear(cli_exec(conn, grant ? "granting" : "revoking", sql, 0, NULL));
+		free(sql);
 	}
 	if (member == grant)
 		done = grant ? "already granted" : "not granted";
