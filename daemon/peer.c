@@ -23,7 +23,7 @@
 
 struct peer {
 	struct peer *next;	/* in its bucket */
-	unsigned char addr[16];	/* IPv4 in the first 4 bytes, or IPv6 */
+	unsigned char addr[16];	/* IPv6, or IPv4 mapped into it (key) */
 	unsigned conns;
 	struct token_bucket rate;	/* new connections it may open now */
 	bool warned;
