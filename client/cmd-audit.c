@@ -117,7 +117,7 @@ static const char verify_sql[] =
     " pg_catalog.host(a.client_addr), a.os_user, a.host, a.action,"
     " CAST(a.arguments AS pg_catalog.text), a.outcome, a.detail,"
     " pg_catalog.encode(a.prev_hash, 'hex'), pg_catalog.encode(a.row_hash, 'hex')"
-    " FROM audit_log a ORDER BY a.id";
+    " FROM public.audit_log a ORDER BY a.id";
 
 /* Columns of verify_sql's result. */
 enum { V_ID = 0, V_AT = 1, V_ARGUMENTS = 8, V_PREV = 11, V_ROW = 12 };
@@ -181,25 +181,39 @@ audit_row_hash(PGresult *res, int i, char hex[2 * SHA256_DIGEST_LENGTH + 1])
 	free(text);
 }
 
+/* The row --head names (ID:HASH, as verify printed it once), and what
+ * the check found of it. */
+struct audit_head {
+	long long id;
+	const char *hash;
+	bool seen;
+};
+
 /* Checks the chain, each row's hash computed here: exits 1 naming the
  * first row whose number does not follow its predecessor's (a row removed
  * before it), whose prev_hash is not its predecessor's hash (the
  * predecessor changed, its hash recomputed, or removed), or whose own hash
- * is not that of its content (changed). */
-static void
-audit_check_chain(PGconn *conn)
+ * is not that of its content (changed); and the row of head, if any, must
+ * be there with its hash, which is what shows a removal of the last rows.
+ * Returns the number of rows; last gets the last one's hash. */
+static int
+audit_check_chain(PGconn *conn, struct audit_head *head, long long *last,
+    char lasthash[2 * SHA256_DIGEST_LENGTH + 1])
 {
 	PGresult *res = cli_exec(conn, "verifying the audit log", verify_sql, 0, NULL);
 	char prev[2 * SHA256_DIGEST_LENGTH + 1], hash[sizeof prev];
-	long long last = 0, id;
+	long long id;
+	int n = PQntuples(res);
 
+	*last = 0;
 	memset(prev, '0', sizeof prev - 1);
 	prev[sizeof prev - 1] = '\0';
-	for (int i = 0; i < PQntuples(res); i++) {
+	snprintf(lasthash, sizeof prev, "-");
+	for (int i = 0; i < n; i++) {
 		id = strtoll(PQgetvalue(res, i, V_ID), NULL, 10);
-		if (id != last + 1)
+		if (id != *last + 1)
 			cli_die("audit log broken: row %lld follows row %lld: the rows between "
-			    "were removed; the rows after it are not vouched for", id, last);
+			    "were removed; the rows after it are not vouched for", id, *last);
 		if (strcmp(PQgetvalue(res, i, V_PREV), prev) != 0)
 			cli_die("audit log broken: row %lld does not follow the hash of the row "
 			    "before it, which was changed; the rows after it are not vouched "
@@ -208,35 +222,22 @@ audit_check_chain(PGconn *conn)
 		if (strcmp(PQgetvalue(res, i, V_ROW), hash) != 0)
 			cli_die("audit log broken: row %lld was changed after it was written; "
 			    "the rows after it are not vouched for", id);
-		snprintf(prev, sizeof prev, "%s", PQgetvalue(res, i, V_ROW));
-		last = id;
+		if (head != NULL && id == head->id) {
+			if (strcmp(hash, head->hash) != 0)
+				cli_die("audit log broken: row %lld does not have the hash noted",
+				    id);
+			head->seen = true;
+		}
+		memcpy(prev, hash, sizeof prev);
+		*last = id;
 	}
 	PQclear(res);
-}
-
-/* --head ID:HASH, as verify printed it once: that row must still be there
- * with that hash, and the chain up to it whole, which is what shows a
- * removal of the last rows. */
-static void
-audit_check_head(PGconn *conn, const char *head)
-{
-	const char *params[2];
-	char id[24];
-	size_t len = strcspn(head, ":");
-	PGresult *res;
-
-	snprintf(id, sizeof id, "%.*s", (int)len, head);
-	params[0] = id;
-	params[1] = head + len + (head[len] == ':');
-	res = cli_exec(conn, "checking the head of the audit log",
-	    "SELECT encode(row_hash, 'hex') = lower($2) FROM audit_log WHERE id = $1::bigint",
-	    2, params);
-	if (PQntuples(res) == 0)
-		cli_die("audit log broken: row %s is missing: the rows from it on were "
-		    "removed", id);
-	if (PQgetvalue(res, 0, 0)[0] != 't')
-		cli_die("audit log broken: row %s does not have the hash noted", id);
-	PQclear(res);
+	if (head != NULL && !head->seen)
+		cli_die("audit log broken: row %lld is missing: the rows from it on were "
+		    "removed", head->id);
+	if (n > 0)
+		memcpy(lasthash, prev, sizeof prev);
+	return n;
 }
 
 static bool
@@ -255,9 +256,11 @@ audit_verify(int argc, char **argv)
 		{ "head", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 } };
 	const char *head = NULL;
-	PGresult *res;
+	struct audit_head h = { 0, NULL, false };
+	char lasthash[2 * SHA256_DIGEST_LENGTH + 1];
+	long long last;
 	PGconn *conn;
-	int ch;
+	int ch, n;
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (ch == 'H')
@@ -270,19 +273,22 @@ audit_verify(int argc, char **argv)
 	if (head != NULL && !audit_head_valid(head))
 		cli_usage_error(usage, "--head: '%s' is not ID:HASH as 'sipas audit "
 		    "verify' prints them", head);
+	if (head != NULL) {
+		h.id = strtoll(head, NULL, 10);
+		h.hash = strchr(head, ':') + 1;
+	}
 	conn = cli_connect();
-	/* One snapshot for the check and the head it reports. */
+	/* Bytes as the database hashed them (UTF-8), and nothing of the owner's
+	 * between them and this check: its functions are pg_catalog's, its
+	 * table named with its schema, whatever search_path the owner set. */
+	if (PQsetClientEncoding(conn, "UTF8") != 0)
+		cli_die("cannot read the audit log as UTF-8: %s", PQerrorMessage(conn));
 	PQclear(cli_exec(conn, "BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 	    0, NULL));
-	audit_check_chain(conn);
-	if (head != NULL)
-		audit_check_head(conn, head);
-	res = cli_exec(conn, "reading the audit log",
-	    "SELECT count(*), coalesce(max(id), 0), coalesce((SELECT encode(row_hash, 'hex')"
-	    " FROM audit_log ORDER BY id DESC LIMIT 1), '-') FROM audit_log", 0, NULL);
-	printf("audit log intact: %s rows; last row %s, hash %s\n", PQgetvalue(res, 0, 0),
-	    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
-	PQclear(res);
+	PQclear(cli_exec(conn, "setting the search path",
+	    "SET LOCAL search_path = pg_catalog", 0, NULL));
+	n = audit_check_chain(conn, head != NULL ? &h : NULL, &last, lasthash);
+	printf("audit log intact: %d rows; last row %lld, hash %s\n", n, last, lasthash);
 	PQclear(cli_exec(conn, "COMMIT", "COMMIT", 0, NULL));
 	PQfinish(conn);
 	return 0;

@@ -43,7 +43,9 @@ grant_role_known(const char *role)
 	return false;
 }
 
-/* Whether user is a direct member of role; dies if there is no user. */
+/* Whether user is a direct member of role; dies if there is no user, or
+ * if it is not a login but a group (granting sipas_comments to
+ * sipas_report would give every reporter the comments). */
 static bool
 grant_is_member(PGconn *conn, const char *role, const char *user)
 {
@@ -51,13 +53,17 @@ grant_is_member(PGconn *conn, const char *role, const char *user)
 	PGresult *res = cli_exec(conn, "looking up the user",
 	    "SELECT EXISTS (SELECT FROM pg_catalog.pg_auth_members m"
 	    " JOIN pg_catalog.pg_roles r ON r.oid = m.roleid"
-	    " WHERE r.rolname = $1 AND m.member = u.oid)"
+	    " WHERE r.rolname = $1 AND m.member = u.oid), u.rolcanlogin"
 	    " FROM pg_catalog.pg_roles u WHERE u.rolname = $2", 2, params);
 	bool yes;
 
 	if (PQntuples(res) == 0)
 		cli_die("no database role '%s'; create the login first: CREATE ROLE %s "
 		    "LOGIN", user, user);
+	if (PQgetvalue(res, 0, 1)[0] != 't' || grant_role_known(user) ||
+	    strncmp(user, "pg_", 3) == 0)
+		cli_die("'%s' is not a login but a group role: sipas grants its roles to "
+		    "people's logins only", user);
 	yes = PQgetvalue(res, 0, 0)[0] == 't';
 	PQclear(res);
 	return yes;

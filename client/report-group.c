@@ -108,6 +108,9 @@ report_group_split(const struct questionnaire *q, const struct report_dim *dim, 
 				x->key[d] = in[i].key[d] ? xstrdup(in[i].key[d]) : NULL;
 				x->label[d] = in[i].label[d] ? xstrdup(in[i].label[d]) : NULL;
 			}
+			/* A part of a hidden group is hidden (its counts are
+			 * the zeros the database left in it). */
+			x->suppressed = in[i].suppressed;
 			x->key[slot] = xstrdup(crit ? q->criteria[p].code : q->elements[p].code);
 			x->label[slot] = xstrdup(crit ? q->criteria[p].text_vi :
 			    q->elements[p].name_vi);

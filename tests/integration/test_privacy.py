@@ -215,6 +215,31 @@ class Audit(unittest.TestCase):
         self.assertEqual(sipas("audit", "verify", "--head", head, check=False).returncode, 0)
         self.assertEqual(sipas("audit", "verify", "--head", "x", check=False).returncode, 2)
 
+    def test_verify_is_not_fooled_by_the_owners_search_path(self):
+        # The owner puts functions of its own before pg_catalog in the
+        # database's search_path: a head compared, or a hash encoded, by
+        # SQL could say whatever it likes. The head is checked in sipas.
+        out = self.verify()
+        last = re.search(r"last row (\d+), hash", out.stdout).group(1)
+        wrong = "%s:%s" % (last, "0" * 64)
+        db = psql("SELECT current_database()")
+        try:
+            as_superuser("CREATE SCHEMA evil; CREATE FUNCTION evil.encode(bytea, text) "
+                         "RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT repeat('0', 64) $$; "
+                         "CREATE FUNCTION evil.lower(text) RETURNS text LANGUAGE sql "
+                         "IMMUTABLE AS $$ SELECT repeat('0', 64) $$; "
+                         "ALTER DATABASE %s SET search_path = evil, pg_catalog, public" % db)
+            r = sipas("audit", "verify", "--head", wrong, check=False)
+            self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertIn("row %s does not have the hash noted" % last, r.stderr)
+            self.assertNotIn("0" * 64, self.verify().stdout)
+        finally:
+            as_superuser("ALTER DATABASE %s RESET search_path; DROP SCHEMA evil CASCADE" % db)
+        # Read in another client encoding, the rows are still those hashed.
+        r = subprocess.run([SIPAS, "audit", "verify"], env=dict(W["env"], PGCLIENTENCODING="WIN1258"),
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_concurrent_actions_do_not_fork_the_chain(self):
         first = subprocess.Popen(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1"], env=W["env"],
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -553,6 +578,15 @@ class Roles(unittest.TestCase):
         listed = json.loads(sipas("audit", "--action", "grant", "--format", "json").stdout)
         self.assertEqual([(a["arguments"], a["outcome"]) for a in listed][0],
                          ({"role": "sipas_comments", "user": "clerk"}, "ok"))
+        # To logins only: a group role given sipas_comments would give it
+        # to all its members.
+        for user in ("sipas_report", "sipas_report_personnel", "pg_monitor"):
+            r = sipas("grant", "sipas_comments", user, check=False)
+            self.assertEqual(r.returncode, 1, user)
+            self.assertIn("not a login", r.stderr)
+        self.assertEqual(psql("SELECT pg_has_role('sipas_report', 'sipas_comments', 'MEMBER')"),
+                         "f")
+        self.assertEqual([a[:2] for a in actions()[3:]], [["grant", "failed"]] * 3)
         # Only sipas's own roles: anything else is refused before the
         # database is touched, and nothing is granted or recorded.
         for role in ("pg_read_all_data", "pg_write_server_files", "sipas", "reporter",
@@ -564,7 +598,7 @@ class Roles(unittest.TestCase):
             self.assertEqual(member(role), "f", role)
         r = sipas("revoke", "pg_signal_backend", "clerk", check=False)
         self.assertEqual(r.returncode, 2)
-        self.assertEqual(len(actions()), 3)
+        self.assertEqual(len(actions()), 6)
         self.assertEqual(psql("SELECT count(*) FROM responses"), "200")
         # An unknown user: an error, recorded as failed, nothing granted.
         r = sipas("grant", "sipas_audit", "nobody_here", check=False)

@@ -435,6 +435,18 @@ class People(unittest.TestCase):
         got = self.report("--by", "officer")
         self.assertFalse(any(g["suppressed"] for g in got["groups"]))
 
+    def test_a_hidden_group_split_by_criterion_stays_hidden(self):
+        # The parts of a group the database suppressed are no figures of
+        # zero respondents, but hidden too.
+        got = self.report("--by", "gender,criterion")
+        hidden = {g["gender"] for g in self.report("--by", "gender")["groups"] if g["suppressed"]}
+        self.assertTrue(hidden)
+        for g in got["groups"]:
+            if g["gender"] in hidden:
+                self.assertTrue(g["suppressed"], g)
+            elif g["gender"] is not None and g["criterion"] is not None:
+                self.assertFalse(g["suppressed"], g)
+
     def test_an_empty_breakdown_by_respondents_has_a_total_of_zero(self):
         # No response in the period: nobody to protect, and a total of zero
         # must not look like one hidden; the group of those who did not
