@@ -444,28 +444,39 @@ pieces_of(const char *from, const char *to, bool year_ok, bool month_ok, struct 
 	return n;
 }
 
+/* $1..$2 the period, $3 a center: the changes of parent inside the
+ * period, of centers that were ever in $3's scope ($3 NULL: of any).
+ * Whether there is one, and whether all fall on the 1st of a month. */
+static const char tree_changes_sql[] =
+    "WITH RECURSIVE scope (id) AS ("
+    " SELECT id FROM centers WHERE code = $3"
+    " UNION SELECT p.center_id FROM center_parents p JOIN scope s ON p.parent_id = s.id"
+    ") SELECT bool_or(true), bool_and(extract(day FROM valid_from) = 1) FROM center_parents"
+    " WHERE valid_from > '-infinity' AND ($1::date IS NULL OR valid_from > $1::date)"
+    " AND ($2::date IS NULL OR valid_from <= $2::date)"
+    " AND ($3::text IS NULL OR center_id IN (SELECT id FROM scope))";
+
 /* Whether the month (year) rows can answer r over from..to. A row counts
  * under the tree of its period's first day, which is each of its days'
  * only when the parents do not change inside it: only the center's
- * scope and the districts depend on the parents, and not under --as-of. */
+ * scope and the districts depend on the parents, and not under --as-of;
+ * a center's scope, only on the changes of the centers ever in it. */
 static void
 grains_ok(PGconn *conn, const struct report *r, const struct query *qu, const char *from,
     const char *to, bool *year_ok, bool *month_ok)
 {
-	bool by_parent = r->as_of == NULL && r->f.center != NULL;
+	bool by_scope = r->as_of == NULL && r->f.center != NULL, by_district = false;
 	PGresult *res;
 
 	*year_ok = *month_ok = true;
 	for (size_t d = 0; d < qu->nsql; d++) {
-		by_parent |= r->as_of == NULL && strcmp(qu->sql[d]->group, "tree_district") == 0;
+		by_district |= r->as_of == NULL && strcmp(qu->sql[d]->group, "tree_district") == 0;
 		*year_ok &= qu->sql[d]->kind != DIM_TIME || strcmp(qu->sql[d]->name, "year") == 0;
 	}
-	if (!by_parent)
+	if (!by_scope && !by_district)
 		return;
-	res = cli_exec(conn, "reading the changes of the tree",
-	    "SELECT bool_or(true), bool_and(extract(day FROM valid_from) = 1) FROM center_parents"
-	    " WHERE valid_from > '-infinity' AND ($1::date IS NULL OR valid_from > $1::date)"
-	    " AND ($2::date IS NULL OR valid_from <= $2::date)", 2, (const char *[]){ from, to });
+	res = cli_exec(conn, "reading the changes of the tree", tree_changes_sql, 3,
+	    (const char *[]){ from, to, by_district ? NULL : r->f.center });
 	*year_ok &= PQgetisnull(res, 0, 0);
 	*month_ok = PQgetisnull(res, 0, 1) || strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 	PQclear(res);
