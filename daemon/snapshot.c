@@ -106,7 +106,10 @@ snapshot_read(struct snapshot *s)
 
 /* Every kiosk_cache_ttl (every second when it is 0); for a kind that asks
  * it, every second while the database has not answered, so that a start
- * serves as soon as it does. */
+ * serves as soon as it does; and with nothing to serve, a tenth of a
+ * second while the read cannot even be sent (no connection ready yet: at
+ * a first start, the kiosks get 503 until it is read, which would
+ * otherwise be a second after the database is up). */
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -117,6 +120,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	    (time_t)server.cfg->kiosk_cache_ttl : 1, 0 };
 
 	snapshot_read(s);
+	if (s->current == NULL && !s->reading)
+		tv = (struct timeval){ 0, 100000 };
 	evtimer_add(s->tick, &tv);
 }
 
