@@ -28,26 +28,27 @@ static void
 proxy_source(const unsigned char *addr, unsigned char fam,
     struct sockaddr_storage *src)
 {
+	struct sockaddr_in *s4 = (struct sockaddr_in *)src;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)src;
 	struct in6_addr a6;
 
 	memset(src, 0, sizeof *src);
-	memcpy(&a6, addr, sizeof a6);	/* addr has no alignment */
 	if (fam == PROXY_TCP4) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)src;
 		s4->sin_family = AF_INET;
 		memcpy(&s4->sin_addr, addr, 4);
 		memcpy(&s4->sin_port, addr + 8, 2);
-	} else if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+		return;
+	}
+	memcpy(&a6, addr, sizeof a6);	/* addr has no alignment */
+	if (IN6_IS_ADDR_V4MAPPED(&a6)) {
 		/* A dual-stack balancer's IPv4 kiosk: logged and counted as
 		 * the IPv4 address it is. */
-		struct sockaddr_in *s4 = (struct sockaddr_in *)src;
 		s4->sin_family = AF_INET;
 		memcpy(&s4->sin_addr, addr + 12, 4);
 		memcpy(&s4->sin_port, addr + 32, 2);
 	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)src;
 		s6->sin6_family = AF_INET6;
-		memcpy(&s6->sin6_addr, addr, 16);
+		s6->sin6_addr = a6;
 		memcpy(&s6->sin6_port, addr + 32, 2);
 	}
 }
